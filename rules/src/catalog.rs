@@ -1,0 +1,468 @@
+//! The type-erased catalog: games by name, driven with postcard or JSON.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{Encoding, Payload};
+use crate::schema::{Fingerprint, fingerprint};
+use crate::session::{LogEntry, SessionHeader, SnapshotPrefix};
+use crate::{Game, GameInfo, Outcome, RuleError, Seat, Session, Viewer};
+
+/// How a host keeps clients in step with a game, chosen from its metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncMode {
+    /// Stream accepted log entries; clients replay them with the shared rules.
+    PerfectInformation,
+    /// Send each seat its own view after every accepted action.
+    HiddenInformation,
+    /// Tick at the game's rate and send each seat a view every tick.
+    RealTime,
+}
+
+/// A catalog entry as clients see it (JSON-friendly, owned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameMeta {
+    /// Unique name.
+    pub name: String,
+    /// Rules version.
+    pub version: u32,
+    /// Fewest seats.
+    pub min_seats: u8,
+    /// Most seats.
+    pub max_seats: u8,
+    /// Ticks per second for real-time games.
+    pub tick_rate: Option<u16>,
+    /// Whether views differ between seats.
+    pub hidden_information: bool,
+    /// One sentence for menus.
+    pub description: String,
+    /// The rules fingerprint to compare at handshakes.
+    pub fingerprint: Fingerprint,
+}
+
+impl GameMeta {
+    /// How hosts sync this game.
+    pub fn sync_mode(&self) -> SyncMode {
+        if self.tick_rate.is_some() {
+            SyncMode::RealTime
+        } else if self.hidden_information {
+            SyncMode::HiddenInformation
+        } else {
+            SyncMode::PerfectInformation
+        }
+    }
+
+    fn new(info: &GameInfo, fingerprint: Fingerprint) -> GameMeta {
+        GameMeta {
+            name: info.name.into(),
+            version: info.version,
+            min_seats: info.min_seats,
+            max_seats: info.max_seats,
+            tick_rate: info.tick_rate,
+            hidden_information: info.hidden_information,
+            description: info.description.into(),
+            fingerprint,
+        }
+    }
+}
+
+/// A type-erased session header: which game, and how it was set up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DynHeader {
+    /// Catalog name of the game.
+    pub game: String,
+    /// Number of seats.
+    pub seats: u8,
+    /// Generator seed.
+    pub seed: u64,
+    /// The config (JSON `null` or empty postcard for the defaults).
+    pub config: Payload,
+}
+
+/// A type-erased log entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DynLogEntry {
+    /// Position in the log.
+    pub index: u64,
+    /// Tick count when applied.
+    pub tick: u64,
+    /// Who acted.
+    pub seat: Seat,
+    /// The action.
+    pub action: Payload,
+}
+
+/// The object-safe face of `Session<G>`.
+trait ErasedSession: Send + Sync {
+    fn apply(&mut self, seat: Seat, action: &Payload) -> Result<Payload, RuleError>;
+    fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError>;
+    fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError>;
+    fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError>;
+    fn bot_action(&self, seat: Seat, level: u8, encoding: Encoding) -> Result<Option<Payload>, RuleError>;
+    fn is_over(&self) -> bool;
+    fn outcome(&self) -> Option<Outcome>;
+    fn hash(&self) -> u64;
+    fn tick_count(&self) -> u64;
+    fn header(&self, encoding: Encoding) -> (u8, u64, Payload);
+    fn log_len(&self) -> u64;
+    fn log(&self, from: u64, encoding: Encoding) -> Vec<DynLogEntry>;
+    fn snapshot(&self) -> Vec<u8>;
+    fn clone_box(&self) -> Box<dyn ErasedSession>;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<G: Game> ErasedSession for Session<G> {
+    fn apply(&mut self, seat: Seat, action: &Payload) -> Result<Payload, RuleError> {
+        let decoded: G::Action = action.decode("action")?;
+        let events = Session::apply(self, seat, decoded)?;
+        Ok(Payload::encode(events, action.encoding()))
+    }
+    fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError> {
+        let events = Session::tick(self)?;
+        Ok(Payload::encode(events, encoding))
+    }
+    fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError> {
+        Ok(Payload::encode(&Session::view(self, viewer)?, encoding))
+    }
+    fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError> {
+        Ok(Payload::encode(&Session::legal_actions(self, seat)?, encoding))
+    }
+    fn bot_action(&self, seat: Seat, level: u8, encoding: Encoding) -> Result<Option<Payload>, RuleError> {
+        Ok(Session::bot_action(self, seat, level)?.map(|a| Payload::encode(&a, encoding)))
+    }
+    fn is_over(&self) -> bool {
+        Session::is_over(self)
+    }
+    fn outcome(&self) -> Option<Outcome> {
+        Session::outcome(self)
+    }
+    fn hash(&self) -> u64 {
+        Session::hash(self)
+    }
+    fn tick_count(&self) -> u64 {
+        Session::tick_count(self)
+    }
+    fn header(&self, encoding: Encoding) -> (u8, u64, Payload) {
+        let h = Session::header(self);
+        (h.seats, h.seed, Payload::encode(&h.config, encoding))
+    }
+    fn log_len(&self) -> u64 {
+        Session::log(self).len() as u64
+    }
+    fn log(&self, from: u64, encoding: Encoding) -> Vec<DynLogEntry> {
+        let log = Session::log(self);
+        let from = usize::try_from(from).unwrap_or(usize::MAX).min(log.len());
+        log[from..]
+            .iter()
+            .map(|e| DynLogEntry {
+                index: e.index,
+                tick: e.tick,
+                seat: e.seat,
+                action: Payload::encode(&e.action, encoding),
+            })
+            .collect()
+    }
+    fn snapshot(&self) -> Vec<u8> {
+        Session::snapshot(self)
+    }
+    fn clone_box(&self) -> Box<dyn ErasedSession> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+type CreateFn = fn(&Payload, u8, u64) -> Result<Box<dyn ErasedSession>, RuleError>;
+type RestoreFn = fn(&[u8]) -> Result<Box<dyn ErasedSession>, RuleError>;
+type ReplayFn = fn(&DynHeader, &[DynLogEntry]) -> Result<Box<dyn ErasedSession>, RuleError>;
+
+fn create_erased<G: Game>(config: &Payload, seats: u8, seed: u64) -> Result<Box<dyn ErasedSession>, RuleError> {
+    let config: G::Config = config.decode_or_default("config")?;
+    Ok(Box::new(Session::<G>::new(config, seats, seed)?))
+}
+
+fn restore_erased<G: Game>(bytes: &[u8]) -> Result<Box<dyn ErasedSession>, RuleError> {
+    Ok(Box::new(Session::<G>::restore(bytes)?))
+}
+
+fn replay_erased<G: Game>(header: &DynHeader, log: &[DynLogEntry]) -> Result<Box<dyn ErasedSession>, RuleError> {
+    let config: G::Config = header.config.decode_or_default("config")?;
+    let mut session = Session::<G>::from_header(SessionHeader {
+        seats: header.seats,
+        seed: header.seed,
+        config,
+    })?;
+    for entry in log {
+        let action: G::Action = entry.action.decode("action").map_err(|e| RuleError::Replay {
+            index: entry.index,
+            reason: e.to_string(),
+        })?;
+        session.replay_entry(&LogEntry {
+            index: entry.index,
+            tick: entry.tick,
+            seat: entry.seat,
+            action,
+        })?;
+    }
+    Ok(Box::new(session))
+}
+
+struct Entry {
+    meta: Arc<GameMeta>,
+    create: CreateFn,
+    restore: RestoreFn,
+    replay: ReplayFn,
+}
+
+/// Games by name. The server, the C ABI, Wasm and Godot all drive games through this, so
+/// any registered game works everywhere.
+///
+/// ```
+/// use hearth_rules::{Catalog, Payload, Seat, Viewer, Encoding};
+/// let catalog = Catalog::builtin();
+/// let mut game = catalog.create("connect-four", &Payload::Json(serde_json::json!({"first_seat": 0})), 2, 7)?;
+/// let events = game.apply(Seat(0), &Payload::Json(serde_json::json!({"column": 3})))?;
+/// assert_eq!(events, Payload::Json(serde_json::json!([{"dropped": {"seat": 0, "column": 3, "row": 0}}])));
+/// let view = game.view(Viewer::Spectator, Encoding::Json)?;
+/// # let _ = view;
+/// # Ok::<(), hearth_rules::RuleError>(())
+/// ```
+#[derive(Default)]
+pub struct Catalog {
+    entries: Vec<Entry>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.entries.iter().map(|e| &e.meta.name)).finish()
+    }
+}
+
+impl Catalog {
+    /// An empty catalog.
+    pub fn new() -> Self {
+        Catalog::default()
+    }
+
+    /// A catalog with the built-in games: connect-four, chameleon and tanks.
+    pub fn builtin() -> Self {
+        let mut catalog = Catalog::new();
+        // The built-in games are checked by this crate's tests; failing here is a bug in
+        // this crate, not something input can cause.
+        let registered = catalog
+            .register::<crate::games::connect_four::ConnectFour>()
+            .map(drop)
+            .and_then(|()| catalog.register::<crate::games::chameleon::Chameleon>().map(drop))
+            .and_then(|()| catalog.register::<crate::games::tanks::Tanks>().map(drop));
+        if let Err(e) = registered {
+            panic!("built-in game failed to register: {e}");
+        }
+        catalog
+    }
+
+    /// Registers a game. Fails if the name is taken or the game's types cannot be traced or
+    /// hold floats in the state.
+    pub fn register<G: Game>(&mut self) -> Result<&GameMeta, RuleError> {
+        let name = G::INFO.name;
+        let at = match self.entries.binary_search_by(|e| e.meta.name.as_str().cmp(name)) {
+            Ok(_) => return Err(RuleError::DuplicateGame { name: name.into() }),
+            Err(at) => at,
+        };
+        if G::INFO.min_seats == 0 || G::INFO.min_seats > G::INFO.max_seats {
+            return Err(RuleError::InvalidGame {
+                name: name.into(),
+                reason: "its seat range is empty or starts at 0".into(),
+            });
+        }
+        let meta = GameMeta::new(&G::INFO, fingerprint::<G>()?);
+        self.entries.insert(
+            at,
+            Entry {
+                meta: Arc::new(meta),
+                create: create_erased::<G>,
+                restore: restore_erased::<G>,
+                replay: replay_erased::<G>,
+            },
+        );
+        Ok(&self.entries[at].meta)
+    }
+
+    /// Every registered game, sorted by name.
+    pub fn games(&self) -> impl Iterator<Item = &GameMeta> {
+        self.entries.iter().map(|e| e.meta.as_ref())
+    }
+
+    /// The game of that name.
+    pub fn get(&self, name: &str) -> Result<&GameMeta, RuleError> {
+        self.entry(name).map(|e| e.meta.as_ref())
+    }
+
+    /// The fingerprints of every registered game, for handshakes.
+    pub fn fingerprints(&self) -> Vec<Fingerprint> {
+        self.games().map(|g| g.fingerprint.clone()).collect()
+    }
+
+    /// Starts a game by name. `config` in either encoding; JSON `null` means the defaults.
+    pub fn create(&self, game: &str, config: &Payload, seats: u8, seed: u64) -> Result<DynSession, RuleError> {
+        let entry = self.entry(game)?;
+        Ok(DynSession {
+            meta: entry.meta.clone(),
+            inner: (entry.create)(config, seats, seed)?,
+        })
+    }
+
+    /// Rebuilds a game by replaying its log.
+    pub fn replay(&self, header: &DynHeader, log: &[DynLogEntry]) -> Result<DynSession, RuleError> {
+        let entry = self.entry(&header.game)?;
+        Ok(DynSession {
+            meta: entry.meta.clone(),
+            inner: (entry.replay)(header, log)?,
+        })
+    }
+
+    /// Rebuilds a game from [`DynSession::snapshot`] bytes.
+    pub fn restore(&self, snapshot: &[u8]) -> Result<DynSession, RuleError> {
+        let prefix = SnapshotPrefix::read(snapshot)?;
+        let entry = self.entry(&prefix.game)?;
+        Ok(DynSession {
+            meta: entry.meta.clone(),
+            inner: (entry.restore)(snapshot)?,
+        })
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry, RuleError> {
+        self.entries
+            .binary_search_by(|e| e.meta.name.as_str().cmp(name))
+            .map(|i| &self.entries[i])
+            .map_err(|_| RuleError::UnknownGame {
+                name: name.into(),
+                known: self
+                    .entries
+                    .iter()
+                    .map(|e| e.meta.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+/// A session of any registered game, driven with [`Payload`]s. Events come back in the
+/// encoding the action arrived in.
+pub struct DynSession {
+    meta: Arc<GameMeta>,
+    inner: Box<dyn ErasedSession>,
+}
+
+impl Clone for DynSession {
+    fn clone(&self) -> Self {
+        DynSession {
+            meta: self.meta.clone(),
+            inner: self.inner.clone_box(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DynSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynSession")
+            .field("game", &self.meta.name)
+            .field("hash", &format_args!("{:016x}", self.inner.hash()))
+            .finish()
+    }
+}
+
+impl DynSession {
+    /// The game's catalog entry.
+    pub fn meta(&self) -> &GameMeta {
+        &self.meta
+    }
+
+    /// Validates and applies an action; returns the events (a list) in the action's encoding.
+    pub fn apply(&mut self, seat: Seat, action: &Payload) -> Result<Payload, RuleError> {
+        self.inner.apply(seat, action)
+    }
+
+    /// Advances a real-time game by one tick; returns the events.
+    pub fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError> {
+        self.inner.tick(encoding)
+    }
+
+    /// What `viewer` may see.
+    pub fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError> {
+        self.inner.view(viewer, encoding)
+    }
+
+    /// The actions `seat` may take now (a list).
+    pub fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError> {
+        self.inner.legal_actions(seat, encoding)
+    }
+
+    /// What a bot of strength `level` would do for `seat`, if anything.
+    pub fn bot_action(&self, seat: Seat, level: u8, encoding: Encoding) -> Result<Option<Payload>, RuleError> {
+        self.inner.bot_action(seat, level, encoding)
+    }
+
+    /// Whether the game has ended.
+    pub fn is_over(&self) -> bool {
+        self.inner.is_over()
+    }
+
+    /// The result, once the game has ended.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.inner.outcome()
+    }
+
+    /// The stable state hash (see [`Session::hash`]).
+    pub fn hash(&self) -> u64 {
+        self.inner.hash()
+    }
+
+    /// Ticks simulated so far.
+    pub fn tick_count(&self) -> u64 {
+        self.inner.tick_count()
+    }
+
+    /// The header, with the config in `encoding`.
+    pub fn header(&self, encoding: Encoding) -> DynHeader {
+        let (seats, seed, config) = self.inner.header(encoding);
+        DynHeader {
+            game: self.meta.name.clone(),
+            seats,
+            seed,
+            config,
+        }
+    }
+
+    /// Number of accepted actions.
+    pub fn log_len(&self) -> u64 {
+        self.inner.log_len()
+    }
+
+    /// The log from index `from` on, actions in `encoding`.
+    pub fn log(&self, from: u64, encoding: Encoding) -> Vec<DynLogEntry> {
+        self.inner.log(from, encoding)
+    }
+
+    /// The whole session as bytes, for [`Catalog::restore`].
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.inner.snapshot()
+    }
+
+    /// The typed session, if this is a `G`.
+    pub fn downcast_ref<G: Game>(&self) -> Option<&Session<G>> {
+        self.inner.as_any().downcast_ref()
+    }
+
+    /// The typed session, mutably, if this is a `G`.
+    pub fn downcast_mut<G: Game>(&mut self) -> Option<&mut Session<G>> {
+        self.inner.as_any_mut().downcast_mut()
+    }
+}

@@ -1,0 +1,141 @@
+//! The two encodings every value can travel in: postcard bytes and JSON.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::RuleError;
+
+/// Which of the two encodings a payload uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// JSON text (for scripts, browsers and any language).
+    Json,
+    /// postcard bytes (compact; for Rust, Wasm and Godot).
+    Postcard,
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encoding::Json => "JSON",
+            Encoding::Postcard => "postcard",
+        })
+    }
+}
+
+/// A game value (action, view, event list, config) in one of the two encodings, as the
+/// type-erased [`DynSession`](crate::DynSession) takes and returns them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// A JSON value.
+    Json(serde_json::Value),
+    /// postcard bytes.
+    Postcard(Vec<u8>),
+}
+
+impl Payload {
+    /// The encoding of this payload.
+    pub fn encoding(&self) -> Encoding {
+        match self {
+            Payload::Json(_) => Encoding::Json,
+            Payload::Postcard(_) => Encoding::Postcard,
+        }
+    }
+
+    /// Encodes `value` in `encoding`.
+    pub fn encode<T: Serialize + ?Sized>(value: &T, encoding: Encoding) -> Payload {
+        match encoding {
+            // Serialising derived types into a JSON value or a Vec cannot fail (no maps with
+            // non-string keys are used in Hearth's wire types); Null/empty marks the
+            // impossible case rather than panicking.
+            Encoding::Json => Payload::Json(serde_json::to_value(value).unwrap_or_default()),
+            Encoding::Postcard => Payload::Postcard(postcard::to_allocvec(value).unwrap_or_default()),
+        }
+    }
+
+    /// Decodes the payload as a `T`. `what` names the value in the error message.
+    /// Postcard input must be consumed entirely: trailing bytes are an error.
+    pub fn decode<T: DeserializeOwned>(&self, what: &'static str) -> Result<T, RuleError> {
+        match self {
+            Payload::Json(value) => decode_json_value(value, what),
+            Payload::Postcard(bytes) => decode_postcard(bytes, what),
+        }
+    }
+
+    /// Like [`Payload::decode`], but JSON `null`, an empty JSON object or empty postcard bytes
+    /// mean `T::default()` (used for game configs, so "no config" is always accepted).
+    pub fn decode_or_default<T: DeserializeOwned + Default>(
+        &self,
+        what: &'static str,
+    ) -> Result<T, RuleError> {
+        match self {
+            Payload::Json(serde_json::Value::Null) => Ok(T::default()),
+            Payload::Postcard(bytes) if bytes.is_empty() => Ok(T::default()),
+            _ => self.decode(what),
+        }
+    }
+
+    /// The payload as bytes: JSON text or postcard bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Payload::Json(value) => value.to_string().into_bytes(),
+            Payload::Postcard(bytes) => bytes.clone(),
+        }
+    }
+
+    /// Reads a payload from raw bytes in the given encoding (JSON must be valid UTF-8 JSON).
+    pub fn from_bytes(bytes: &[u8], encoding: Encoding, what: &'static str) -> Result<Payload, RuleError> {
+        match encoding {
+            Encoding::Postcard => Ok(Payload::Postcard(bytes.to_vec())),
+            Encoding::Json => serde_json::from_slice(bytes)
+                .map(Payload::Json)
+                .map_err(|e| decode_error(what, Encoding::Json, e)),
+        }
+    }
+}
+
+/// Decodes a JSON value into `T`.
+pub fn decode_json_value<T: DeserializeOwned>(value: &serde_json::Value, what: &'static str) -> Result<T, RuleError> {
+    T::deserialize(value).map_err(|e| decode_error(what, Encoding::Json, e))
+}
+
+/// Decodes postcard bytes into `T`, refusing trailing bytes.
+pub fn decode_postcard<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T, RuleError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(RuleError::Decode {
+            what,
+            encoding: Encoding::Postcard,
+            detail: format!("{} unexpected bytes after the value", rest.len()),
+        }),
+        Err(e) => Err(decode_error(what, Encoding::Postcard, e)),
+    }
+}
+
+fn decode_error(what: &'static str, encoding: Encoding, e: impl std::fmt::Display) -> RuleError {
+    RuleError::Decode {
+        what,
+        encoding,
+        detail: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_postcard_bytes_are_refused() {
+        let err = decode_postcard::<u8>(&[1, 2], "action").expect_err("trailing byte");
+        assert_eq!(err.code(), "decode");
+        assert!(err.to_string().contains("1 unexpected bytes"), "{err}");
+    }
+
+    #[test]
+    fn null_config_means_default() {
+        let v: (u8, bool) = Payload::Json(serde_json::Value::Null)
+            .decode_or_default("config")
+            .expect("default");
+        assert_eq!(v, (0, false));
+    }
+}

@@ -1,0 +1,5 @@
+use super::*;
+use crate::Session;
+
+#[test]
+fn placeholder() {}

@@ -1,0 +1,164 @@
+//! Rules fingerprints: a game's name, version and a hash of the shape of its types.
+
+use serde::de::DeserializeOwned;
+use serde_reflection::{ContainerFormat, Format, Named, Registry, Tracer, TracerConfig, VariantFormat};
+
+use crate::{Game, RuleError, session::SESSION_FORMAT};
+
+/// Identifies the exact rules a build carries: `name@version#schema`, where `schema` is a
+/// hash of the serde shape of the game's state, config, action, view and event types (and
+/// the session format). Two builds with equal fingerprints encode and evolve the game the
+/// same way; handshakes compare them so mismatched clients are refused instead of desyncing.
+///
+/// JSON: the string `"connect-four@1#0123456789abcdef"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Fingerprint {
+    /// Game name.
+    pub game: String,
+    /// Rules version.
+    pub version: u32,
+    /// Hash of the type shapes.
+    pub schema: u64,
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}#{:016x}", self.game, self.version, self.schema)
+    }
+}
+
+impl From<Fingerprint> for String {
+    fn from(f: Fingerprint) -> String {
+        f.to_string()
+    }
+}
+
+impl TryFrom<String> for Fingerprint {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for Fingerprint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a rules fingerprint (expected name@version#16-hex-digits)");
+        let (game, rest) = s.rsplit_once('@').ok_or_else(bad)?;
+        let (version, schema) = rest.split_once('#').ok_or_else(bad)?;
+        if game.is_empty() || schema.len() != 16 {
+            return Err(bad());
+        }
+        Ok(Fingerprint {
+            game: game.to_string(),
+            version: version.parse().map_err(|_| bad())?,
+            schema: u64::from_str_radix(schema, 16).map_err(|_| bad())?,
+        })
+    }
+}
+
+/// Traces `G`'s types, refuses floats anywhere in the state, and hashes the shapes.
+pub(crate) fn fingerprint<G: Game>() -> Result<Fingerprint, RuleError> {
+    let invalid = |reason: String| RuleError::InvalidGame {
+        name: G::INFO.name.to_string(),
+        reason,
+    };
+    let mut tracer = Tracer::new(TracerConfig::default());
+    let roots = [
+        trace::<G>(&mut tracer),
+        trace::<G::Config>(&mut tracer),
+        trace::<G::Action>(&mut tracer),
+        trace::<G::View>(&mut tracer),
+        trace::<G::Event>(&mut tracer),
+    ];
+    let roots: Vec<Format> = roots
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| invalid(format!("its types cannot be traced ({e}); avoid custom deserializers")))?;
+    let registry = tracer
+        .registry()
+        .map_err(|e| invalid(format!("its types cannot be traced ({e})")))?;
+    let mut seen = Vec::new();
+    if let Some(path) = find_float(&roots[0], &registry, &mut seen) {
+        return Err(invalid(format!(
+            "its state holds a float ({path}); use fixed-point integers so every target computes the same result"
+        )));
+    }
+    let shape = serde_json::to_vec(&(SESSION_FORMAT, &roots, &registry))
+        .map_err(|e| invalid(format!("its schema cannot be encoded ({e})")))?;
+    Ok(Fingerprint {
+        game: G::INFO.name.to_string(),
+        version: G::INFO.version,
+        schema: xxhash_rust::xxh3::xxh3_64(&shape),
+    })
+}
+
+/// Traces `T`, repeating so that variants of enums nested inside it are all reached.
+fn trace<T: DeserializeOwned>(tracer: &mut Tracer) -> serde_reflection::Result<Format> {
+    let (format, _) = tracer.trace_simple_type::<T>()?;
+    // Nested enums are explored one variant index per pass; a few passes settle every
+    // type used here, and `registry()` reports anything still incomplete.
+    for _ in 0..16 {
+        tracer.trace_simple_type::<T>()?;
+    }
+    Ok(format)
+}
+
+/// Returns a description of where a float occurs in `format`, if anywhere.
+fn find_float(format: &Format, registry: &Registry, seen: &mut Vec<String>) -> Option<String> {
+    match format {
+        Format::F32 => Some("f32".into()),
+        Format::F64 => Some("f64".into()),
+        Format::TypeName(name) => {
+            if seen.contains(name) {
+                return None;
+            }
+            seen.push(name.clone());
+            let container = registry.get(name)?;
+            let inner = match container {
+                ContainerFormat::UnitStruct => None,
+                ContainerFormat::NewTypeStruct(f) => find_float(f, registry, seen),
+                ContainerFormat::TupleStruct(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
+                ContainerFormat::Struct(fields) => find_in_named(fields, registry, seen),
+                ContainerFormat::Enum(variants) => variants.values().find_map(|v| match &v.value {
+                    VariantFormat::NewType(f) => find_float(f, registry, seen),
+                    VariantFormat::Tuple(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
+                    VariantFormat::Struct(fields) => find_in_named(fields, registry, seen),
+                    _ => None,
+                }),
+            };
+            inner.map(|path| format!("{name}.{path}"))
+        }
+        Format::Option(f) | Format::Seq(f) => find_float(f, registry, seen),
+        Format::Map { key, value } => find_float(key, registry, seen).or_else(|| find_float(value, registry, seen)),
+        Format::Tuple(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
+        Format::TupleArray { content, .. } => find_float(content, registry, seen),
+        _ => None,
+    }
+}
+
+fn find_in_named(fields: &[Named<Format>], registry: &Registry, seen: &mut Vec<String>) -> Option<String> {
+    fields
+        .iter()
+        .find_map(|f| find_float(&f.value, registry, seen).map(|p| format!("{}: {p}", f.name)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_string_round_trips() {
+        let f = Fingerprint {
+            game: "connect-four".into(),
+            version: 3,
+            schema: 0xdead_beef,
+        };
+        let s = f.to_string();
+        assert_eq!(s, "connect-four@3#00000000deadbeef");
+        assert_eq!(s.parse::<Fingerprint>(), Ok(f));
+        assert!("connect-four".parse::<Fingerprint>().is_err());
+        assert!("x@1#zz".parse::<Fingerprint>().is_err());
+    }
+}
