@@ -64,21 +64,11 @@ pub(crate) fn fingerprint<G: Game>() -> Result<Fingerprint, RuleError> {
         name: G::INFO.name.to_string(),
         reason,
     };
-    let mut tracer = Tracer::new(TracerConfig::default());
-    let roots = [
-        trace::<G>(&mut tracer),
-        trace::<G::Config>(&mut tracer),
-        trace::<G::Action>(&mut tracer),
-        trace::<G::View>(&mut tracer),
-        trace::<G::Event>(&mut tracer),
-    ];
-    let roots: Vec<Format> = roots
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(|e| invalid(format!("its types cannot be traced ({e}); avoid custom deserializers")))?;
-    let registry = tracer
-        .registry()
-        .map_err(|e| invalid(format!("its types cannot be traced ({e})")))?;
+    let (roots, registry) = trace_all::<G>().map_err(|e| {
+        invalid(format!(
+            "its types cannot be traced ({e}); avoid custom deserializers and untagged or flattened enums"
+        ))
+    })?;
     let mut seen = Vec::new();
     if let Some(path) = find_float(&roots[0], &registry, &mut seen) {
         return Err(invalid(format!(
@@ -94,15 +84,44 @@ pub(crate) fn fingerprint<G: Game>() -> Result<Fingerprint, RuleError> {
     })
 }
 
-/// Traces `T`, repeating so that variants of enums nested inside it are all reached.
-fn trace<T: DeserializeOwned>(tracer: &mut Tracer) -> serde_reflection::Result<Format> {
-    let (format, _) = tracer.trace_simple_type::<T>()?;
-    // Nested enums are explored one variant index per pass; a few passes settle every
-    // type used here, and `registry()` reports anything still incomplete.
-    for _ in 0..16 {
-        tracer.trace_simple_type::<T>()?;
+/// Traces the state, config, action, view and event types of `G` to a complete registry.
+///
+/// serde-reflection explores a *nested* enum one variant per pass and only while it is not
+/// flagged incomplete, so: trace, learn which enums are incomplete from the registry's
+/// error, then trace again clearing those flags between passes until none remains.
+fn trace_all<G: Game>() -> serde_reflection::Result<(Vec<Format>, Registry)> {
+    let mut nested: Vec<String> = Vec::new();
+    loop {
+        let mut tracer = Tracer::new(TracerConfig::default());
+        let mut roots = Vec::new();
+        for pass in 0..256 {
+            roots = vec![
+                trace::<G>(&mut tracer)?,
+                trace::<G::Config>(&mut tracer)?,
+                trace::<G::Action>(&mut tracer)?,
+                trace::<G::View>(&mut tracer)?,
+                trace::<G::Event>(&mut tracer)?,
+            ];
+            let mut incomplete = false;
+            for name in &nested {
+                incomplete |= tracer.check_incomplete_enum(name).is_some();
+            }
+            if !incomplete || pass == 255 {
+                break;
+            }
+        }
+        match tracer.registry() {
+            Ok(registry) => return Ok((roots, registry)),
+            Err(serde_reflection::Error::MissingVariants(names)) if names.iter().any(|n| !nested.contains(n)) => {
+                nested.extend(names);
+            }
+            Err(e) => return Err(e),
+        }
     }
-    Ok(format)
+}
+
+fn trace<T: DeserializeOwned>(tracer: &mut Tracer) -> serde_reflection::Result<Format> {
+    tracer.trace_simple_type::<T>().map(|(format, _)| format)
 }
 
 /// Returns a description of where a float occurs in `format`, if anywhere.

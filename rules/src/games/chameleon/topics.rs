@@ -103,7 +103,7 @@ pub const TOPICS: &[Topic] = &[
         ],
     },
     Topic {
-        name: "Fairy tales",
+        name: "Fantasy",
         words: [
             ("Dragon", "fire"), ("Witch", "broomstick"), ("Giant", "beanstalk"), ("Mermaid", "tail"),
             ("Unicorn", "horn"), ("Wizard", "spell"), ("Princess", "tiara"), ("Troll", "bridge"),
