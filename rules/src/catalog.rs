@@ -110,6 +110,7 @@ trait ErasedSession: Send + Sync {
     fn log_len(&self) -> u64;
     fn log(&self, from: u64, encoding: Encoding) -> Vec<DynLogEntry>;
     fn snapshot(&self) -> Vec<u8>;
+    fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError>;
     fn clone_box(&self) -> Box<dyn ErasedSession>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
@@ -168,6 +169,10 @@ impl<G: Game> ErasedSession for Session<G> {
     }
     fn snapshot(&self) -> Vec<u8> {
         Session::snapshot(self)
+    }
+    fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        let action: G::Action = action.decode("action")?;
+        Ok(Payload::encode(&action, to))
     }
     fn clone_box(&self) -> Box<dyn ErasedSession> {
         Box::new(self.clone())
@@ -454,6 +459,12 @@ impl DynSession {
     /// The whole session as bytes, for [`Catalog::restore`].
     pub fn snapshot(&self) -> Vec<u8> {
         self.inner.snapshot()
+    }
+
+    /// Re-encodes an action of this game in another encoding (e.g. to log a JSON client's
+    /// action as postcard). Fails if it does not decode as this game's action.
+    pub fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        self.inner.convert_action(action, to)
     }
 
     /// The typed session, if this is a `G`.

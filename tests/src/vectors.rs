@@ -1,1 +1,410 @@
-pub fn _x(){}
+//! Golden vectors: recorded games with the expected state hash after every step. They are
+//! the contract that every build of the rules (native, Wasm, C, Godot) must reproduce.
+//! The format is documented in `tests/vectors/README.md`.
+
+use std::path::Path;
+
+use hearth_rules::{Catalog, DynSession, Encoding, Outcome, Payload, RuleError, Seat, hash_hex};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Current vector format.
+pub const FORMAT: u32 = 1;
+
+/// One recorded game.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vector {
+    /// Format version ([`FORMAT`]).
+    pub format: u32,
+    /// File stem, e.g. `connect-four-draw`.
+    pub name: String,
+    /// What the vector exercises.
+    pub description: String,
+    /// Catalog name of the game.
+    pub game: String,
+    /// Rules fingerprint the vector was recorded with.
+    pub fingerprint: String,
+    /// Game config as JSON.
+    pub config: Value,
+    /// Seat count.
+    pub seats: u8,
+    /// Seed.
+    pub seed: u64,
+    /// State hash right after setup (16 hex digits).
+    pub initial_hash: String,
+    /// The steps in order.
+    pub steps: Vec<VectorStep>,
+    /// The outcome after the last step (`null` if the game had not ended).
+    pub outcome: Option<Outcome>,
+}
+
+/// One step: an action (accepted or refused) or a tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum VectorStep {
+    /// Apply `action` for `seat`.
+    Apply {
+        /// Acting seat (may be out of range on purpose).
+        seat: u8,
+        /// The action as JSON.
+        action: Value,
+        /// The same action as postcard bytes in hex, or `null` if it does not decode.
+        action_postcard: Option<String>,
+        /// `null` if accepted, else the refusal's error code.
+        error: Option<String>,
+        /// State hash after the step.
+        hash: String,
+    },
+    /// Advance one tick.
+    Tick {
+        /// State hash after the tick.
+        hash: String,
+    },
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses hex into bytes.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// Records a game into a [`Vector`].
+pub struct Recorder {
+    session: DynSession,
+    vector: Vector,
+}
+
+impl Recorder {
+    /// Starts recording a new game.
+    pub fn new(catalog: &Catalog, name: &str, description: &str, game: &str, config: Value, seats: u8, seed: u64) -> Result<Self, RuleError> {
+        let session = catalog.create(game, &Payload::Json(config.clone()), seats, seed)?;
+        let vector = Vector {
+            format: FORMAT,
+            name: name.into(),
+            description: description.into(),
+            game: game.into(),
+            fingerprint: session.meta().fingerprint.to_string(),
+            config,
+            seats,
+            seed,
+            initial_hash: hash_hex(session.hash()),
+            steps: Vec::new(),
+            outcome: None,
+        };
+        Ok(Recorder { session, vector })
+    }
+
+    /// The session being recorded.
+    pub fn session(&self) -> &DynSession {
+        &self.session
+    }
+
+    /// Applies and records an action; returns whether it was accepted.
+    pub fn apply(&mut self, seat: u8, action: Value) -> bool {
+        let payload = Payload::Json(action.clone());
+        let action_postcard = match self.session.convert_action(&payload, Encoding::Postcard) {
+            Ok(Payload::Postcard(bytes)) => Some(hex(&bytes)),
+            _ => None,
+        };
+        let error = self.session.apply(Seat(seat), &payload).err().map(|e| e.code().to_string());
+        let accepted = error.is_none();
+        self.vector.steps.push(VectorStep::Apply {
+            seat,
+            action,
+            action_postcard,
+            error,
+            hash: hash_hex(self.session.hash()),
+        });
+        accepted
+    }
+
+    /// Ticks and records.
+    pub fn tick(&mut self) -> Result<(), RuleError> {
+        self.session.tick(Encoding::Json)?;
+        self.vector.steps.push(VectorStep::Tick {
+            hash: hash_hex(self.session.hash()),
+        });
+        Ok(())
+    }
+
+    /// The bot's action for `seat` at `level`, as JSON.
+    pub fn bot(&self, seat: u8, level: u8) -> Option<Value> {
+        match self.session.bot_action(Seat(seat), level, Encoding::Json) {
+            Ok(Some(Payload::Json(v))) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The first seat from `from` on that has a legal action.
+    pub fn seat_to_act(&self, from: u8) -> Option<u8> {
+        let n = self.vector.seats;
+        (0..n).map(|k| (from + k) % n).find(|&s| {
+            matches!(self.session.legal_actions(Seat(s), Encoding::Json), Ok(Payload::Json(Value::Array(a))) if !a.is_empty())
+        })
+    }
+
+    /// Finishes the recording.
+    pub fn finish(mut self) -> Vector {
+        self.vector.outcome = self.session.outcome();
+        self.vector
+    }
+}
+
+/// Writes a vector as JSON with one step per line (readable diffs, easy to stream).
+pub fn to_json(v: &Vector) -> String {
+    let field = |x: &dyn erased::Ser| x.json();
+    let mut out = String::from("{\n");
+    for (k, val) in [
+        ("format", field(&v.format)),
+        ("name", field(&v.name)),
+        ("description", field(&v.description)),
+        ("game", field(&v.game)),
+        ("fingerprint", field(&v.fingerprint)),
+        ("config", field(&v.config)),
+        ("seats", field(&v.seats)),
+        ("seed", field(&v.seed)),
+        ("initial_hash", field(&v.initial_hash)),
+        ("outcome", field(&v.outcome)),
+    ] {
+        out.push_str(&format!("  \"{k}\": {val},\n"));
+    }
+    out.push_str("  \"steps\": [\n");
+    let steps: Vec<String> = v.steps.iter().map(|s| format!("    {}", field(s))).collect();
+    out.push_str(&steps.join(",\n"));
+    out.push_str("\n  ]\n}\n");
+    out
+}
+
+mod erased {
+    pub trait Ser {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> String {
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+}
+
+/// Replays a vector through the catalog twice — actions as JSON and as postcard — and
+/// checks every step's acceptance, error code and hash, and the outcome. Returns a
+/// description of the first mismatch.
+pub fn check(catalog: &Catalog, v: &Vector) -> Result<(), String> {
+    let at = |i: usize, what: String| format!("{}: step {i}: {what}", v.name);
+    if v.format != FORMAT {
+        return Err(format!("{}: format {} is not {FORMAT}", v.name, v.format));
+    }
+    let meta = catalog.get(&v.game).map_err(|e| e.to_string())?;
+    if meta.fingerprint.to_string() != v.fingerprint {
+        return Err(format!(
+            "{}: recorded with rules {}, these are {}; if the rules changed on purpose, bump the game's version and regenerate",
+            v.name, v.fingerprint, meta.fingerprint
+        ));
+    }
+    let mut by_json = catalog.create(&v.game, &Payload::Json(v.config.clone()), v.seats, v.seed).map_err(|e| e.to_string())?;
+    let mut by_postcard = by_json.clone();
+    if hash_hex(by_json.hash()) != v.initial_hash {
+        return Err(format!("{}: initial hash {} != {}", v.name, hash_hex(by_json.hash()), v.initial_hash));
+    }
+    for (i, step) in v.steps.iter().enumerate() {
+        match step {
+            VectorStep::Apply { seat, action, action_postcard, error, hash } => {
+                let got = by_json.apply(Seat(*seat), &Payload::Json(action.clone())).err().map(|e| e.code().to_string());
+                if &got != error {
+                    return Err(at(i, format!("JSON action {action} gave {got:?}, expected {error:?}")));
+                }
+                if let Some(bytes) = action_postcard {
+                    let bytes = unhex(bytes).ok_or_else(|| at(i, "bad hex".into()))?;
+                    let got = by_postcard.apply(Seat(*seat), &Payload::Postcard(bytes)).err().map(|e| e.code().to_string());
+                    if &got != error {
+                        return Err(at(i, format!("postcard action gave {got:?}, expected {error:?}")));
+                    }
+                }
+                for (which, s) in [("JSON", &by_json), ("postcard", &by_postcard)] {
+                    if action_postcard.is_none() && which == "postcard" {
+                        continue;
+                    }
+                    if &hash_hex(s.hash()) != hash {
+                        return Err(at(i, format!("{which} hash {} != {hash}", hash_hex(s.hash()))));
+                    }
+                }
+            }
+            VectorStep::Tick { hash } => {
+                by_json.tick(Encoding::Json).map_err(|e| at(i, e.to_string()))?;
+                by_postcard.tick(Encoding::Postcard).map_err(|e| at(i, e.to_string()))?;
+                if &hash_hex(by_json.hash()) != hash || by_postcard.hash() != by_json.hash() {
+                    return Err(at(i, format!("tick hash {} != {hash}", hash_hex(by_json.hash()))));
+                }
+            }
+        }
+    }
+    if by_json.outcome() != v.outcome {
+        return Err(format!("{}: outcome {:?} != {:?}", v.name, by_json.outcome(), v.outcome));
+    }
+    Ok(())
+}
+
+/// Reads every `*.json` vector in `dir`, sorted by file name.
+pub fn read_dir(dir: &Path) -> Result<Vec<Vector>, String> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
+}
+
+/// Bot levels per seat cycle through `levels`.
+fn play_turns(r: &mut Recorder, levels: &[u8], max_steps: usize, mut inject: impl FnMut(&mut Recorder, usize)) {
+    let mut next = 0u8;
+    for step in 0..max_steps {
+        if r.session().is_over() {
+            break;
+        }
+        inject(r, step);
+        let Some(seat) = r.seat_to_act(next) else { break };
+        let level = levels[usize::from(seat) % levels.len()];
+        let Some(action) = r.bot(seat, level) else { break };
+        r.apply(seat, action);
+        next = seat.wrapping_add(1) % r.vector.seats;
+    }
+}
+
+/// Tanks: each tick every seat's bot decides; a seat sends an input only when it changed
+/// (or, with `sparse`, only on every third tick), so "keeps its last input" is exercised.
+fn play_ticks(r: &mut Recorder, levels: &[u8], sparse: bool) -> Result<(), RuleError> {
+    let seats = r.vector.seats;
+    let mut last: Vec<Option<Value>> = vec![None; usize::from(seats)];
+    let mut tick = 0u32;
+    while !r.session().is_over() {
+        for seat in 0..seats {
+            if sparse && (tick + u32::from(seat)) % 3 != 0 {
+                continue;
+            }
+            let level = levels[usize::from(seat) % levels.len()];
+            if let Some(input) = r.bot(seat, level) {
+                if last[usize::from(seat)].as_ref() != Some(&input) {
+                    r.apply(seat, input.clone());
+                    last[usize::from(seat)] = Some(input);
+                }
+            }
+        }
+        if sparse && tick % 50 == 7 {
+            r.apply(0, json!({"turn": 3, "thrust": 0, "fire": false}));
+            r.apply(seats, json!({"turn": 0, "thrust": 1, "fire": false}));
+            r.apply(1, json!({"turn": 0, "thrust": "full"}));
+        }
+        r.tick()?;
+        tick += 1;
+    }
+    Ok(())
+}
+
+/// Generates the built-in vector set (at least five per game).
+pub fn generate(catalog: &Catalog) -> Result<Vec<Vector>, RuleError> {
+    let mut out = Vec::new();
+    let c4 = |name: &str, desc: &str, config: Value, seed: u64| Recorder::new(catalog, name, desc, "connect-four", config, 2, seed);
+
+    let mut r = c4("connect-four-bots", "alpha-beta depth 4 against depth 2 to the end", json!({}), 1)?;
+    play_turns(&mut r, &[4, 2], 64, |_, _| {});
+    out.push(r.finish());
+
+    let mut r = c4("connect-four-deep", "alpha-beta depth 6 against depth 5", json!({"first_seat": 1}), 99)?;
+    play_turns(&mut r, &[6, 5], 64, |_, _| {});
+    out.push(r.finish());
+
+    let mut r = c4("connect-four-random", "random play (bot level 0) to the end", json!(null), 7)?;
+    play_turns(&mut r, &[0], 64, |_, _| {});
+    out.push(r.finish());
+
+    let mut r = c4("connect-four-refusals", "a vertical win with refused moves in between: out of turn, off the board, full column, no such seat, malformed", json!({"first_seat": 0}), 3)?;
+    for (seat, action) in [
+        (0, json!({"column": 0})), (1, json!({"column": 0})), (1, json!({"column": 1})),
+        (0, json!({"column": 0})), (1, json!({"column": 0})), (0, json!({"column": 7})),
+        (0, json!({"column": 0})), (1, json!({"column": 0})), (0, json!({"column": 0})),
+        (2, json!({"column": 4})), (0, json!({"column": "x"})), (0, json!({"row": 1})),
+        (0, json!({"column": 4})), (1, json!({"column": 4})), (0, json!({"column": 5})),
+        (1, json!({"column": 4})), (0, json!({"column": 3})), (1, json!({"column": 4})),
+        (0, json!({"column": 6})), (1, json!({"column": 4})), (0, json!({"column": 1})),
+    ] {
+        r.apply(seat, action);
+    }
+    out.push(r.finish());
+
+    let mut r = c4("connect-four-draw", "a full board with no four in a row", json!({"first_seat": 0}), 5)?;
+    let order = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 2, 3, 2, 3, 2, 3, 3, 2, 3, 2, 3, 2, 4, 5, 4, 5, 4, 5, 5, 4, 5, 4, 5, 4, 6, 6, 6, 6, 6, 6];
+    for (i, column) in order.into_iter().enumerate() {
+        r.apply((i % 2) as u8, json!({ "column": column }));
+    }
+    out.push(r.finish());
+
+    let ch = |name: &str, desc: &str, config: Value, seats: u8, seed: u64| Recorder::new(catalog, name, desc, "chameleon", config, seats, seed);
+    let mut r = ch("chameleon-3-seats", "three bots (level 2), two rounds", json!({"rounds": 2}), 3, 3)?;
+    play_turns(&mut r, &[2], 200, |_, _| {});
+    out.push(r.finish());
+
+    let mut r = ch("chameleon-refusals", "four bots with refused actions: empty, too long and bad-charset clues, out of turn, voting for oneself, voting twice, guessing off the card", json!({"rounds": 3}), 4, 11)?;
+    play_turns(&mut r, &[1, 2], 300, |r, step| {
+        if step % 5 == 0 {
+            let seat = r.seat_to_act(0).unwrap_or(0);
+            r.apply(seat, json!({"clue": "   "}));
+            r.apply(seat, json!({"clue": "x".repeat(40)}));
+            r.apply(seat, json!({"clue": "100%"}));
+            r.apply((seat + 1) % 4, json!({"clue": "early"}));
+            r.apply(seat, json!({"vote": seat}));
+            r.apply(seat, json!({"guess": "Nothing"}));
+            r.apply(seat, json!({"shout": "hi"}));
+        }
+    });
+    out.push(r.finish());
+
+    let mut r = ch("chameleon-random", "five seats playing random legal actions, two rounds", json!({"rounds": 2}), 5, 21)?;
+    play_turns(&mut r, &[0], 300, |_, _| {});
+    out.push(r.finish());
+
+    let mut r = ch("chameleon-8-seats", "eight bots, one round, secret word allowed in clues", json!({"rounds": 1, "forbid_secret_in_clue": false}), 8, 8)?;
+    play_turns(&mut r, &[2, 1, 0], 200, |_, _| {});
+    out.push(r.finish());
+
+    let mut r = ch("chameleon-short-clues", "six seats, mixed bots, three rounds, clues of at most 10 characters", json!({"rounds": 3, "max_clue_len": 10}), 6, 66)?;
+    play_turns(&mut r, &[2, 0, 1], 400, |_, _| {});
+    out.push(r.finish());
+
+    let tk = |name: &str, desc: &str, config: Value, seats: u8, seed: u64| Recorder::new(catalog, name, desc, "tanks", config, seats, seed);
+    let mut r = tk("tanks-duel", "two aiming bots on the open map for 10 s", json!({"map": "open", "duration_secs": 10, "score_limit": 0}), 2, 2)?;
+    play_ticks(&mut r, &[3], false)?;
+    out.push(r.finish());
+
+    let mut r = tk("tanks-4-arena", "four bots (level 1) in the arena for 10 s", json!({"duration_secs": 10}), 4, 4)?;
+    play_ticks(&mut r, &[1], false)?;
+    out.push(r.finish());
+
+    let mut r = tk("tanks-16-score-limit", "sixteen bots of mixed levels, ends at 3 kills or 15 s", json!({"duration_secs": 15, "score_limit": 3}), 16, 16)?;
+    play_ticks(&mut r, &[3, 2, 1], false)?;
+    out.push(r.finish());
+
+    let mut r = tk("tanks-sparse-inputs", "three random-input seats sending only every third tick, with refused inputs", json!({"duration_secs": 10}), 3, 33)?;
+    play_ticks(&mut r, &[0], true)?;
+    out.push(r.finish());
+
+    let mut r = tk("tanks-8-open", "eight aiming bots on the open map for 12 s", json!({"map": "open", "duration_secs": 12}), 8, 88)?;
+    play_ticks(&mut r, &[3, 1], false)?;
+    out.push(r.finish());
+
+    Ok(out)
+}

@@ -532,8 +532,8 @@ impl Game for Tanks {
     }
 
     /// Level 0 mashes random inputs. From level 1: turn towards the nearest living enemy,
-    /// close in to mid range, back off when close, fire when roughly aligned, and steer away
-    /// from a wall ahead. Higher levels aim more tightly.
+    /// close in to mid range, back off when close, fire when roughly aligned, and back away
+    /// from a wall ahead. Level 2 leads moving targets; level 3 also aims more tightly.
     fn bot_action(&self, seat: Seat, level: u8, rng: &mut Rng) -> Option<TankInput> {
         if self.over {
             return None;
@@ -561,17 +561,21 @@ impl Game for Tanks {
                 fire: false,
             });
         };
-        let want = angle_to(target.x - me.x, target.y - me.y);
-        let diff = want.wrapping_sub(me.heading) as i8;
-        let tolerance = if level >= 3 { 3 } else { 6 };
         let distance = dist2(me.x, me.y, target.x, target.y).unsigned_abs().isqrt() as i32;
-        let turn = if diff > tolerance / 2 {
+        // From level 2, aim where the target will be when the bullet arrives.
+        let lead = if level >= 2 { distance / BULLET_SPEED } else { 0 };
+        let want = angle_to(target.x + target.vx * lead - me.x, target.y + target.vy * lead - me.y);
+        let diff = i32::from(want.wrapping_sub(me.heading) as i8);
+        // Turning moves TURN_RATE per tick: within half of it, turning would overshoot.
+        let half_step = i32::from(TURN_RATE) / 2;
+        let turn = if diff > half_step {
             1
-        } else if diff < -(tolerance / 2) {
+        } else if diff < -half_step {
             -1
         } else {
             0
         };
+        let tolerance = if level >= 3 { half_step } else { 2 * half_step };
         let thrust = if wall_ahead {
             -1
         } else if distance > 6 * TILE {
@@ -581,7 +585,7 @@ impl Game for Tanks {
         } else {
             0
         };
-        let fire = i32::from(diff).abs() <= i32::from(tolerance) && distance < 14 * TILE;
+        let fire = diff.abs() <= tolerance && distance < 14 * TILE;
         Some(TankInput { turn, thrust, fire })
     }
 }
