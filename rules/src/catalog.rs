@@ -101,7 +101,12 @@ trait ErasedSession: Send + Sync {
     fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError>;
     fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError>;
     fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError>;
-    fn bot_action(&self, seat: Seat, level: u8, encoding: Encoding) -> Result<Option<Payload>, RuleError>;
+    fn bot_action(
+        &self,
+        seat: Seat,
+        level: u8,
+        encoding: Encoding,
+    ) -> Result<Option<Payload>, RuleError>;
     fn is_over(&self) -> bool;
     fn outcome(&self) -> Option<Outcome>;
     fn hash(&self) -> u64;
@@ -130,9 +135,17 @@ impl<G: Game> ErasedSession for Session<G> {
         Ok(Payload::encode(&Session::view(self, viewer)?, encoding))
     }
     fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError> {
-        Ok(Payload::encode(&Session::legal_actions(self, seat)?, encoding))
+        Ok(Payload::encode(
+            &Session::legal_actions(self, seat)?,
+            encoding,
+        ))
     }
-    fn bot_action(&self, seat: Seat, level: u8, encoding: Encoding) -> Result<Option<Payload>, RuleError> {
+    fn bot_action(
+        &self,
+        seat: Seat,
+        level: u8,
+        encoding: Encoding,
+    ) -> Result<Option<Payload>, RuleError> {
         Ok(Session::bot_action(self, seat, level)?.map(|a| Payload::encode(&a, encoding)))
     }
     fn is_over(&self) -> bool {
@@ -189,7 +202,11 @@ type CreateFn = fn(&Payload, u8, u64) -> Result<Box<dyn ErasedSession>, RuleErro
 type RestoreFn = fn(&[u8]) -> Result<Box<dyn ErasedSession>, RuleError>;
 type ReplayFn = fn(&DynHeader, &[DynLogEntry]) -> Result<Box<dyn ErasedSession>, RuleError>;
 
-fn create_erased<G: Game>(config: &Payload, seats: u8, seed: u64) -> Result<Box<dyn ErasedSession>, RuleError> {
+fn create_erased<G: Game>(
+    config: &Payload,
+    seats: u8,
+    seed: u64,
+) -> Result<Box<dyn ErasedSession>, RuleError> {
     let config: G::Config = config.decode_or_default("config")?;
     Ok(Box::new(Session::<G>::new(config, seats, seed)?))
 }
@@ -198,7 +215,10 @@ fn restore_erased<G: Game>(bytes: &[u8]) -> Result<Box<dyn ErasedSession>, RuleE
     Ok(Box::new(Session::<G>::restore(bytes)?))
 }
 
-fn replay_erased<G: Game>(header: &DynHeader, log: &[DynLogEntry]) -> Result<Box<dyn ErasedSession>, RuleError> {
+fn replay_erased<G: Game>(
+    header: &DynHeader,
+    log: &[DynLogEntry],
+) -> Result<Box<dyn ErasedSession>, RuleError> {
     let config: G::Config = header.config.decode_or_default("config")?;
     let mut session = Session::<G>::from_header(SessionHeader {
         seats: header.seats,
@@ -206,10 +226,13 @@ fn replay_erased<G: Game>(header: &DynHeader, log: &[DynLogEntry]) -> Result<Box
         config,
     })?;
     for entry in log {
-        let action: G::Action = entry.action.decode("action").map_err(|e| RuleError::Replay {
-            index: entry.index,
-            reason: e.to_string(),
-        })?;
+        let action: G::Action = entry
+            .action
+            .decode("action")
+            .map_err(|e| RuleError::Replay {
+                index: entry.index,
+                reason: e.to_string(),
+            })?;
         session.replay_entry(&LogEntry {
             index: entry.index,
             tick: entry.tick,
@@ -247,7 +270,9 @@ pub struct Catalog {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.entries.iter().map(|e| &e.meta.name)).finish()
+        f.debug_list()
+            .entries(self.entries.iter().map(|e| &e.meta.name))
+            .finish()
     }
 }
 
@@ -265,7 +290,11 @@ impl Catalog {
         let registered = catalog
             .register::<crate::games::connect_four::ConnectFour>()
             .map(drop)
-            .and_then(|()| catalog.register::<crate::games::chameleon::Chameleon>().map(drop))
+            .and_then(|()| {
+                catalog
+                    .register::<crate::games::chameleon::Chameleon>()
+                    .map(drop)
+            })
             .and_then(|()| catalog.register::<crate::games::tanks::Tanks>().map(drop));
         if let Err(e) = registered {
             panic!("built-in game failed to register: {e}");
@@ -277,7 +306,10 @@ impl Catalog {
     /// hold floats in the state.
     pub fn register<G: Game>(&mut self) -> Result<&GameMeta, RuleError> {
         let name = G::INFO.name;
-        let at = match self.entries.binary_search_by(|e| e.meta.name.as_str().cmp(name)) {
+        let at = match self
+            .entries
+            .binary_search_by(|e| e.meta.name.as_str().cmp(name))
+        {
             Ok(_) => return Err(RuleError::DuplicateGame { name: name.into() }),
             Err(at) => at,
         };
@@ -316,7 +348,13 @@ impl Catalog {
     }
 
     /// Starts a game by name. `config` in either encoding; JSON `null` means the defaults.
-    pub fn create(&self, game: &str, config: &Payload, seats: u8, seed: u64) -> Result<DynSession, RuleError> {
+    pub fn create(
+        &self,
+        game: &str,
+        config: &Payload,
+        seats: u8,
+        seed: u64,
+    ) -> Result<DynSession, RuleError> {
         let entry = self.entry(game)?;
         Ok(DynSession {
             meta: entry.meta.clone(),
@@ -411,7 +449,12 @@ impl DynSession {
     }
 
     /// What a bot of strength `level` would do for `seat`, if anything.
-    pub fn bot_action(&self, seat: Seat, level: u8, encoding: Encoding) -> Result<Option<Payload>, RuleError> {
+    pub fn bot_action(
+        &self,
+        seat: Seat,
+        level: u8,
+        encoding: Encoding,
+    ) -> Result<Option<Payload>, RuleError> {
         self.inner.bot_action(seat, level, encoding)
     }
 

@@ -49,7 +49,9 @@ impl Payload {
             // non-string keys are used in Hearth's wire types); Null/empty marks the
             // impossible case rather than panicking.
             Encoding::Json => Payload::Json(serde_json::to_value(value).unwrap_or_default()),
-            Encoding::Postcard => Payload::Postcard(postcard::to_allocvec(value).unwrap_or_default()),
+            Encoding::Postcard => {
+                Payload::Postcard(postcard::to_allocvec(value).unwrap_or_default())
+            }
         }
     }
 
@@ -84,7 +86,11 @@ impl Payload {
     }
 
     /// Reads a payload from raw bytes in the given encoding (JSON must be valid UTF-8 JSON).
-    pub fn from_bytes(bytes: &[u8], encoding: Encoding, what: &'static str) -> Result<Payload, RuleError> {
+    pub fn from_bytes(
+        bytes: &[u8],
+        encoding: Encoding,
+        what: &'static str,
+    ) -> Result<Payload, RuleError> {
         match encoding {
             Encoding::Postcard => Ok(Payload::Postcard(bytes.to_vec())),
             Encoding::Json => serde_json::from_slice(bytes)
@@ -95,12 +101,18 @@ impl Payload {
 }
 
 /// Decodes a JSON value into `T`.
-pub fn decode_json_value<T: DeserializeOwned>(value: &serde_json::Value, what: &'static str) -> Result<T, RuleError> {
+pub fn decode_json_value<T: DeserializeOwned>(
+    value: &serde_json::Value,
+    what: &'static str,
+) -> Result<T, RuleError> {
     T::deserialize(value).map_err(|e| decode_error(what, Encoding::Json, e))
 }
 
 /// Decodes postcard bytes into `T`, refusing trailing bytes.
-pub fn decode_postcard<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T, RuleError> {
+pub fn decode_postcard<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, RuleError> {
     match postcard::take_from_bytes::<T>(bytes) {
         Ok((value, [])) => Ok(value),
         Ok((_, rest)) => Err(RuleError::Decode {

@@ -29,7 +29,9 @@ pub enum RuleError {
         reason: String,
     },
     /// The number of seats is outside what the game allows.
-    #[error("{game} is played by {min} to {max} seats, not {seats}; choose a seat count in that range")]
+    #[error(
+        "{game} is played by {min} to {max} seats, not {seats}; choose a seat count in that range"
+    )]
     SeatCount {
         /// The game's name.
         game: String,
@@ -72,7 +74,9 @@ pub enum RuleError {
         reason: String,
     },
     /// Bytes or JSON could not be decoded into the expected type.
-    #[error("could not decode the {what} from {encoding}: {detail}; send it in the shape documented for this game")]
+    #[error(
+        "could not decode the {what} from {encoding}: {detail}; send it in the shape documented for this game"
+    )]
     Decode {
         /// What was being decoded (action, config, snapshot, ...).
         what: &'static str,

@@ -109,9 +109,19 @@ pub struct GameInfo {
 ///   nor `rng` has changed.
 /// - **Events are public:** an event may be shown to every seat and spectator. Secrets go
 ///   only into [`Game::view`].
-pub trait Game: Sized + Clone + Debug + Serialize + DeserializeOwned + Send + Sync + 'static {
+pub trait Game:
+    Sized + Clone + Debug + Serialize + DeserializeOwned + Send + Sync + 'static
+{
     /// Table options (JSON object; `null` or `{}` gives the defaults).
-    type Config: Clone + Debug + Default + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Config: Clone
+        + Debug
+        + Default
+        + PartialEq
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
     /// What a seat may do: a move, a clue, a per-tick input.
     type Action: Clone + Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// What one viewer may see of the state.
@@ -169,12 +179,18 @@ mod tests {
 
     #[test]
     fn top_score_outcomes() {
-        assert_eq!(Outcome::by_top_score(vec![3, 5, 5]).winners, vec![Seat(1), Seat(2)]);
+        assert_eq!(
+            Outcome::by_top_score(vec![3, 5, 5]).winners,
+            vec![Seat(1), Seat(2)]
+        );
         assert!(Outcome::by_top_score(vec![2, 2]).is_draw());
         assert_eq!(
             serde_json::to_string(&Viewer::Seat(Seat(2))).expect("json"),
             r#"{"seat":2}"#
         );
-        assert_eq!(serde_json::to_string(&Viewer::Spectator).expect("json"), r#""spectator""#);
+        assert_eq!(
+            serde_json::to_string(&Viewer::Spectator).expect("json"),
+            r#""spectator""#
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Rules fingerprints: a game's name, version and a hash of the shape of its types.
 
 use serde::de::DeserializeOwned;
-use serde_reflection::{ContainerFormat, Format, Named, Registry, Tracer, TracerConfig, VariantFormat};
+use serde_reflection::{
+    ContainerFormat, Format, Named, Registry, Tracer, TracerConfig, VariantFormat,
+};
 
 use crate::{Game, RuleError, session::SESSION_FORMAT};
 
@@ -11,7 +13,9 @@ use crate::{Game, RuleError, session::SESSION_FORMAT};
 /// same way; handshakes compare them so mismatched clients are refused instead of desyncing.
 ///
 /// JSON: the string `"connect-four@1#0123456789abcdef"`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(into = "String", try_from = "String")]
 pub struct Fingerprint {
     /// Game name.
@@ -44,7 +48,8 @@ impl TryFrom<String> for Fingerprint {
 impl std::str::FromStr for Fingerprint {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a rules fingerprint (expected name@version#16-hex-digits)");
+        let bad =
+            || format!("`{s}` is not a rules fingerprint (expected name@version#16-hex-digits)");
         let (game, rest) = s.rsplit_once('@').ok_or_else(bad)?;
         let (version, schema) = rest.split_once('#').ok_or_else(bad)?;
         if game.is_empty() || schema.len() != 16 {
@@ -112,7 +117,9 @@ fn trace_all<G: Game>() -> serde_reflection::Result<(Vec<Format>, Registry)> {
         }
         match tracer.registry() {
             Ok(registry) => return Ok((roots, registry)),
-            Err(serde_reflection::Error::MissingVariants(names)) if names.iter().any(|n| !nested.contains(n)) => {
+            Err(serde_reflection::Error::MissingVariants(names))
+                if names.iter().any(|n| !nested.contains(n)) =>
+            {
                 nested.extend(names);
             }
             Err(e) => return Err(e),
@@ -138,11 +145,15 @@ fn find_float(format: &Format, registry: &Registry, seen: &mut Vec<String>) -> O
             let inner = match container {
                 ContainerFormat::UnitStruct => None,
                 ContainerFormat::NewTypeStruct(f) => find_float(f, registry, seen),
-                ContainerFormat::TupleStruct(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
+                ContainerFormat::TupleStruct(fs) => {
+                    fs.iter().find_map(|f| find_float(f, registry, seen))
+                }
                 ContainerFormat::Struct(fields) => find_in_named(fields, registry, seen),
                 ContainerFormat::Enum(variants) => variants.values().find_map(|v| match &v.value {
                     VariantFormat::NewType(f) => find_float(f, registry, seen),
-                    VariantFormat::Tuple(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
+                    VariantFormat::Tuple(fs) => {
+                        fs.iter().find_map(|f| find_float(f, registry, seen))
+                    }
                     VariantFormat::Struct(fields) => find_in_named(fields, registry, seen),
                     _ => None,
                 }),
@@ -150,14 +161,20 @@ fn find_float(format: &Format, registry: &Registry, seen: &mut Vec<String>) -> O
             inner.map(|path| format!("{name}.{path}"))
         }
         Format::Option(f) | Format::Seq(f) => find_float(f, registry, seen),
-        Format::Map { key, value } => find_float(key, registry, seen).or_else(|| find_float(value, registry, seen)),
+        Format::Map { key, value } => {
+            find_float(key, registry, seen).or_else(|| find_float(value, registry, seen))
+        }
         Format::Tuple(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
         Format::TupleArray { content, .. } => find_float(content, registry, seen),
         _ => None,
     }
 }
 
-fn find_in_named(fields: &[Named<Format>], registry: &Registry, seen: &mut Vec<String>) -> Option<String> {
+fn find_in_named(
+    fields: &[Named<Format>],
+    registry: &Registry,
+    seen: &mut Vec<String>,
+) -> Option<String> {
     fields
         .iter()
         .find_map(|f| find_float(&f.value, registry, seen).map(|p| format!("{}: {p}", f.name)))

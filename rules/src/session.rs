@@ -132,7 +132,11 @@ impl<G: Game> Session<G> {
     /// Starts a game. Fails if the seat count is out of the game's range or the config is
     /// invalid.
     pub fn new(config: G::Config, seats: u8, seed: u64) -> Result<Self, RuleError> {
-        Self::from_header(SessionHeader { seats, seed, config })
+        Self::from_header(SessionHeader {
+            seats,
+            seed,
+            config,
+        })
     }
 
     /// Starts a game from a header.
@@ -161,7 +165,10 @@ impl<G: Game> Session<G> {
     /// Rebuilds a session by replaying `log` from `header`. Real-time games are ticked up to
     /// each entry's tick before it is applied; call [`Session::advance_to`] afterwards to
     /// reach ticks after the last entry.
-    pub fn replay(header: SessionHeader<G::Config>, log: &[LogEntry<G::Action>]) -> Result<Self, RuleError> {
+    pub fn replay(
+        header: SessionHeader<G::Config>,
+        log: &[LogEntry<G::Action>],
+    ) -> Result<Self, RuleError> {
         let mut session = Self::from_header(header)?;
         for entry in log {
             session.replay_entry(entry)?;
@@ -174,7 +181,10 @@ impl<G: Game> Session<G> {
         let index = entry.index;
         let fail = |reason: String| RuleError::Replay { index, reason };
         if index != self.log.len() as u64 {
-            return Err(fail(format!("expected entry {}, found entry {index}", self.log.len())));
+            return Err(fail(format!(
+                "expected entry {}, found entry {index}",
+                self.log.len()
+            )));
         }
         if entry.tick < self.tick {
             return Err(fail(format!(
@@ -182,7 +192,8 @@ impl<G: Game> Session<G> {
                 entry.tick, self.tick
             )));
         }
-        self.advance_to(entry.tick).map_err(|e| fail(e.to_string()))?;
+        self.advance_to(entry.tick)
+            .map_err(|e| fail(e.to_string()))?;
         self.apply(entry.seat, entry.action.clone())
             .map_err(|e| RuleError::Replay {
                 index,
@@ -206,7 +217,8 @@ impl<G: Game> Session<G> {
             return Err(RuleError::GameOver);
         }
         self.events.clear();
-        self.state.apply(seat, &action, &mut self.rng, &mut self.events)?;
+        self.state
+            .apply(seat, &action, &mut self.rng, &mut self.events)?;
         self.log.push(LogEntry {
             index: self.log.len() as u64,
             tick: self.tick,
@@ -258,7 +270,9 @@ impl<G: Game> Session<G> {
             return Ok(None);
         }
         let seed = self.hash() ^ (u64::from(seat.0) << 56) ^ self.log.len() as u64;
-        Ok(self.state.bot_action(seat, level, &mut Rng::from_seed(seed)))
+        Ok(self
+            .state
+            .bot_action(seat, level, &mut Rng::from_seed(seed)))
     }
 
     /// Whether the game has ended.
@@ -313,11 +327,24 @@ impl<G: Game> Session<G> {
                 ),
             });
         }
-        let s: SnapshotOwned<G> = decode_postcard(bytes, "snapshot").map_err(|e| RuleError::Snapshot {
-            reason: e.to_string(),
-        })?;
-        debug_assert_eq!((s.magic.as_str(), s.format, s.game.as_str(), s.version), (SNAPSHOT_MAGIC, SESSION_FORMAT, G::INFO.name, G::INFO.version));
-        if s.log.iter().enumerate().any(|(i, e)| e.index != i as u64 || e.tick > s.tick) {
+        let s: SnapshotOwned<G> =
+            decode_postcard(bytes, "snapshot").map_err(|e| RuleError::Snapshot {
+                reason: e.to_string(),
+            })?;
+        debug_assert_eq!(
+            (s.magic.as_str(), s.format, s.game.as_str(), s.version),
+            (
+                SNAPSHOT_MAGIC,
+                SESSION_FORMAT,
+                G::INFO.name,
+                G::INFO.version
+            )
+        );
+        if s.log
+            .iter()
+            .enumerate()
+            .any(|(i, e)| e.index != i as u64 || e.tick > s.tick)
+        {
             return Err(RuleError::Snapshot {
                 reason: "its log is out of order".into(),
             });

@@ -11,23 +11,55 @@ use std::process::Command;
 const ALLOWED: &[&str] = &[
     "hearth-rules",
     // serialisation
-    "serde", "serde_core", "serde_derive", "serde_json", "itoa", "memchr", "zmij", "postcard", "cobs",
+    "serde",
+    "serde_core",
+    "serde_derive",
+    "serde_json",
+    "itoa",
+    "memchr",
+    "zmij",
+    "postcard",
+    "cobs",
     // errors
-    "thiserror", "thiserror-impl",
+    "thiserror",
+    "thiserror-impl",
     // the seeded generator (ChaCha8) and the state hash (XXH3)
-    "rand_chacha", "rand_core", "ppv-lite86", "zerocopy", "zerocopy-derive", "xxhash-rust",
+    "rand_chacha",
+    "rand_core",
+    "ppv-lite86",
+    "zerocopy",
+    "zerocopy-derive",
+    "xxhash-rust",
     // schema tracing for rules fingerprints
-    "serde-reflection", "erased-discriminant", "once_cell", "typeid",
+    "serde-reflection",
+    "erased-discriminant",
+    "once_cell",
+    "typeid",
     // proc-macro support
-    "proc-macro2", "quote", "syn", "unicode-ident",
+    "proc-macro2",
+    "quote",
+    "syn",
+    "unicode-ident",
 ];
 
 /// Source patterns the rules must not contain (outside comments).
 const FORBIDDEN: &[(&str, &str)] = &[
-    ("f32", "floats differ across targets; use fixed-point integers"),
-    ("f64", "floats differ across targets; use fixed-point integers"),
-    ("HashMap", "iteration order is random; use BTreeMap or a Vec"),
-    ("HashSet", "iteration order is random; use BTreeSet or a Vec"),
+    (
+        "f32",
+        "floats differ across targets; use fixed-point integers",
+    ),
+    (
+        "f64",
+        "floats differ across targets; use fixed-point integers",
+    ),
+    (
+        "HashMap",
+        "iteration order is random; use BTreeMap or a Vec",
+    ),
+    (
+        "HashSet",
+        "iteration order is random; use BTreeSet or a Vec",
+    ),
     ("RandomState", "seeded per process"),
     ("std::time", "clocks make games non-deterministic"),
     ("Instant", "clocks make games non-deterministic"),
@@ -113,7 +145,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn the_scanner_catches_what_it_should_and_skips_comments() {
     let sample = "let speed: f32 = 1.0; // f64 in a comment is fine\nlet m = HashMap::new();\nlet f32x = 1; let s = \"f64 in a string\";\nInstant::now()";
-    let found: Vec<_> = violations(sample).into_iter().map(|(line, p, _)| (line, p)).collect();
+    let found: Vec<_> = violations(sample)
+        .into_iter()
+        .map(|(line, p, _)| (line, p))
+        .collect();
     assert_eq!(found, vec![(1, "f32"), (2, "HashMap"), (4, "Instant")]);
 }
 
@@ -124,14 +159,19 @@ fn rules_source_has_no_clocks_io_threads_floats_or_unordered_maps() {
     assert!(files.len() > 5, "found the sources");
     let mut problems = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
         // The test module of a game may use test-only tools; the rules themselves may not.
         let rules_part = text.split("#[cfg(test)]").next().unwrap_or("");
         for (line, pattern, why) in violations(rules_part) {
             problems.push(format!("{}:{line}: `{pattern}`: {why}", file.display()));
         }
     }
-    assert!(problems.is_empty(), "impure rules:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "impure rules:\n{}",
+        problems.join("\n")
+    );
     let lib = std::fs::read_to_string(crate_dir().join("src/lib.rs")).expect("lib.rs");
     assert!(lib.contains("#![forbid(unsafe_code)]"));
 }
@@ -140,10 +180,26 @@ fn rules_source_has_no_clocks_io_threads_floats_or_unordered_maps() {
 fn rules_depend_only_on_reviewed_pure_crates() {
     let out = Command::new(env!("CARGO"))
         .current_dir(crate_dir())
-        .args(["tree", "-p", "hearth-rules", "-e", "normal", "--target", "all", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "-p",
+            "hearth-rules",
+            "-e",
+            "normal",
+            "--target",
+            "all",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .output()
         .expect("run cargo tree");
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let mut unexpected: Vec<&str> = text
         .lines()
@@ -156,7 +212,17 @@ fn rules_depend_only_on_reviewed_pure_crates() {
         unexpected.is_empty(),
         "the rules crate now depends on {unexpected:?}; check they do no I/O, clocks, threads or OS randomness, then add them to ALLOWED"
     );
-    for banned in ["tokio", "mio", "socket2", "getrandom", "rand", "libc", "chrono", "time", "rayon"] {
+    for banned in [
+        "tokio",
+        "mio",
+        "socket2",
+        "getrandom",
+        "rand",
+        "libc",
+        "chrono",
+        "time",
+        "rayon",
+    ] {
         assert!(!ALLOWED.contains(&banned), "{banned} must never be allowed");
     }
 }

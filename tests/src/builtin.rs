@@ -17,7 +17,9 @@ impl GameUnderTest for ConnectFour {
     }
 
     fn wild_actions() -> BoxedStrategy<Move> {
-        prop_oneof![0u8..=8, any::<u8>()].prop_map(|column| Move { column }).boxed()
+        prop_oneof![0u8..=8, any::<u8>()]
+            .prop_map(|column| Move { column })
+            .boxed()
     }
 
     fn step_bound(_: &ConnectFourConfig, _: u8) -> usize {
@@ -28,16 +30,19 @@ impl GameUnderTest for ConnectFour {
 impl GameUnderTest for Chameleon {
     fn configs() -> BoxedStrategy<ChameleonConfig> {
         (1u8..=3, 3u8..=40, any::<bool>())
-            .prop_map(|(rounds, max_clue_len, forbid_secret_in_clue)| ChameleonConfig {
-                rounds,
-                max_clue_len,
-                forbid_secret_in_clue,
-            })
+            .prop_map(
+                |(rounds, max_clue_len, forbid_secret_in_clue)| ChameleonConfig {
+                    rounds,
+                    max_clue_len,
+                    forbid_secret_in_clue,
+                },
+            )
             .boxed()
     }
 
     fn wild_actions() -> BoxedStrategy<ChameleonAction> {
-        let any_word = (0..TOPICS.len(), 0usize..16).prop_map(|(t, w)| TOPICS[t].words[w].0.to_string());
+        let any_word =
+            (0..TOPICS.len(), 0usize..16).prop_map(|(t, w)| TOPICS[t].words[w].0.to_string());
         prop_oneof![
             "[ a-zA-Z0-9%!'-]{0,30}".prop_map(ChameleonAction::Clue),
             any_word.clone().prop_map(ChameleonAction::Clue),
@@ -55,7 +60,11 @@ impl GameUnderTest for Chameleon {
 
 impl GameUnderTest for Tanks {
     fn configs() -> BoxedStrategy<TanksConfig> {
-        (prop_oneof![Just(MapId::Arena), Just(MapId::Open)], 10u16..=12, 0u16..=3)
+        (
+            prop_oneof![Just(MapId::Arena), Just(MapId::Open)],
+            10u16..=12,
+            0u16..=3,
+        )
             .prop_map(|(map, duration_secs, score_limit)| TanksConfig {
                 map,
                 duration_secs,

@@ -92,7 +92,12 @@ pub fn case_strategy<G: GameUnderTest>(max_steps: usize) -> BoxedStrategy<Case<G
         any::<u64>(),
         prop::collection::vec(step, 0..max_steps),
     )
-        .prop_map(|(config, seats, seed, steps)| Case { config, seats, seed, steps })
+        .prop_map(|(config, seats, seed, steps)| Case {
+            config,
+            seats,
+            seed,
+            steps,
+        })
         .boxed()
 }
 
@@ -119,7 +124,10 @@ pub fn resolve_legal<G: Game>(s: &Session<G>, seat: u8, pick: u16) -> Option<(Se
 }
 
 /// Runs one step, checking on the way that a refused action changed nothing and said why.
-pub fn run_step<G: Game>(s: &mut Session<G>, step: &Step<G::Action>) -> Result<Done, TestCaseError> {
+pub fn run_step<G: Game>(
+    s: &mut Session<G>,
+    step: &Step<G::Action>,
+) -> Result<Done, TestCaseError> {
     match step {
         Step::Legal { seat, pick } => match resolve_legal(s, *seat, *pick) {
             None => Ok(Done::Skipped),
@@ -143,7 +151,8 @@ pub fn run_step<G: Game>(s: &mut Session<G>, step: &Step<G::Action>) -> Result<D
             }
         }
         Step::Tick if G::INFO.tick_rate.is_some() && !s.is_over() => {
-            s.tick().map_err(|e| TestCaseError::fail(format!("tick failed: {e}")))?;
+            s.tick()
+                .map_err(|e| TestCaseError::fail(format!("tick failed: {e}")))?;
             Ok(Done::Ticked)
         }
         Step::Tick => Ok(Done::Skipped),
@@ -151,7 +160,8 @@ pub fn run_step<G: Game>(s: &mut Session<G>, step: &Step<G::Action>) -> Result<D
 }
 
 fn new_session<G: Game>(case: &Case<G>) -> Result<Session<G>, TestCaseError> {
-    Session::new(case.config.clone(), case.seats, case.seed).map_err(|e| TestCaseError::fail(format!("setup: {e}")))
+    Session::new(case.config.clone(), case.seats, case.seed)
+        .map_err(|e| TestCaseError::fail(format!("setup: {e}")))
 }
 
 /// Replaying the log from the header gives the live hash after every step.
@@ -164,20 +174,29 @@ pub fn replay_equals_live<G: Game>(case: &Case<G>) -> Result<(), TestCaseError> 
         replayed
             .advance_to(live.tick_count())
             .map_err(|e| TestCaseError::fail(format!("advance: {e}")))?;
-        prop_assert_eq!(replayed.hash(), live.hash(), "after {} log entries", live.log().len());
+        prop_assert_eq!(
+            replayed.hash(),
+            live.hash(),
+            "after {} log entries",
+            live.log().len()
+        );
     }
     Ok(())
 }
 
 /// Snapshot → restore → continue equals an uninterrupted run.
-pub fn snapshot_restore_continue<G: Game>(case: &Case<G>, split: usize) -> Result<(), TestCaseError> {
+pub fn snapshot_restore_continue<G: Game>(
+    case: &Case<G>,
+    split: usize,
+) -> Result<(), TestCaseError> {
     let split = split.min(case.steps.len());
     let mut straight = new_session(case)?;
     for step in &case.steps[..split] {
         run_step(&mut straight, step)?;
     }
     let bytes = straight.snapshot();
-    let mut restored = Session::<G>::restore(&bytes).map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
+    let mut restored =
+        Session::<G>::restore(&bytes).map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
     prop_assert_eq!(restored.hash(), straight.hash());
     for step in &case.steps[split..] {
         let a = run_step(&mut straight, step)?;
@@ -202,10 +221,14 @@ pub fn same_seed_same_game<G: Game>(case: &Case<G>) -> Result<(), TestCaseError>
     Ok(())
 }
 
-fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &T) -> Result<(), TestCaseError> {
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(
+    value: &T,
+) -> Result<(), TestCaseError> {
     for encoding in [Encoding::Json, Encoding::Postcard] {
         let payload = Payload::encode(value, encoding);
-        let back: T = payload.decode("value").map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let back: T = payload
+            .decode("value")
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&back, value, "{:?} round trip", encoding);
     }
     Ok(())
@@ -216,12 +239,18 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: &T) ->
 /// through both encodings.
 pub fn encodings_agree<G: Game>(case: &Case<G>) -> Result<(), TestCaseError> {
     let mut catalog = Catalog::new();
-    catalog.register::<G>().map_err(|e| TestCaseError::fail(e.to_string()))?;
+    catalog
+        .register::<G>()
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     let config_json = Payload::encode(&case.config, Encoding::Json);
     let config_pc = Payload::encode(&case.config, Encoding::Postcard);
     let fail = |e: hearth_rules::RuleError| TestCaseError::fail(e.to_string());
-    let mut json = catalog.create(G::INFO.name, &config_json, case.seats, case.seed).map_err(fail)?;
-    let mut pc = catalog.create(G::INFO.name, &config_pc, case.seats, case.seed).map_err(fail)?;
+    let mut json = catalog
+        .create(G::INFO.name, &config_json, case.seats, case.seed)
+        .map_err(fail)?;
+    let mut pc = catalog
+        .create(G::INFO.name, &config_pc, case.seats, case.seed)
+        .map_err(fail)?;
     let mut typed = new_session(case)?;
     round_trip(&case.config)?;
     for step in &case.steps {
@@ -236,8 +265,16 @@ pub fn encodings_agree<G: Game>(case: &Case<G>) -> Result<(), TestCaseError> {
                     continue;
                 }
                 let events = typed.tick().map_err(fail)?.to_vec();
-                let ej: Vec<G::Event> = json.tick(Encoding::Json).map_err(fail)?.decode("events").map_err(fail)?;
-                let ep: Vec<G::Event> = pc.tick(Encoding::Postcard).map_err(fail)?.decode("events").map_err(fail)?;
+                let ej: Vec<G::Event> = json
+                    .tick(Encoding::Json)
+                    .map_err(fail)?
+                    .decode("events")
+                    .map_err(fail)?;
+                let ep: Vec<G::Event> = pc
+                    .tick(Encoding::Postcard)
+                    .map_err(fail)?
+                    .decode("events")
+                    .map_err(fail)?;
                 prop_assert_eq!(&ej, &events);
                 prop_assert_eq!(&ep, &events);
                 events.iter().try_for_each(round_trip)?;
@@ -250,7 +287,8 @@ pub fn encodings_agree<G: Game>(case: &Case<G>) -> Result<(), TestCaseError> {
         let pc_result = pc.apply(seat, &Payload::encode(&action, Encoding::Postcard));
         match typed_result {
             Ok(events) => {
-                let ej: Vec<G::Event> = json_result.map_err(fail)?.decode("events").map_err(fail)?;
+                let ej: Vec<G::Event> =
+                    json_result.map_err(fail)?.decode("events").map_err(fail)?;
                 let ep: Vec<G::Event> = pc_result.map_err(fail)?.decode("events").map_err(fail)?;
                 prop_assert_eq!(&ej, &events);
                 prop_assert_eq!(&ep, &events);
@@ -263,11 +301,17 @@ pub fn encodings_agree<G: Game>(case: &Case<G>) -> Result<(), TestCaseError> {
         }
         prop_assert_eq!(json.hash(), typed.hash());
         prop_assert_eq!(pc.hash(), typed.hash());
-        let viewers = (0..case.seats).map(|s| Viewer::Seat(Seat(s))).chain([Viewer::Spectator]);
+        let viewers = (0..case.seats)
+            .map(|s| Viewer::Seat(Seat(s)))
+            .chain([Viewer::Spectator]);
         for viewer in viewers {
             let view = typed.view(viewer).map_err(fail)?;
             round_trip(&view)?;
-            let vj: G::View = json.view(viewer, Encoding::Json).map_err(fail)?.decode("view").map_err(fail)?;
+            let vj: G::View = json
+                .view(viewer, Encoding::Json)
+                .map_err(fail)?
+                .decode("view")
+                .map_err(fail)?;
             prop_assert_eq!(&vj, &view);
         }
     }
@@ -285,8 +329,13 @@ pub fn encodings_agree<G: Game>(case: &Case<G>) -> Result<(), TestCaseError> {
 }
 
 /// Random legal play (a random bot for every seat) reaches an outcome within the bound.
-pub fn random_play_ends<G: GameUnderTest>(config: &G::Config, seats: u8, seed: u64) -> Result<(), TestCaseError> {
-    let mut s = Session::<G>::new(config.clone(), seats, seed).map_err(|e| TestCaseError::fail(format!("setup: {e}")))?;
+pub fn random_play_ends<G: GameUnderTest>(
+    config: &G::Config,
+    seats: u8,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let mut s = Session::<G>::new(config.clone(), seats, seed)
+        .map_err(|e| TestCaseError::fail(format!("setup: {e}")))?;
     let mut rng = Rng::from_seed(seed ^ 0x5eed);
     let bound = G::step_bound(config, seats);
     let mut steps = 0;
@@ -294,9 +343,12 @@ pub fn random_play_ends<G: GameUnderTest>(config: &G::Config, seats: u8, seed: u
         if G::INFO.tick_rate.is_some() {
             for seat in (0..seats).map(Seat) {
                 if rng.chance(1, 2) {
-                    let legal = s.legal_actions(seat).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let legal = s
+                        .legal_actions(seat)
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
                     if let Some(a) = rng.pick(&legal) {
-                        s.apply(seat, a.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        s.apply(seat, a.clone())
+                            .map_err(|e| TestCaseError::fail(e.to_string()))?;
                     }
                 }
             }
@@ -304,21 +356,31 @@ pub fn random_play_ends<G: GameUnderTest>(config: &G::Config, seats: u8, seed: u
         } else {
             let seat = rng.below(u32::from(seats)) as u8;
             let Some((seat, action)) = resolve_legal(&s, seat, rng.next_u32() as u16) else {
-                return Err(TestCaseError::fail(format!("no seat can act after {steps} steps, yet the game is not over")));
+                return Err(TestCaseError::fail(format!(
+                    "no seat can act after {steps} steps, yet the game is not over"
+                )));
             };
-            s.apply(seat, action).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            s.apply(seat, action)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
         }
         steps += 1;
     }
     let Some(outcome) = s.outcome() else {
-        return Err(TestCaseError::fail(format!("no outcome after {steps} steps (bound {bound})")));
+        return Err(TestCaseError::fail(format!(
+            "no outcome after {steps} steps (bound {bound})"
+        )));
     };
     prop_assert_eq!(outcome.scores.len(), usize::from(seats));
     prop_assert!(outcome.winners.iter().all(|w| w.0 < seats));
     Ok(())
 }
 
-fn run<S: Strategy>(name: &str, cases: u32, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+fn run<S: Strategy>(
+    name: &str,
+    cases: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -331,35 +393,58 @@ fn run<S: Strategy>(name: &str, cases: u32, strategy: S, test: impl Fn(S::Value)
 
 /// Property: replay equals live at every step.
 pub fn check_replay<G: GameUnderTest>(cases_default: u32, max_steps: usize) {
-    run("replay equals live", cases(cases_default), case_strategy::<G>(max_steps), |c| replay_equals_live(&c));
+    run(
+        "replay equals live",
+        cases(cases_default),
+        case_strategy::<G>(max_steps),
+        |c| replay_equals_live(&c),
+    );
 }
 
 /// Property: snapshot → restore → continue equals an uninterrupted run.
 pub fn check_snapshots<G: GameUnderTest>(cases_default: u32, max_steps: usize) {
     let strategy = (case_strategy::<G>(max_steps), any::<usize>());
-    run("snapshot, restore, continue", cases(cases_default), strategy, |(c, split)| {
-        let split = split % (c.steps.len() + 1);
-        snapshot_restore_continue(&c, split)
-    });
+    run(
+        "snapshot, restore, continue",
+        cases(cases_default),
+        strategy,
+        |(c, split)| {
+            let split = split % (c.steps.len() + 1);
+            snapshot_restore_continue(&c, split)
+        },
+    );
 }
 
 /// Property: JSON, postcard and typed sessions agree; values round-trip.
 pub fn check_encodings<G: GameUnderTest>(cases_default: u32, max_steps: usize) {
-    run("encodings agree", cases(cases_default), case_strategy::<G>(max_steps), |c| encodings_agree(&c));
+    run(
+        "encodings agree",
+        cases(cases_default),
+        case_strategy::<G>(max_steps),
+        |c| encodings_agree(&c),
+    );
 }
 
 /// Property: same seed, same game.
 pub fn check_same_seed<G: GameUnderTest>(cases_default: u32, max_steps: usize) {
-    run("same seed, same game", cases(cases_default), case_strategy::<G>(max_steps), |c| same_seed_same_game(&c));
+    run(
+        "same seed, same game",
+        cases(cases_default),
+        case_strategy::<G>(max_steps),
+        |c| same_seed_same_game(&c),
+    );
 }
 
 /// Property: random legal play ends within the bound.
 pub fn check_random_play_ends<G: GameUnderTest>(cases_default: u32) {
     let info = G::INFO;
     let strategy = (G::configs(), info.min_seats..=info.max_seats, any::<u64>());
-    run("random play ends", cases(cases_default), strategy, |(config, seats, seed)| {
-        random_play_ends::<G>(&config, seats, seed)
-    });
+    run(
+        "random play ends",
+        cases(cases_default),
+        strategy,
+        |(config, seats, seed)| random_play_ends::<G>(&config, seats, seed),
+    );
 }
 
 /// Every check above with modest defaults; `PROPTEST_CASES` overrides the case counts.

@@ -69,10 +69,13 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Parses hex into bytes.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Records a game into a [`Vector`].
@@ -83,7 +86,15 @@ pub struct Recorder {
 
 impl Recorder {
     /// Starts recording a new game.
-    pub fn new(catalog: &Catalog, name: &str, description: &str, game: &str, config: Value, seats: u8, seed: u64) -> Result<Self, RuleError> {
+    pub fn new(
+        catalog: &Catalog,
+        name: &str,
+        description: &str,
+        game: &str,
+        config: Value,
+        seats: u8,
+        seed: u64,
+    ) -> Result<Self, RuleError> {
         let session = catalog.create(game, &Payload::Json(config.clone()), seats, seed)?;
         let vector = Vector {
             format: FORMAT,
@@ -113,7 +124,11 @@ impl Recorder {
             Ok(Payload::Postcard(bytes)) => Some(hex(&bytes)),
             _ => None,
         };
-        let error = self.session.apply(Seat(seat), &payload).err().map(|e| e.code().to_string());
+        let error = self
+            .session
+            .apply(Seat(seat), &payload)
+            .err()
+            .map(|e| e.code().to_string());
         let accepted = error.is_none();
         self.vector.steps.push(VectorStep::Apply {
             seat,
@@ -176,7 +191,11 @@ pub fn to_json(v: &Vector) -> String {
         out.push_str(&format!("  \"{k}\": {val},\n"));
     }
     out.push_str("  \"steps\": [\n");
-    let steps: Vec<String> = v.steps.iter().map(|s| format!("    {}", field(s))).collect();
+    let steps: Vec<String> = v
+        .steps
+        .iter()
+        .map(|s| format!("    {}", field(s)))
+        .collect();
     out.push_str(&steps.join(",\n"));
     out.push_str("\n  ]\n}\n");
     out
@@ -208,23 +227,48 @@ pub fn check(catalog: &Catalog, v: &Vector) -> Result<(), String> {
             v.name, v.fingerprint, meta.fingerprint
         ));
     }
-    let mut by_json = catalog.create(&v.game, &Payload::Json(v.config.clone()), v.seats, v.seed).map_err(|e| e.to_string())?;
+    let mut by_json = catalog
+        .create(&v.game, &Payload::Json(v.config.clone()), v.seats, v.seed)
+        .map_err(|e| e.to_string())?;
     let mut by_postcard = by_json.clone();
     if hash_hex(by_json.hash()) != v.initial_hash {
-        return Err(format!("{}: initial hash {} != {}", v.name, hash_hex(by_json.hash()), v.initial_hash));
+        return Err(format!(
+            "{}: initial hash {} != {}",
+            v.name,
+            hash_hex(by_json.hash()),
+            v.initial_hash
+        ));
     }
     for (i, step) in v.steps.iter().enumerate() {
         match step {
-            VectorStep::Apply { seat, action, action_postcard, error, hash } => {
-                let got = by_json.apply(Seat(*seat), &Payload::Json(action.clone())).err().map(|e| e.code().to_string());
+            VectorStep::Apply {
+                seat,
+                action,
+                action_postcard,
+                error,
+                hash,
+            } => {
+                let got = by_json
+                    .apply(Seat(*seat), &Payload::Json(action.clone()))
+                    .err()
+                    .map(|e| e.code().to_string());
                 if &got != error {
-                    return Err(at(i, format!("JSON action {action} gave {got:?}, expected {error:?}")));
+                    return Err(at(
+                        i,
+                        format!("JSON action {action} gave {got:?}, expected {error:?}"),
+                    ));
                 }
                 if let Some(bytes) = action_postcard {
                     let bytes = unhex(bytes).ok_or_else(|| at(i, "bad hex".into()))?;
-                    let got = by_postcard.apply(Seat(*seat), &Payload::Postcard(bytes)).err().map(|e| e.code().to_string());
+                    let got = by_postcard
+                        .apply(Seat(*seat), &Payload::Postcard(bytes))
+                        .err()
+                        .map(|e| e.code().to_string());
                     if &got != error {
-                        return Err(at(i, format!("postcard action gave {got:?}, expected {error:?}")));
+                        return Err(at(
+                            i,
+                            format!("postcard action gave {got:?}, expected {error:?}"),
+                        ));
                     }
                 }
                 for (which, s) in [("JSON", &by_json), ("postcard", &by_postcard)] {
@@ -232,21 +276,36 @@ pub fn check(catalog: &Catalog, v: &Vector) -> Result<(), String> {
                         continue;
                     }
                     if &hash_hex(s.hash()) != hash {
-                        return Err(at(i, format!("{which} hash {} != {hash}", hash_hex(s.hash()))));
+                        return Err(at(
+                            i,
+                            format!("{which} hash {} != {hash}", hash_hex(s.hash())),
+                        ));
                     }
                 }
             }
             VectorStep::Tick { hash } => {
-                by_json.tick(Encoding::Json).map_err(|e| at(i, e.to_string()))?;
-                by_postcard.tick(Encoding::Postcard).map_err(|e| at(i, e.to_string()))?;
+                by_json
+                    .tick(Encoding::Json)
+                    .map_err(|e| at(i, e.to_string()))?;
+                by_postcard
+                    .tick(Encoding::Postcard)
+                    .map_err(|e| at(i, e.to_string()))?;
                 if &hash_hex(by_json.hash()) != hash || by_postcard.hash() != by_json.hash() {
-                    return Err(at(i, format!("tick hash {} != {hash}", hash_hex(by_json.hash()))));
+                    return Err(at(
+                        i,
+                        format!("tick hash {} != {hash}", hash_hex(by_json.hash())),
+                    ));
                 }
             }
         }
     }
     if by_json.outcome() != v.outcome {
-        return Err(format!("{}: outcome {:?} != {:?}", v.name, by_json.outcome(), v.outcome));
+        return Err(format!(
+            "{}: outcome {:?} != {:?}",
+            v.name,
+            by_json.outcome(),
+            v.outcome
+        ));
     }
     Ok(())
 }
@@ -270,16 +329,25 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Vector>, String> {
 }
 
 /// Bot levels per seat cycle through `levels`.
-fn play_turns(r: &mut Recorder, levels: &[u8], max_steps: usize, mut inject: impl FnMut(&mut Recorder, usize)) {
+fn play_turns(
+    r: &mut Recorder,
+    levels: &[u8],
+    max_steps: usize,
+    mut inject: impl FnMut(&mut Recorder, usize),
+) {
     let mut next = 0u8;
     for step in 0..max_steps {
         if r.session().is_over() {
             break;
         }
         inject(r, step);
-        let Some(seat) = r.seat_to_act(next) else { break };
+        let Some(seat) = r.seat_to_act(next) else {
+            break;
+        };
         let level = levels[usize::from(seat) % levels.len()];
-        let Some(action) = r.bot(seat, level) else { break };
+        let Some(action) = r.bot(seat, level) else {
+            break;
+        };
         r.apply(seat, action);
         next = seat.wrapping_add(1) % r.vector.seats;
     }
@@ -293,15 +361,15 @@ fn play_ticks(r: &mut Recorder, levels: &[u8], sparse: bool) -> Result<(), RuleE
     let mut tick = 0u32;
     while !r.session().is_over() {
         for seat in 0..seats {
-            if sparse && (tick + u32::from(seat)) % 3 != 0 {
+            if sparse && !(tick + u32::from(seat)).is_multiple_of(3) {
                 continue;
             }
             let level = levels[usize::from(seat) % levels.len()];
-            if let Some(input) = r.bot(seat, level) {
-                if last[usize::from(seat)].as_ref() != Some(&input) {
-                    r.apply(seat, input.clone());
-                    last[usize::from(seat)] = Some(input);
-                }
+            if let Some(input) = r.bot(seat, level)
+                && last[usize::from(seat)].as_ref() != Some(&input)
+            {
+                r.apply(seat, input.clone());
+                last[usize::from(seat)] = Some(input);
             }
         }
         if sparse && tick % 50 == 7 {
@@ -318,47 +386,105 @@ fn play_ticks(r: &mut Recorder, levels: &[u8], sparse: bool) -> Result<(), RuleE
 /// Generates the built-in vector set (at least five per game).
 pub fn generate(catalog: &Catalog) -> Result<Vec<Vector>, RuleError> {
     let mut out = Vec::new();
-    let c4 = |name: &str, desc: &str, config: Value, seed: u64| Recorder::new(catalog, name, desc, "connect-four", config, 2, seed);
+    let c4 = |name: &str, desc: &str, config: Value, seed: u64| {
+        Recorder::new(catalog, name, desc, "connect-four", config, 2, seed)
+    };
 
-    let mut r = c4("connect-four-bots", "alpha-beta depth 4 against depth 2 to the end", json!({}), 1)?;
+    let mut r = c4(
+        "connect-four-bots",
+        "alpha-beta depth 4 against depth 2 to the end",
+        json!({}),
+        1,
+    )?;
     play_turns(&mut r, &[4, 2], 64, |_, _| {});
     out.push(r.finish());
 
-    let mut r = c4("connect-four-deep", "alpha-beta depth 6 against depth 5", json!({"first_seat": 1}), 99)?;
+    let mut r = c4(
+        "connect-four-deep",
+        "alpha-beta depth 6 against depth 5",
+        json!({"first_seat": 1}),
+        99,
+    )?;
     play_turns(&mut r, &[6, 5], 64, |_, _| {});
     out.push(r.finish());
 
-    let mut r = c4("connect-four-random", "random play (bot level 0) to the end", json!(null), 7)?;
+    let mut r = c4(
+        "connect-four-random",
+        "random play (bot level 0) to the end",
+        json!(null),
+        7,
+    )?;
     play_turns(&mut r, &[0], 64, |_, _| {});
     out.push(r.finish());
 
-    let mut r = c4("connect-four-refusals", "a vertical win with refused moves in between: out of turn, off the board, full column, no such seat, malformed", json!({"first_seat": 0}), 3)?;
+    let mut r = c4(
+        "connect-four-refusals",
+        "a vertical win with refused moves in between: out of turn, off the board, full column, no such seat, malformed",
+        json!({"first_seat": 0}),
+        3,
+    )?;
     for (seat, action) in [
-        (0, json!({"column": 0})), (1, json!({"column": 0})), (1, json!({"column": 1})),
-        (0, json!({"column": 0})), (1, json!({"column": 0})), (0, json!({"column": 7})),
-        (0, json!({"column": 0})), (1, json!({"column": 0})), (0, json!({"column": 0})),
-        (2, json!({"column": 4})), (0, json!({"column": "x"})), (0, json!({"row": 1})),
-        (0, json!({"column": 4})), (1, json!({"column": 4})), (0, json!({"column": 5})),
-        (1, json!({"column": 4})), (0, json!({"column": 3})), (1, json!({"column": 4})),
-        (0, json!({"column": 6})), (1, json!({"column": 4})), (0, json!({"column": 1})),
+        (0, json!({"column": 0})),
+        (1, json!({"column": 0})),
+        (1, json!({"column": 1})),
+        (0, json!({"column": 0})),
+        (1, json!({"column": 0})),
+        (0, json!({"column": 7})),
+        (0, json!({"column": 0})),
+        (1, json!({"column": 0})),
+        (0, json!({"column": 0})),
+        (2, json!({"column": 4})),
+        (0, json!({"column": "x"})),
+        (0, json!({"row": 1})),
+        (0, json!({"column": 4})),
+        (1, json!({"column": 4})),
+        (0, json!({"column": 5})),
+        (1, json!({"column": 4})),
+        (0, json!({"column": 3})),
+        (1, json!({"column": 4})),
+        (0, json!({"column": 6})),
+        (1, json!({"column": 4})),
+        (0, json!({"column": 1})),
     ] {
         r.apply(seat, action);
     }
     out.push(r.finish());
 
-    let mut r = c4("connect-four-draw", "a full board with no four in a row", json!({"first_seat": 0}), 5)?;
-    let order = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 2, 3, 2, 3, 2, 3, 3, 2, 3, 2, 3, 2, 4, 5, 4, 5, 4, 5, 5, 4, 5, 4, 5, 4, 6, 6, 6, 6, 6, 6];
+    let mut r = c4(
+        "connect-four-draw",
+        "a full board with no four in a row",
+        json!({"first_seat": 0}),
+        5,
+    )?;
+    let order = [
+        0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 2, 3, 2, 3, 2, 3, 3, 2, 3, 2, 3, 2, 4, 5, 4, 5, 4, 5,
+        5, 4, 5, 4, 5, 4, 6, 6, 6, 6, 6, 6,
+    ];
     for (i, column) in order.into_iter().enumerate() {
         r.apply((i % 2) as u8, json!({ "column": column }));
     }
     out.push(r.finish());
 
-    let ch = |name: &str, desc: &str, config: Value, seats: u8, seed: u64| Recorder::new(catalog, name, desc, "chameleon", config, seats, seed);
-    let mut r = ch("chameleon-3-seats", "three bots (level 2), two rounds", json!({"rounds": 2}), 3, 3)?;
+    let ch = |name: &str, desc: &str, config: Value, seats: u8, seed: u64| {
+        Recorder::new(catalog, name, desc, "chameleon", config, seats, seed)
+    };
+    let mut r = ch(
+        "chameleon-3-seats",
+        "three bots (level 2), two rounds",
+        json!({"rounds": 2}),
+        3,
+        3,
+    )?;
     play_turns(&mut r, &[2], 200, |_, _| {});
     out.push(r.finish());
 
-    let mut r = ch("chameleon-refusals", "four bots with refused actions: empty, too long and bad-charset clues, out of turn, voting for oneself, voting twice, guessing off the card", json!({"rounds": 3}), 4, 11)?;
+    let mut r = ch(
+        "chameleon-refusals",
+        "four bots with refused actions: empty, too long and bad-charset clues, out of turn, voting for oneself, voting twice, guessing off the card",
+        json!({"rounds": 3}),
+        4,
+        11,
+    )?;
     play_turns(&mut r, &[1, 2], 300, |r, step| {
         if step % 5 == 0 {
             let seat = r.seat_to_act(0).unwrap_or(0);
@@ -373,36 +499,86 @@ pub fn generate(catalog: &Catalog) -> Result<Vec<Vector>, RuleError> {
     });
     out.push(r.finish());
 
-    let mut r = ch("chameleon-random", "five seats playing random legal actions, two rounds", json!({"rounds": 2}), 5, 21)?;
+    let mut r = ch(
+        "chameleon-random",
+        "five seats playing random legal actions, two rounds",
+        json!({"rounds": 2}),
+        5,
+        21,
+    )?;
     play_turns(&mut r, &[0], 300, |_, _| {});
     out.push(r.finish());
 
-    let mut r = ch("chameleon-8-seats", "eight bots, one round, secret word allowed in clues", json!({"rounds": 1, "forbid_secret_in_clue": false}), 8, 8)?;
+    let mut r = ch(
+        "chameleon-8-seats",
+        "eight bots, one round, secret word allowed in clues",
+        json!({"rounds": 1, "forbid_secret_in_clue": false}),
+        8,
+        8,
+    )?;
     play_turns(&mut r, &[2, 1, 0], 200, |_, _| {});
     out.push(r.finish());
 
-    let mut r = ch("chameleon-short-clues", "six seats, mixed bots, three rounds, clues of at most 10 characters", json!({"rounds": 3, "max_clue_len": 10}), 6, 66)?;
+    let mut r = ch(
+        "chameleon-short-clues",
+        "six seats, mixed bots, three rounds, clues of at most 10 characters",
+        json!({"rounds": 3, "max_clue_len": 10}),
+        6,
+        66,
+    )?;
     play_turns(&mut r, &[2, 0, 1], 400, |_, _| {});
     out.push(r.finish());
 
-    let tk = |name: &str, desc: &str, config: Value, seats: u8, seed: u64| Recorder::new(catalog, name, desc, "tanks", config, seats, seed);
-    let mut r = tk("tanks-duel", "two aiming bots on the open map for 10 s", json!({"map": "open", "duration_secs": 10, "score_limit": 0}), 2, 2)?;
+    let tk = |name: &str, desc: &str, config: Value, seats: u8, seed: u64| {
+        Recorder::new(catalog, name, desc, "tanks", config, seats, seed)
+    };
+    let mut r = tk(
+        "tanks-duel",
+        "two aiming bots on the open map for 10 s",
+        json!({"map": "open", "duration_secs": 10, "score_limit": 0}),
+        2,
+        2,
+    )?;
     play_ticks(&mut r, &[3], false)?;
     out.push(r.finish());
 
-    let mut r = tk("tanks-4-arena", "four bots (level 1) in the arena for 10 s", json!({"duration_secs": 10}), 4, 4)?;
+    let mut r = tk(
+        "tanks-4-arena",
+        "four bots (level 1) in the arena for 10 s",
+        json!({"duration_secs": 10}),
+        4,
+        4,
+    )?;
     play_ticks(&mut r, &[1], false)?;
     out.push(r.finish());
 
-    let mut r = tk("tanks-16-score-limit", "sixteen bots of mixed levels, ends at 3 kills or 15 s", json!({"duration_secs": 15, "score_limit": 3}), 16, 16)?;
+    let mut r = tk(
+        "tanks-16-score-limit",
+        "sixteen bots of mixed levels, ends at 3 kills or 15 s",
+        json!({"duration_secs": 15, "score_limit": 3}),
+        16,
+        16,
+    )?;
     play_ticks(&mut r, &[3, 2, 1], false)?;
     out.push(r.finish());
 
-    let mut r = tk("tanks-sparse-inputs", "three random-input seats sending only every third tick, with refused inputs", json!({"duration_secs": 10}), 3, 33)?;
+    let mut r = tk(
+        "tanks-sparse-inputs",
+        "three random-input seats sending only every third tick, with refused inputs",
+        json!({"duration_secs": 10}),
+        3,
+        33,
+    )?;
     play_ticks(&mut r, &[0], true)?;
     out.push(r.finish());
 
-    let mut r = tk("tanks-8-open", "eight aiming bots on the open map for 12 s", json!({"map": "open", "duration_secs": 12}), 8, 88)?;
+    let mut r = tk(
+        "tanks-8-open",
+        "eight aiming bots on the open map for 12 s",
+        json!({"map": "open", "duration_secs": 12}),
+        8,
+        88,
+    )?;
     play_ticks(&mut r, &[3, 1], false)?;
     out.push(r.finish());
 

@@ -32,7 +32,11 @@ fn every_golden_vector_replays_step_by_step() {
 #[test]
 fn a_tampered_vector_is_caught() {
     let catalog = Catalog::builtin();
-    let mut v = read_dir(vectors_dir()).expect("read").into_iter().next().expect("one vector");
+    let mut v = read_dir(vectors_dir())
+        .expect("read")
+        .into_iter()
+        .next()
+        .expect("one vector");
     if let Some(VectorStep::Apply { hash, .. } | VectorStep::Tick { hash }) = v.steps.last_mut() {
         hash.replace_range(0..1, if hash.starts_with('0') { "1" } else { "0" });
     }
@@ -45,7 +49,8 @@ fn the_committed_vectors_are_what_the_generator_writes() {
     let catalog = Catalog::builtin();
     for v in generate(&catalog).expect("generate") {
         let path = vectors_dir().join(format!("{}.json", v.name));
-        let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let on_disk =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             on_disk == to_json(&v),
             "{} differs from the generator's output; run `cargo run -p hearth-tests --bin gen-vectors` if the change is intended",

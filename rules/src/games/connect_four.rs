@@ -271,7 +271,13 @@ impl Game for ConnectFour {
         })
     }
 
-    fn apply(&mut self, seat: Seat, action: &Move, _rng: &mut Rng, events: &mut Vec<ConnectFourEvent>) -> Result<(), RuleError> {
+    fn apply(
+        &mut self,
+        seat: Seat,
+        action: &Move,
+        _rng: &mut Rng,
+        events: &mut Vec<ConnectFourEvent>,
+    ) -> Result<(), RuleError> {
         if self.status != Status::Playing {
             return Err(RuleError::GameOver);
         }
@@ -404,7 +410,14 @@ mod tests {
     use crate::Session;
 
     fn play(columns: &[u8]) -> Session<ConnectFour> {
-        let mut s = Session::<ConnectFour>::new(ConnectFourConfig { first_seat: Some(0) }, 2, 0).expect("setup");
+        let mut s = Session::<ConnectFour>::new(
+            ConnectFourConfig {
+                first_seat: Some(0),
+            },
+            2,
+            0,
+        )
+        .expect("setup");
         for &c in columns {
             let seat = s.state().to_move().expect("game on");
             s.apply(seat, Move { column: c }).expect("legal");
@@ -418,21 +431,43 @@ mod tests {
         for (moves, line) in [
             (vec![0, 0, 1, 1, 2, 2, 3], [[0, 0], [1, 0], [2, 0], [3, 0]]),
             (vec![4, 5, 4, 5, 4, 5, 4], [[4, 0], [4, 1], [4, 2], [4, 3]]),
-            (vec![0, 1, 1, 2, 2, 3, 2, 3, 3, 6, 3], [[0, 0], [1, 1], [2, 2], [3, 3]]),
-            (vec![6, 5, 5, 4, 4, 3, 4, 3, 3, 0, 3], [[3, 3], [4, 2], [5, 1], [6, 0]]),
+            (
+                vec![0, 1, 1, 2, 2, 3, 2, 3, 3, 6, 3],
+                [[0, 0], [1, 1], [2, 2], [3, 3]],
+            ),
+            (
+                vec![6, 5, 5, 4, 4, 3, 4, 3, 3, 0, 3],
+                [[3, 3], [4, 2], [5, 1], [6, 0]],
+            ),
         ] {
             let s = play(&moves);
-            assert_eq!(s.outcome().map(|o| o.winners), Some(vec![Seat(0)]), "{moves:?}");
-            assert_eq!(s.view(Viewer::Spectator).expect("view").winning_line, Some(line));
+            assert_eq!(
+                s.outcome().map(|o| o.winners),
+                Some(vec![Seat(0)]),
+                "{moves:?}"
+            );
+            assert_eq!(
+                s.view(Viewer::Spectator).expect("view").winning_line,
+                Some(line)
+            );
         }
     }
 
     #[test]
     fn full_board_without_four_is_a_draw() {
         // Columns filled in pairs so that no four line up: a known drawn pattern.
-        let order = [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 2, 3, 2, 3, 2, 3, 3, 2, 3, 2, 3, 2, 4, 5, 4, 5, 4, 5, 5, 4, 5, 4, 5, 4, 6, 6, 6, 6, 6, 6];
+        let order = [
+            0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 2, 3, 2, 3, 2, 3, 3, 2, 3, 2, 3, 2, 4, 5, 4, 5, 4,
+            5, 5, 4, 5, 4, 5, 4, 6, 6, 6, 6, 6, 6,
+        ];
         let s = play(&order);
-        assert_eq!(s.outcome(), Some(Outcome { winners: vec![], scores: vec![0, 0] }));
+        assert_eq!(
+            s.outcome(),
+            Some(Outcome {
+                winners: vec![],
+                scores: vec![0, 0]
+            })
+        );
         assert!(s.view(Viewer::Seat(Seat(1))).expect("view").draw);
     }
 
@@ -443,10 +478,20 @@ mod tests {
         let full = s.apply(Seat(0), Move { column: 0 }).expect_err("full");
         assert!(full.to_string().contains("column 0 is full"), "{full}");
         let off = s.apply(Seat(0), Move { column: 7 }).expect_err("off board");
-        assert!(off.to_string().contains("choose a column from 0 to 6"), "{off}");
-        let turn = s.apply(Seat(1), Move { column: 2 }).expect_err("out of turn");
+        assert!(
+            off.to_string().contains("choose a column from 0 to 6"),
+            "{off}"
+        );
+        let turn = s
+            .apply(Seat(1), Move { column: 2 })
+            .expect_err("out of turn");
         assert_eq!(turn.code(), "not_your_turn");
-        assert_eq!(s.apply(Seat(2), Move { column: 2 }).expect_err("no seat").code(), "no_such_seat");
+        assert_eq!(
+            s.apply(Seat(2), Move { column: 2 })
+                .expect_err("no seat")
+                .code(),
+            "no_such_seat"
+        );
         assert_eq!(s.hash(), before);
         assert_eq!(s.log().len(), 6);
     }
@@ -457,12 +502,25 @@ mod tests {
         let block = s.bot_action(Seat(1), 4).expect("seat").expect("move");
         assert_eq!(block.column, 3);
         let s = play(&[0, 6, 1, 6, 2, 5]); // seat 0 to move wins at column 3
-        assert_eq!(s.bot_action(Seat(0), 2).expect("seat").expect("move").column, 3);
+        assert_eq!(
+            s.bot_action(Seat(0), 2)
+                .expect("seat")
+                .expect("move")
+                .column,
+            3
+        );
     }
 
     #[test]
     fn config_out_of_range_is_refused() {
-        let err = Session::<ConnectFour>::new(ConnectFourConfig { first_seat: Some(2) }, 2, 0).expect_err("bad");
+        let err = Session::<ConnectFour>::new(
+            ConnectFourConfig {
+                first_seat: Some(2),
+            },
+            2,
+            0,
+        )
+        .expect_err("bad");
         assert!(err.to_string().contains("first_seat is 2"), "{err}");
     }
 }

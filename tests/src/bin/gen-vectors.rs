@@ -23,8 +23,17 @@ fn main() -> Result<(), String> {
     for v in &vectors {
         let path = args.dir.join(format!("{}.json", v.name));
         std::fs::write(&path, to_json(v)).map_err(|e| format!("{}: {e}", path.display()))?;
-        let applied = v.steps.iter().filter(|s| matches!(s, hearth_tests::vectors::VectorStep::Apply { .. })).count();
-        println!("{}: {} steps ({applied} actions), outcome {:?}", path.display(), v.steps.len(), v.outcome);
+        let applied = v
+            .steps
+            .iter()
+            .filter(|s| matches!(s, hearth_tests::vectors::VectorStep::Apply { .. }))
+            .count();
+        println!(
+            "{}: {} steps ({applied} actions), outcome {:?}",
+            path.display(),
+            v.steps.len(),
+            v.outcome
+        );
     }
     Ok(())
 }

@@ -204,7 +204,10 @@ pub struct Chameleon {
 fn words_of(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
-    for part in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
+    for part in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| !p.is_empty())
+    {
         out.push_str(&part.to_ascii_lowercase());
         out.push(' ');
     }
@@ -234,11 +237,15 @@ impl Chameleon {
         let clue = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         let len = clue.chars().count();
         if len == 0 {
-            return Err(RuleError::illegal("a clue cannot be empty; give one word or a short phrase"));
+            return Err(RuleError::illegal(
+                "a clue cannot be empty; give one word or a short phrase",
+            ));
         }
         let max = usize::from(self.config.max_clue_len);
         if len > max {
-            return Err(RuleError::illegal(format!("the clue is {len} characters long; keep it to {max}")));
+            return Err(RuleError::illegal(format!(
+                "the clue is {len} characters long; keep it to {max}"
+            )));
         }
         if let Some(bad) = clue
             .chars()
@@ -251,7 +258,10 @@ impl Chameleon {
         if !clue.chars().any(|c| c.is_ascii_alphabetic()) {
             return Err(RuleError::illegal("a clue needs at least one letter"));
         }
-        if self.config.forbid_secret_in_clue && seat != self.chameleon && names_word(&clue, self.secret_word()) {
+        if self.config.forbid_secret_in_clue
+            && seat != self.chameleon
+            && names_word(&clue, self.secret_word())
+        {
             return Err(RuleError::illegal(
                 "your clue names the secret word; hint at it without saying it",
             ));
@@ -278,9 +288,17 @@ impl Chameleon {
         self.votes = vec![None; usize::from(self.seats)];
     }
 
-    fn end_round(&mut self, accused: Option<Seat>, guess: Option<String>, rng: &mut Rng, events: &mut Vec<ChameleonEvent>) {
+    fn end_round(
+        &mut self,
+        accused: Option<Seat>,
+        guess: Option<String>,
+        rng: &mut Rng,
+        events: &mut Vec<ChameleonEvent>,
+    ) {
         let caught = accused == Some(self.chameleon);
-        let guessed_right = guess.as_deref().is_some_and(|g| g.eq_ignore_ascii_case(self.secret_word()));
+        let guessed_right = guess
+            .as_deref()
+            .is_some_and(|g| g.eq_ignore_ascii_case(self.secret_word()));
         let mut points = vec![0; usize::from(self.seats)];
         if !caught {
             points[self.chameleon.index()] = 2;
@@ -301,7 +319,11 @@ impl Chameleon {
             topic: self.topic_card().name.into(),
             word: self.secret_word().into(),
             chameleon: self.chameleon,
-            clues: self.clues.iter().map(|c| c.clone().unwrap_or_default()).collect(),
+            clues: self
+                .clues
+                .iter()
+                .map(|c| c.clone().unwrap_or_default())
+                .collect(),
             votes: self.votes.iter().map(|v| v.unwrap_or(Seat(0))).collect(),
             accused,
             caught,
@@ -369,7 +391,10 @@ impl Game for Chameleon {
 
     fn setup(config: &Self::Config, seats: u8, rng: &mut Rng) -> Result<Self, RuleError> {
         if !(1..=20).contains(&config.rounds) {
-            return Err(RuleError::config(format!("rounds is {}; choose 1 to 20", config.rounds)));
+            return Err(RuleError::config(format!(
+                "rounds is {}; choose 1 to 20",
+                config.rounds
+            )));
         }
         if !(3..=40).contains(&config.max_clue_len) {
             return Err(RuleError::config(format!(
@@ -397,7 +422,13 @@ impl Game for Chameleon {
         Ok(game)
     }
 
-    fn apply(&mut self, seat: Seat, action: &ChameleonAction, rng: &mut Rng, events: &mut Vec<ChameleonEvent>) -> Result<(), RuleError> {
+    fn apply(
+        &mut self,
+        seat: Seat,
+        action: &ChameleonAction,
+        rng: &mut Rng,
+        events: &mut Vec<ChameleonEvent>,
+    ) -> Result<(), RuleError> {
         match (self.phase, action) {
             (Phase::Over, _) => Err(RuleError::GameOver),
             (Phase::Clues, ChameleonAction::Clue(raw)) => {
@@ -428,7 +459,9 @@ impl Game for Chameleon {
                     )));
                 }
                 if *target == seat {
-                    return Err(RuleError::illegal("you cannot vote for yourself; vote for another seat"));
+                    return Err(RuleError::illegal(
+                        "you cannot vote for yourself; vote for another seat",
+                    ));
                 }
                 self.votes[seat.index()] = Some(*target);
                 events.push(ChameleonEvent::Voted { seat });
@@ -454,13 +487,23 @@ impl Game for Chameleon {
                     });
                 }
                 let word = word.trim();
-                let Some((card_word, _)) = self.topic_card().words.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)) else {
+                let Some((card_word, _)) = self
+                    .topic_card()
+                    .words
+                    .iter()
+                    .find(|(w, _)| w.eq_ignore_ascii_case(word))
+                else {
                     return Err(RuleError::illegal(format!(
                         "`{word}` is not on the {} card; guess one of its 16 words",
                         self.topic_card().name
                     )));
                 };
-                self.end_round(Some(self.chameleon), Some((*card_word).to_string()), rng, events);
+                self.end_round(
+                    Some(self.chameleon),
+                    Some((*card_word).to_string()),
+                    rng,
+                    events,
+                );
                 Ok(())
             }
             (phase, _) => Err(RuleError::illegal(match phase {
@@ -504,7 +547,12 @@ impl Game for Chameleon {
             rounds: self.config.rounds,
             phase: self.phase,
             topic: self.topic_card().name.into(),
-            words: self.topic_card().words.iter().map(|(w, _)| (*w).to_string()).collect(),
+            words: self
+                .topic_card()
+                .words
+                .iter()
+                .map(|(w, _)| (*w).to_string())
+                .collect(),
             secret_word: (is_chameleon == Some(false)).then(|| self.secret_word().to_string()),
             you_are_chameleon: is_chameleon,
             to_clue: self.to_clue(),
@@ -523,7 +571,8 @@ impl Game for Chameleon {
     }
 
     fn outcome(&self) -> Option<Outcome> {
-        self.is_over().then(|| Outcome::by_top_score(self.scores.clone()))
+        self.is_over()
+            .then(|| Outcome::by_top_score(self.scores.clone()))
     }
 
     /// Level 0 acts at random. From level 1: players hint at the secret word and vote for a
@@ -540,17 +589,27 @@ impl Game for Chameleon {
         }
         let card = self.topic_card();
         let given: Vec<&str> = self.clues.iter().flatten().map(String::as_str).collect();
-        let hint_count = |hint: &str| given.iter().filter(|c| c.eq_ignore_ascii_case(hint)).count();
+        let hint_count = |hint: &str| {
+            given
+                .iter()
+                .filter(|c| c.eq_ignore_ascii_case(hint))
+                .count()
+        };
         match self.phase {
             Phase::Clues if seat == self.chameleon => {
-                let commonest = given.iter().max_by_key(|c| hint_count(c)).filter(|_| level >= 2);
+                let commonest = given
+                    .iter()
+                    .max_by_key(|c| hint_count(c))
+                    .filter(|_| level >= 2);
                 let clue = match commonest {
                     Some(c) => (*c).to_string(),
                     None => card.words[rng.index(16)].1.to_string(),
                 };
                 Some(ChameleonAction::Clue(clue))
             }
-            Phase::Clues => Some(ChameleonAction::Clue(card.words[usize::from(self.secret)].1.to_string())),
+            Phase::Clues => Some(ChameleonAction::Clue(
+                card.words[usize::from(self.secret)].1.to_string(),
+            )),
             Phase::Votes => {
                 let others: Vec<Seat> = (0..self.seats).map(Seat).filter(|&s| s != seat).collect();
                 let hint = card.words[usize::from(self.secret)].1;
@@ -560,16 +619,35 @@ impl Game for Chameleon {
                     others
                         .iter()
                         .copied()
-                        .filter(|s| !self.clues[s.index()].as_deref().is_some_and(|c| c.eq_ignore_ascii_case(hint)))
+                        .filter(|s| {
+                            !self.clues[s.index()]
+                                .as_deref()
+                                .is_some_and(|c| c.eq_ignore_ascii_case(hint))
+                        })
                         .collect()
                 };
-                let pool = if suspects.is_empty() { &others } else { &suspects };
+                let pool = if suspects.is_empty() {
+                    &others
+                } else {
+                    &suspects
+                };
                 rng.pick(pool).map(|&s| ChameleonAction::Vote(s))
             }
             Phase::Guess => {
-                let best = card.words.iter().map(|(_, h)| hint_count(h)).max().unwrap_or(0);
-                let likely: Vec<&str> = card.words.iter().filter(|(_, h)| hint_count(h) == best).map(|(w, _)| *w).collect();
-                rng.pick(&likely).map(|w| ChameleonAction::Guess((*w).to_string()))
+                let best = card
+                    .words
+                    .iter()
+                    .map(|(_, h)| hint_count(h))
+                    .max()
+                    .unwrap_or(0);
+                let likely: Vec<&str> = card
+                    .words
+                    .iter()
+                    .filter(|(_, h)| hint_count(h) == best)
+                    .map(|(w, _)| *w)
+                    .collect();
+                rng.pick(&likely)
+                    .map(|w| ChameleonAction::Guess((*w).to_string()))
             }
             Phase::Over => None,
         }

@@ -14,7 +14,9 @@ fn give_clues(s: &mut Session<Chameleon>, chameleon_clue: &str) {
         let clue = if seat == s.state().chameleon {
             chameleon_clue.to_string()
         } else {
-            s.state().topic_card().words[usize::from(s.state().secret)].1.to_string()
+            s.state().topic_card().words[usize::from(s.state().secret)]
+                .1
+                .to_string()
         };
         s.apply(seat, ChameleonAction::Clue(clue)).expect("clue");
     }
@@ -25,7 +27,11 @@ fn topic_cards_are_well_formed() {
     assert!(TOPICS.len() >= 10);
     assert!(TOPICS.len() <= 32, "used_topics is a 32-bit mask");
     for topic in TOPICS {
-        let mut words: Vec<_> = topic.words.iter().map(|(w, _)| w.to_ascii_lowercase()).collect();
+        let mut words: Vec<_> = topic
+            .words
+            .iter()
+            .map(|(w, _)| w.to_ascii_lowercase())
+            .collect();
         words.sort();
         words.dedup();
         assert_eq!(words.len(), 16, "{} has 16 distinct words", topic.name);
@@ -34,11 +40,19 @@ fn topic_cards_are_well_formed() {
         hints.dedup();
         assert_eq!(hints.len(), 16, "{} has 16 distinct hints", topic.name);
         for (word, _) in topic.words {
-            assert!(!names_word(topic.name, word), "topic {} names its word `{word}`", topic.name);
+            assert!(
+                !names_word(topic.name, word),
+                "topic {} names its word `{word}`",
+                topic.name
+            );
         }
         for (_, hint) in topic.words {
             for (word, _) in topic.words {
-                assert!(!names_word(hint, word), "hint `{hint}` names `{word}` on {}", topic.name);
+                assert!(
+                    !names_word(hint, word),
+                    "hint `{hint}` names `{word}` on {}",
+                    topic.name
+                );
             }
             assert!(hint.chars().all(|c| c.is_ascii_lowercase()), "{hint}");
         }
@@ -52,44 +66,89 @@ fn a_caught_chameleon_that_guesses_wrong_gives_everyone_else_two_points() {
     give_clues(&mut s, "something");
     assert_eq!(s.state().phase, Phase::Votes);
     for seat in (0..4).map(Seat) {
-        let target = if seat == chameleon { Seat((chameleon.0 + 1) % 4) } else { chameleon };
+        let target = if seat == chameleon {
+            Seat((chameleon.0 + 1) % 4)
+        } else {
+            chameleon
+        };
         s.apply(seat, ChameleonAction::Vote(target)).expect("vote");
     }
     assert_eq!(s.state().phase, Phase::Guess);
     let seen = s.view(Viewer::Spectator).expect("view");
     assert_eq!(seen.caught, Some(chameleon));
     assert_eq!(seen.votes.as_ref().map(Vec::len), Some(4));
-    assert_eq!(seen.secret_word, None, "the word is still hidden while the chameleon guesses");
+    assert_eq!(
+        seen.secret_word, None,
+        "the word is still hidden while the chameleon guesses"
+    );
     let secret = s.state().secret_word();
-    let wrong = s.state().topic_card().words.iter().find(|(w, _)| *w != secret).expect("16 words").0;
+    let wrong = s
+        .state()
+        .topic_card()
+        .words
+        .iter()
+        .find(|(w, _)| *w != secret)
+        .expect("16 words")
+        .0;
     let other = Seat((chameleon.0 + 1) % 4);
-    assert_eq!(s.apply(other, ChameleonAction::Guess(wrong.into())).expect_err("not the chameleon").code(), "not_your_turn");
-    let events = s.apply(chameleon, ChameleonAction::Guess(wrong.to_lowercase())).expect("guess").to_vec();
-    let Some(ChameleonEvent::RoundEnded(summary)) = events.first() else { panic!("{events:?}") };
+    assert_eq!(
+        s.apply(other, ChameleonAction::Guess(wrong.into()))
+            .expect_err("not the chameleon")
+            .code(),
+        "not_your_turn"
+    );
+    let events = s
+        .apply(chameleon, ChameleonAction::Guess(wrong.to_lowercase()))
+        .expect("guess")
+        .to_vec();
+    let Some(ChameleonEvent::RoundEnded(summary)) = events.first() else {
+        panic!("{events:?}")
+    };
     assert!(summary.caught && !summary.guessed_right);
     assert_eq!(summary.word, secret);
     for seat in 0..4u8 {
-        assert_eq!(summary.points[usize::from(seat)], if Seat(seat) == chameleon { 0 } else { 2 });
+        assert_eq!(
+            summary.points[usize::from(seat)],
+            if Seat(seat) == chameleon { 0 } else { 2 }
+        );
     }
-    assert!(matches!(events.get(1), Some(ChameleonEvent::RoundStarted { round: 2, .. })));
-    assert_eq!(s.view(Viewer::Seat(chameleon)).expect("view").last_round.as_ref(), Some(summary));
+    assert!(matches!(
+        events.get(1),
+        Some(ChameleonEvent::RoundStarted { round: 2, .. })
+    ));
+    assert_eq!(
+        s.view(Viewer::Seat(chameleon))
+            .expect("view")
+            .last_round
+            .as_ref(),
+        Some(summary)
+    );
 }
 
 #[test]
 fn an_escaped_chameleon_scores_two_and_the_game_ends_after_the_last_round() {
-    let config = ChameleonConfig { rounds: 1, ..ChameleonConfig::default() };
+    let config = ChameleonConfig {
+        rounds: 1,
+        ..ChameleonConfig::default()
+    };
     let mut s = Session::<Chameleon>::new(config, 3, 5).expect("setup");
     let chameleon = s.state().chameleon;
     give_clues(&mut s, "hmm");
     // Everyone votes for the next seat round the table: a three-way tie, nobody caught.
     for seat in 0..3u8 {
-        s.apply(Seat(seat), ChameleonAction::Vote(Seat((seat + 1) % 3))).expect("vote");
+        s.apply(Seat(seat), ChameleonAction::Vote(Seat((seat + 1) % 3)))
+            .expect("vote");
     }
     assert!(s.is_over());
     let outcome = s.outcome().expect("over");
     assert_eq!(outcome.winners, vec![chameleon]);
     assert_eq!(outcome.scores[chameleon.index()], 2);
-    assert_eq!(s.apply(Seat(0), ChameleonAction::Vote(Seat(1))).expect_err("over").code(), "game_over");
+    assert_eq!(
+        s.apply(Seat(0), ChameleonAction::Vote(Seat(1)))
+            .expect_err("over")
+            .code(),
+        "game_over"
+    );
 }
 
 #[test]
@@ -106,22 +165,42 @@ fn clues_are_validated_and_only_word_knowers_may_not_name_it() {
         ("42", "at least one letter"),
     ];
     for (clue, want) in errors {
-        let err = s.apply(first, ChameleonAction::Clue(clue.into())).expect_err(clue);
+        let err = s
+            .apply(first, ChameleonAction::Clue(clue.into()))
+            .expect_err(clue);
         assert!(err.to_string().contains(want), "{clue}: {err}");
     }
     let not_turn = Seat((first.0 + 1) % 5);
-    assert_eq!(s.apply(not_turn, ChameleonAction::Clue("x".into())).expect_err("turn").code(), "not_your_turn");
-    assert_eq!(s.apply(first, ChameleonAction::Vote(Seat(0))).expect_err("phase").code(), "illegal_action");
+    assert_eq!(
+        s.apply(not_turn, ChameleonAction::Clue("x".into()))
+            .expect_err("turn")
+            .code(),
+        "not_your_turn"
+    );
+    assert_eq!(
+        s.apply(first, ChameleonAction::Vote(Seat(0)))
+            .expect_err("phase")
+            .code(),
+        "illegal_action"
+    );
     let naming = format!("the {}!", secret.to_uppercase()).replace('!', "");
     if first == st.chameleon {
-        s.apply(first, ChameleonAction::Clue(naming)).expect("the chameleon's clue is never checked against the word");
+        s.apply(first, ChameleonAction::Clue(naming))
+            .expect("the chameleon's clue is never checked against the word");
     } else {
-        let err = s.apply(first, ChameleonAction::Clue(naming)).expect_err("names the word");
+        let err = s
+            .apply(first, ChameleonAction::Clue(naming))
+            .expect_err("names the word");
         assert!(err.to_string().contains("names the secret word"), "{err}");
         assert_eq!(s.hash(), before, "a refused clue changes nothing");
-        let config = ChameleonConfig { forbid_secret_in_clue: false, ..ChameleonConfig::default() };
+        let config = ChameleonConfig {
+            forbid_secret_in_clue: false,
+            ..ChameleonConfig::default()
+        };
         let mut lenient = Session::<Chameleon>::new(config, 5, 8).expect("setup");
-        lenient.apply(first, ChameleonAction::Clue(secret.into())).expect("allowed by config");
+        lenient
+            .apply(first, ChameleonAction::Clue(secret.into()))
+            .expect("allowed by config");
     }
 }
 
@@ -129,27 +208,61 @@ fn clues_are_validated_and_only_word_knowers_may_not_name_it() {
 fn votes_are_validated() {
     let mut s = session(3, 2);
     give_clues(&mut s, "guess");
-    assert!(s.apply(Seat(0), ChameleonAction::Vote(Seat(0))).expect_err("self").to_string().contains("yourself"));
-    assert!(s.apply(Seat(0), ChameleonAction::Vote(Seat(7))).expect_err("no seat").to_string().contains("no seat 7"));
-    s.apply(Seat(0), ChameleonAction::Vote(Seat(1))).expect("vote");
-    assert!(s.apply(Seat(0), ChameleonAction::Vote(Seat(2))).expect_err("twice").to_string().contains("already voted"));
+    assert!(
+        s.apply(Seat(0), ChameleonAction::Vote(Seat(0)))
+            .expect_err("self")
+            .to_string()
+            .contains("yourself")
+    );
+    assert!(
+        s.apply(Seat(0), ChameleonAction::Vote(Seat(7)))
+            .expect_err("no seat")
+            .to_string()
+            .contains("no seat 7")
+    );
+    s.apply(Seat(0), ChameleonAction::Vote(Seat(1)))
+        .expect("vote");
+    assert!(
+        s.apply(Seat(0), ChameleonAction::Vote(Seat(2)))
+            .expect_err("twice")
+            .to_string()
+            .contains("already voted")
+    );
     let view = s.view(Viewer::Seat(Seat(1))).expect("view");
     assert_eq!(view.voted, vec![true, false, false]);
     assert_eq!(view.your_vote, None);
-    assert_eq!(s.view(Viewer::Seat(Seat(0))).expect("view").your_vote, Some(Seat(1)));
+    assert_eq!(
+        s.view(Viewer::Seat(Seat(0))).expect("view").your_vote,
+        Some(Seat(1))
+    );
 }
 
 #[test]
 fn bad_configs_are_refused() {
     for (config, want) in [
-        (ChameleonConfig { rounds: 0, ..ChameleonConfig::default() }, "rounds is 0"),
-        (ChameleonConfig { max_clue_len: 2, ..ChameleonConfig::default() }, "max_clue_len is 2"),
+        (
+            ChameleonConfig {
+                rounds: 0,
+                ..ChameleonConfig::default()
+            },
+            "rounds is 0",
+        ),
+        (
+            ChameleonConfig {
+                max_clue_len: 2,
+                ..ChameleonConfig::default()
+            },
+            "max_clue_len is 2",
+        ),
     ] {
         let err = Session::<Chameleon>::new(config, 4, 0).expect_err("bad config");
         assert!(err.to_string().contains(want), "{err}");
     }
     let err = Session::<Chameleon>::new(ChameleonConfig::default(), 9, 0).expect_err("nine seats");
-    assert_eq!(err.to_string(), "chameleon is played by 3 to 8 seats, not 9; choose a seat count in that range");
+    assert_eq!(
+        err.to_string(),
+        "chameleon is played by 3 to 8 seats, not 9; choose a seat count in that range"
+    );
 }
 
 #[test]
@@ -160,7 +273,10 @@ fn bots_play_whole_games() {
             if s.is_over() {
                 break;
             }
-            let seat = (0..seats).map(Seat).find(|&x| !s.legal_actions(x).expect("seat").is_empty()).expect("someone can act");
+            let seat = (0..seats)
+                .map(Seat)
+                .find(|&x| !s.legal_actions(x).expect("seat").is_empty())
+                .expect("someone can act");
             let a = s.bot_action(seat, 2).expect("seat").expect("bot acts");
             s.apply(seat, a).expect("bot actions are legal");
         }
@@ -170,14 +286,23 @@ fn bots_play_whole_games() {
 
 /// Plays `steps` random legal actions (each step picks an acting seat and an action).
 fn play_random(seats: u8, seed: u64, rounds: u8, steps: &[(u8, u8)]) -> Vec<Chameleon> {
-    let config = ChameleonConfig { rounds, ..ChameleonConfig::default() };
+    let config = ChameleonConfig {
+        rounds,
+        ..ChameleonConfig::default()
+    };
     let mut s = Session::<Chameleon>::new(config, seats, seed).expect("setup");
     let mut states = vec![s.state().clone()];
     for &(who, which) in steps {
-        let actors: Vec<Seat> = (0..seats).map(Seat).filter(|&x| !s.legal_actions(x).expect("seat").is_empty()).collect();
-        let Some(&seat) = actors.get(usize::from(who) % actors.len().max(1)) else { break };
+        let actors: Vec<Seat> = (0..seats)
+            .map(Seat)
+            .filter(|&x| !s.legal_actions(x).expect("seat").is_empty())
+            .collect();
+        let Some(&seat) = actors.get(usize::from(who) % actors.len().max(1)) else {
+            break;
+        };
         let legal = s.legal_actions(seat).expect("seat");
-        s.apply(seat, legal[usize::from(which) % legal.len()].clone()).expect("legal");
+        s.apply(seat, legal[usize::from(which) % legal.len()].clone())
+            .expect("legal");
         states.push(s.state().clone());
     }
     states

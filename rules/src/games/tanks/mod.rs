@@ -220,8 +220,14 @@ fn tile_centre(tx: i32, ty: i32) -> (i32, i32) {
 
 /// Whether a tank-sized circle at `(x, y)` overlaps a wall tile.
 fn circle_hits_wall(map: MapId, x: i32, y: i32) -> bool {
-    let (tx0, tx1) = ((x - TANK_RADIUS).div_euclid(TILE), (x + TANK_RADIUS).div_euclid(TILE));
-    let (ty0, ty1) = ((y - TANK_RADIUS).div_euclid(TILE), (y + TANK_RADIUS).div_euclid(TILE));
+    let (tx0, tx1) = (
+        (x - TANK_RADIUS).div_euclid(TILE),
+        (x + TANK_RADIUS).div_euclid(TILE),
+    );
+    let (ty0, ty1) = (
+        (y - TANK_RADIUS).div_euclid(TILE),
+        (y + TANK_RADIUS).div_euclid(TILE),
+    );
     for ty in ty0..=ty1 {
         for tx in tx0..=tx1 {
             if !map.wall(tx, ty) {
@@ -269,7 +275,13 @@ impl Tanks {
     /// A spawn tile at least four tiles from every living tank if there is one, chosen by the
     /// game's generator.
     fn spawn_point(&self, rng: &mut Rng, exclude: usize) -> (i32, i32) {
-        let spawns: Vec<(i32, i32)> = self.config.map.spawns().into_iter().map(|(tx, ty)| tile_centre(tx, ty)).collect();
+        let spawns: Vec<(i32, i32)> = self
+            .config
+            .map
+            .spawns()
+            .into_iter()
+            .map(|(tx, ty)| tile_centre(tx, ty))
+            .collect();
         let far = 4 * i64::from(TILE);
         let clear: Vec<(i32, i32)> = spawns
             .iter()
@@ -286,7 +298,10 @@ impl Tanks {
     }
 
     fn face_centre(x: i32, y: i32) -> u8 {
-        let (cx, cy) = (world::MAP_WIDTH as i32 * TILE / 2, world::MAP_HEIGHT as i32 * TILE / 2);
+        let (cx, cy) = (
+            world::MAP_WIDTH as i32 * TILE / 2,
+            world::MAP_HEIGHT as i32 * TILE / 2,
+        );
         angle_to(cx - x, cy - y)
     }
 
@@ -329,7 +344,9 @@ impl Tanks {
             };
             t.cooldown = FIRE_COOLDOWN;
             t.protected = 0;
-            events.push(TanksEvent::Fired { seat: Seat(i as u8) });
+            events.push(TanksEvent::Fired {
+                seat: Seat(i as u8),
+            });
             if !point_in_wall(map, bullet.x, bullet.y) {
                 self.bullets.push(bullet);
             }
@@ -350,13 +367,20 @@ impl Tanks {
                 }
                 let victim = (0..self.tanks.len()).find(|&i| {
                     let t = &self.tanks[i];
-                    i != b.owner.index() && t.hp > 0 && t.protected == 0 && dist2(b.x, b.y, t.x, t.y) <= hit_r2
+                    i != b.owner.index()
+                        && t.hp > 0
+                        && t.protected == 0
+                        && dist2(b.x, b.y, t.x, t.y) <= hit_r2
                 });
                 if let Some(i) = victim {
                     let seat = Seat(i as u8);
                     let t = &mut self.tanks[i];
                     t.hp = t.hp.saturating_sub(DAMAGE);
-                    events.push(TanksEvent::Hit { seat, by: b.owner, hp: t.hp });
+                    events.push(TanksEvent::Hit {
+                        seat,
+                        by: b.owner,
+                        hp: t.hp,
+                    });
                     if t.hp == 0 {
                         t.respawn_in = RESPAWN_TICKS;
                         t.vx = 0;
@@ -433,13 +457,21 @@ impl Game for Tanks {
         })
     }
 
-    fn apply(&mut self, seat: Seat, input: &TankInput, _rng: &mut Rng, _events: &mut Vec<TanksEvent>) -> Result<(), RuleError> {
+    fn apply(
+        &mut self,
+        seat: Seat,
+        input: &TankInput,
+        _rng: &mut Rng,
+        _events: &mut Vec<TanksEvent>,
+    ) -> Result<(), RuleError> {
         if self.over {
             return Err(RuleError::GameOver);
         }
         for (name, value) in [("turn", input.turn), ("thrust", input.thrust)] {
             if !(-1..=1).contains(&value) {
-                return Err(RuleError::illegal(format!("{name} is {value}; send -1, 0 or 1")));
+                return Err(RuleError::illegal(format!(
+                    "{name} is {value}; send -1, 0 or 1"
+                )));
             }
         }
         self.tanks[seat.index()].input = *input;
@@ -461,13 +493,17 @@ impl Game for Tanks {
                 t.hp = MAX_HP;
                 t.protected = SPAWN_PROTECTION;
                 t.cooldown = 0;
-                events.push(TanksEvent::Respawned { seat: Seat(i as u8) });
+                events.push(TanksEvent::Respawned {
+                    seat: Seat(i as u8),
+                });
             }
         }
         self.fly_bullets(events);
         self.tick += 1;
         let limit = i32::from(self.config.score_limit);
-        if self.tick >= self.ticks_total || (limit > 0 && self.tanks.iter().any(|t| t.score >= limit)) {
+        if self.tick >= self.ticks_total
+            || (limit > 0 && self.tanks.iter().any(|t| t.score >= limit))
+        {
             self.over = true;
             events.push(TanksEvent::GameOver {
                 winners: Outcome::by_top_score(self.scores()).winners,
@@ -552,7 +588,10 @@ impl Game for Tanks {
             .filter(|&(i, t)| i != seat.index() && t.hp > 0)
             .min_by_key(|&(i, t)| (dist2(me.x, me.y, t.x, t.y), i))
             .map(|(_, t)| t);
-        let ahead = (me.x + cos(me.heading) * TILE / world::TRIG_ONE, me.y + sin(me.heading) * TILE / world::TRIG_ONE);
+        let ahead = (
+            me.x + cos(me.heading) * TILE / world::TRIG_ONE,
+            me.y + sin(me.heading) * TILE / world::TRIG_ONE,
+        );
         let wall_ahead = circle_hits_wall(self.config.map, ahead.0, ahead.1);
         let Some(target) = target else {
             return Some(TankInput {
@@ -563,8 +602,15 @@ impl Game for Tanks {
         };
         let distance = dist2(me.x, me.y, target.x, target.y).unsigned_abs().isqrt() as i32;
         // From level 2, aim where the target will be when the bullet arrives.
-        let lead = if level >= 2 { distance / BULLET_SPEED } else { 0 };
-        let want = angle_to(target.x + target.vx * lead - me.x, target.y + target.vy * lead - me.y);
+        let lead = if level >= 2 {
+            distance / BULLET_SPEED
+        } else {
+            0
+        };
+        let want = angle_to(
+            target.x + target.vx * lead - me.x,
+            target.y + target.vy * lead - me.y,
+        );
         let diff = i32::from(want.wrapping_sub(me.heading) as i8);
         // Turning moves TURN_RATE per tick: within half of it, turning would overshoot.
         let half_step = i32::from(TURN_RATE) / 2;
@@ -604,7 +650,10 @@ mod tests {
         let s = session(16);
         let tanks = &s.state().tanks;
         for (i, a) in tanks.iter().enumerate() {
-            assert!(!circle_hits_wall(MapId::Arena, a.x, a.y), "tank {i} in a wall");
+            assert!(
+                !circle_hits_wall(MapId::Arena, a.x, a.y),
+                "tank {i} in a wall"
+            );
             for b in &tanks[i + 1..] {
                 assert!(dist2(a.x, a.y, b.x, b.y) > i64::from(TILE) * i64::from(TILE));
             }
@@ -615,30 +664,60 @@ mod tests {
     fn thrust_moves_and_walls_stop() {
         let mut s = session(2);
         let start = (s.state().tanks[0].x, s.state().tanks[0].y);
-        s.apply(Seat(0), TankInput { turn: 0, thrust: 1, fire: false }).expect("input");
+        s.apply(
+            Seat(0),
+            TankInput {
+                turn: 0,
+                thrust: 1,
+                fire: false,
+            },
+        )
+        .expect("input");
         for _ in 0..200 {
             s.tick().expect("tick");
         }
         let t = &s.state().tanks[0];
         assert_ne!((t.x, t.y), start, "the tank moved");
-        assert!(!circle_hits_wall(MapId::Arena, t.x, t.y), "and never entered a wall");
+        assert!(
+            !circle_hits_wall(MapId::Arena, t.x, t.y),
+            "and never entered a wall"
+        );
         assert!(i64::from(t.vx).pow(2) + i64::from(t.vy).pow(2) <= i64::from(MAX_SPEED).pow(2));
     }
 
     #[test]
     fn a_held_input_is_kept_until_replaced() {
         let mut s = session(2);
-        s.apply(Seat(1), TankInput { turn: 1, thrust: 0, fire: false }).expect("input");
+        s.apply(
+            Seat(1),
+            TankInput {
+                turn: 1,
+                thrust: 0,
+                fire: false,
+            },
+        )
+        .expect("input");
         let h0 = s.state().tanks[1].heading;
         for _ in 0..3 {
             s.tick().expect("tick");
         }
-        assert_eq!(s.state().tanks[1].heading, h0.wrapping_add(3 * TURN_RATE as u8));
+        assert_eq!(
+            s.state().tanks[1].heading,
+            h0.wrapping_add(3 * TURN_RATE as u8)
+        );
     }
 
     #[test]
     fn shots_hit_destroy_score_and_respawn() {
-        let mut s = Session::<Tanks>::new(TanksConfig { map: MapId::Open, ..TanksConfig::default() }, 2, 11).expect("setup");
+        let mut s = Session::<Tanks>::new(
+            TanksConfig {
+                map: MapId::Open,
+                ..TanksConfig::default()
+            },
+            2,
+            11,
+        )
+        .expect("setup");
         let mut destroyed = false;
         let mut respawned = false;
         for _ in 0..1200 {
@@ -662,7 +741,15 @@ mod tests {
 
     #[test]
     fn time_limit_ends_the_game() {
-        let mut s = Session::<Tanks>::new(TanksConfig { duration_secs: 10, ..TanksConfig::default() }, 2, 1).expect("setup");
+        let mut s = Session::<Tanks>::new(
+            TanksConfig {
+                duration_secs: 10,
+                ..TanksConfig::default()
+            },
+            2,
+            1,
+        )
+        .expect("setup");
         for _ in 0..200 {
             s.tick().expect("tick");
         }
@@ -675,10 +762,30 @@ mod tests {
     fn bad_inputs_and_configs_are_refused() {
         let mut s = session(2);
         let before = s.hash();
-        let err = s.apply(Seat(0), TankInput { turn: 2, thrust: 0, fire: false }).expect_err("bad turn");
-        assert!(err.to_string().contains("turn is 2; send -1, 0 or 1"), "{err}");
+        let err = s
+            .apply(
+                Seat(0),
+                TankInput {
+                    turn: 2,
+                    thrust: 0,
+                    fire: false,
+                },
+            )
+            .expect_err("bad turn");
+        assert!(
+            err.to_string().contains("turn is 2; send -1, 0 or 1"),
+            "{err}"
+        );
         assert_eq!(s.hash(), before);
-        let err = Session::<Tanks>::new(TanksConfig { duration_secs: 5, ..TanksConfig::default() }, 2, 0).expect_err("short");
+        let err = Session::<Tanks>::new(
+            TanksConfig {
+                duration_secs: 5,
+                ..TanksConfig::default()
+            },
+            2,
+            0,
+        )
+        .expect_err("short");
         assert_eq!(err.code(), "invalid_config");
         let err = Session::<Tanks>::new(TanksConfig::default(), 17, 0).expect_err("too many");
         assert_eq!(err.code(), "seat_count");
