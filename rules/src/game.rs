@@ -135,7 +135,8 @@ pub trait Game:
     /// Builds the initial state. The seat count is already within `INFO`'s range.
     fn setup(config: &Self::Config, seats: u8, rng: &mut Rng) -> Result<Self, RuleError>;
 
-    /// Validates and applies `seat`'s action, pushing what happened onto `events`.
+    /// Validates and applies `seat`'s action, pushing what happened onto `events`. `seat` is
+    /// always a seat at the table and the game is not over (the session checks both).
     fn apply(
         &mut self,
         seat: Seat,

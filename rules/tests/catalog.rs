@@ -253,3 +253,31 @@ fn games_with_floats_in_their_state_or_duplicate_names_are_refused() {
         "duplicate_game"
     );
 }
+
+#[test]
+fn an_edited_snapshot_is_refused() {
+    use hearth_rules::Session;
+    use hearth_rules::games::connect_four::{ConnectFourConfig, Move};
+    let mut s = Session::<ConnectFour>::new(
+        ConnectFourConfig {
+            first_seat: Some(0),
+        },
+        2,
+        4,
+    )
+    .expect("setup");
+    s.apply(Seat(0), Move { column: 2 }).expect("legal");
+    let bytes = s.snapshot();
+    // The last byte is the log entry's action (column 2); the stored state says otherwise.
+    let mut edited = bytes.clone();
+    let last = edited.len() - 1;
+    edited[last] = 5;
+    let err = Session::<ConnectFour>::restore(&edited).expect_err("edited");
+    assert!(err.to_string().contains("damaged or was edited"), "{err}");
+    assert_eq!(
+        Session::<ConnectFour>::restore(&bytes)
+            .expect("intact")
+            .hash(),
+        s.hash()
+    );
+}
