@@ -174,42 +174,30 @@ impl Recorder {
 
 /// Writes a vector as JSON with one step per line (readable diffs, easy to stream).
 pub fn to_json(v: &Vector) -> String {
-    let field = |x: &dyn erased::Ser| x.json();
+    fn j<T: Serialize + ?Sized>(x: &T) -> String {
+        serde_json::to_string(x).unwrap_or_default()
+    }
+    let fields = [
+        ("format", j(&v.format)),
+        ("name", j(&v.name)),
+        ("description", j(&v.description)),
+        ("game", j(&v.game)),
+        ("fingerprint", j(&v.fingerprint)),
+        ("config", j(&v.config)),
+        ("seats", j(&v.seats)),
+        ("seed", j(&v.seed)),
+        ("initial_hash", j(&v.initial_hash)),
+        ("outcome", j(&v.outcome)),
+    ];
     let mut out = String::from("{\n");
-    for (k, val) in [
-        ("format", field(&v.format)),
-        ("name", field(&v.name)),
-        ("description", field(&v.description)),
-        ("game", field(&v.game)),
-        ("fingerprint", field(&v.fingerprint)),
-        ("config", field(&v.config)),
-        ("seats", field(&v.seats)),
-        ("seed", field(&v.seed)),
-        ("initial_hash", field(&v.initial_hash)),
-        ("outcome", field(&v.outcome)),
-    ] {
+    for (k, val) in fields {
         out.push_str(&format!("  \"{k}\": {val},\n"));
     }
     out.push_str("  \"steps\": [\n");
-    let steps: Vec<String> = v
-        .steps
-        .iter()
-        .map(|s| format!("    {}", field(s)))
-        .collect();
+    let steps: Vec<String> = v.steps.iter().map(|s| format!("    {}", j(s))).collect();
     out.push_str(&steps.join(",\n"));
     out.push_str("\n  ]\n}\n");
     out
-}
-
-mod erased {
-    pub trait Ser {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn json(&self) -> String {
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
 }
 
 /// Replays a vector through the catalog twice — actions as JSON and as postcard — and
