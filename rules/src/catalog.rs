@@ -116,6 +116,7 @@ trait ErasedSession: Send + Sync {
     fn log(&self, from: u64, encoding: Encoding) -> Vec<DynLogEntry>;
     fn snapshot(&self) -> Vec<u8>;
     fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError>;
+    fn convert_events(&self, events: &Payload, to: Encoding) -> Result<Payload, RuleError>;
     fn clone_box(&self) -> Box<dyn ErasedSession>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
@@ -186,6 +187,10 @@ impl<G: Game> ErasedSession for Session<G> {
     fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError> {
         let action: G::Action = action.decode("action")?;
         Ok(Payload::encode(&action, to))
+    }
+    fn convert_events(&self, events: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        let events: Vec<G::Event> = events.decode("events")?;
+        Ok(Payload::encode(&events, to))
     }
     fn clone_box(&self) -> Box<dyn ErasedSession> {
         Box::new(self.clone())
@@ -508,6 +513,16 @@ impl DynSession {
     /// action as postcard). Fails if it does not decode as this game's action.
     pub fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError> {
         self.inner.convert_action(action, to)
+    }
+
+    /// Re-encodes an event list (as returned by [`DynSession::apply`] or
+    /// [`DynSession::tick`]) in another encoding, so a host can apply once and tell clients
+    /// of both encodings.
+    pub fn convert_events(&self, events: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        if events.encoding() == to {
+            return Ok(events.clone());
+        }
+        self.inner.convert_events(events, to)
     }
 
     /// The typed session, if this is a `G`.

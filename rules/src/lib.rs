@@ -28,6 +28,7 @@ mod error;
 mod game;
 pub mod games;
 mod hash;
+pub mod protocol;
 mod rng;
 mod schema;
 mod session;

@@ -1,0 +1,94 @@
+//! How a host is set up.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hearth_rules::Catalog;
+
+use crate::services::{Authenticator, MatchRecorder, NullRecorder, OpenAuth};
+
+/// Limits that keep one client or one room from hurting the others.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest WebSocket message a client may send, in bytes.
+    pub max_frame_bytes: usize,
+    /// Messages per second a connection may send on average.
+    pub rate_per_sec: u32,
+    /// Messages a connection may send in a burst.
+    pub rate_burst: u32,
+    /// A connection that sends nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    /// Reliable messages queued for one connection before it is disconnected as too slow.
+    pub outbound_queue: usize,
+    /// How long a dropped player's seat is held for a resume.
+    pub seat_grace: Duration,
+    /// Malformed frames tolerated on one connection before it is closed.
+    pub max_bad_frames: u32,
+    /// How many ticks ahead a real-time input may be stamped.
+    pub max_input_lead_ticks: u64,
+    /// Most rooms at once.
+    pub max_rooms: usize,
+    /// Most connections at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: 64 * 1024,
+            rate_per_sec: 60,
+            rate_burst: 120,
+            idle_timeout: Duration::from_secs(60),
+            outbound_queue: 1024,
+            seat_grace: Duration::from_secs(60),
+            max_bad_frames: 8,
+            max_input_lead_ticks: 40,
+            max_rooms: 50_000,
+            max_connections: 100_000,
+        }
+    }
+}
+
+/// Everything [`Host::start`](crate::Host::start) needs.
+#[derive(Clone)]
+pub struct HostConfig {
+    /// Where to listen (`127.0.0.1:7777` by default; port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// The games this host offers.
+    pub catalog: Arc<Catalog>,
+    /// Limits per connection and room.
+    pub limits: Limits,
+    /// Who players are (the official services plug accounts in here).
+    pub auth: Arc<dyn Authenticator>,
+    /// Where match logs go before actions are acknowledged (storage plugs in here).
+    pub recorder: Arc<dyn MatchRecorder>,
+    /// Extra HTTP routes served beside `/ws`, `/healthz` and `/metrics`.
+    pub routes: Option<axum::Router>,
+    /// Reported in the welcome and `/healthz`.
+    pub server_version: String,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 7777)),
+            catalog: Arc::new(Catalog::builtin()),
+            limits: Limits::default(),
+            auth: Arc::new(OpenAuth),
+            recorder: Arc::new(NullRecorder::default()),
+            routes: None,
+            server_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+impl HostConfig {
+    /// The defaults with another listen address (e.g. `127.0.0.1:0` in tests).
+    pub fn on(bind: SocketAddr) -> Self {
+        HostConfig {
+            bind,
+            ..HostConfig::default()
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The hub: the directory of rooms and resume tokens that connections look rooms up in.
+//! Rooms own their state; the hub only holds their channels and a summary for the list,
+//! behind short locks that are never held across an await.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use hearth_rules::protocol::{PhaseName, RoomOptions, RoomSummary, WireError, codes};
+use hearth_rules::{Encoding, GameMeta, Payload};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::HostConfig;
+use crate::metrics::{Metrics, RoomLabels};
+use crate::room::{Room, RoomCmd, RoomSetup};
+
+/// Room command queue length: a room that falls this far behind makes senders wait.
+const ROOM_QUEUE: usize = 4096;
+
+struct RoomEntry {
+    id: u64,
+    tx: mpsc::Sender<RoomCmd>,
+    summary: RoomSummary,
+    public: bool,
+}
+
+/// Shared by every connection and room of one host.
+pub struct Hub {
+    /// The host's configuration.
+    pub config: HostConfig,
+    /// The host's metrics.
+    pub metrics: Arc<Metrics>,
+    /// Becomes `true` when the host shuts down.
+    pub shutdown: watch::Receiver<bool>,
+    rooms: Mutex<HashMap<String, RoomEntry>>,
+    tokens: Mutex<HashMap<String, String>>,
+    next_id: AtomicU64,
+}
+
+/// A room's channel and what a joiner must know before entering.
+pub struct RoomRef {
+    /// The room's command channel.
+    pub tx: mpsc::Sender<RoomCmd>,
+    /// Catalog name of its game.
+    pub game: String,
+    /// Whether the caller made it just now.
+    pub created: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these short locks would be a bug in plain map code; carrying on
+    // with the data is better than taking every connection down with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Hub {
+    /// A hub for this configuration.
+    pub fn new(config: HostConfig, metrics: Arc<Metrics>, shutdown: watch::Receiver<bool>) -> Self {
+        Hub {
+            config,
+            metrics,
+            shutdown,
+            rooms: Mutex::new(HashMap::new()),
+            tokens: Mutex::new(HashMap::new()),
+            // Anonymous ids start high so they never collide with account ids.
+            next_id: AtomicU64::new(1 << 40),
+        }
+    }
+
+    /// A fresh id (anonymous players, links, rooms).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The room called `key` (lowercase), or a new one made with `create` if there is none
+    /// and `create` is given.
+    pub fn find_or_create(
+        self: &Arc<Self>,
+        name: &str,
+        key: &str,
+        create: Option<&RoomOptions<Payload>>,
+        must_be_new: bool,
+    ) -> Result<RoomRef, WireError> {
+        let mut rooms = lock(&self.rooms);
+        if let Some(entry) = rooms.get(key) {
+            if must_be_new {
+                return Err(WireError::new(
+                    codes::NAME_TAKEN,
+                    format!(
+                        "a room called `{}` exists already; join it or pick another name",
+                        entry.summary.name
+                    ),
+                ));
+            }
+            return Ok(RoomRef {
+                tx: entry.tx.clone(),
+                game: entry.summary.game.clone(),
+                created: false,
+            });
+        }
+        let Some(options) = create else {
+            return Err(WireError::new(
+                codes::UNKNOWN_ROOM,
+                format!("no room is called `{name}`; check the name or create it"),
+            ));
+        };
+        if rooms.len() >= self.config.limits.max_rooms {
+            return Err(WireError::new(
+                codes::UNAVAILABLE,
+                "this host has as many rooms as it allows; try again later",
+            ));
+        }
+        let setup = self.room_setup(name, key, options)?;
+        let id = self.next_id();
+        let (tx, rx) = mpsc::channel(ROOM_QUEUE);
+        let summary = RoomSummary {
+            name: name.to_string(),
+            game: setup.meta.name.clone(),
+            players: 0,
+            max_seats: setup.max_seats,
+            spectators: 0,
+            phase: PhaseName::Lobby,
+            has_password: setup.password.is_some(),
+        };
+        rooms.insert(
+            key.to_string(),
+            RoomEntry {
+                id,
+                tx: tx.clone(),
+                summary,
+                public: setup.public,
+            },
+        );
+        drop(rooms);
+        let room = Room::new(self.clone(), id, setup);
+        tokio::spawn(room.run(rx));
+        tracing::info!(room = name, game = %options.game, "room created");
+        Ok(RoomRef {
+            tx,
+            game: options.game.clone(),
+            created: true,
+        })
+    }
+
+    /// Checks a room's options against the catalog and the naming rules.
+    fn room_setup(
+        &self,
+        name: &str,
+        key: &str,
+        options: &RoomOptions<Payload>,
+    ) -> Result<RoomSetup, WireError> {
+        let catalog = &self.config.catalog;
+        let meta: GameMeta = catalog.get(&options.game)?.clone();
+        let max_seats = options.max_seats.unwrap_or(meta.max_seats);
+        if max_seats < meta.min_seats || max_seats > meta.max_seats {
+            return Err(WireError::new(
+                codes::BAD_REQUEST,
+                format!(
+                    "{} is played by {} to {} seats; max_seats {max_seats} is outside that",
+                    meta.name, meta.min_seats, meta.max_seats
+                ),
+            ));
+        }
+        // Setting a game up validates its config for real; the seed does not matter here.
+        let probe = catalog.create(&meta.name, &options.config, max_seats, 0)?;
+        let password = options
+            .password
+            .as_deref()
+            .map(crate::names::password)
+            .transpose()?;
+        Ok(RoomSetup {
+            name: name.to_string(),
+            key: key.to_string(),
+            config_json: probe.header(Encoding::Json).config,
+            config_postcard: probe.header(Encoding::Postcard).config,
+            meta,
+            max_seats,
+            public: options.public,
+            password,
+        })
+    }
+
+    /// Public rooms, by name.
+    pub fn public_rooms(&self) -> Vec<RoomSummary> {
+        let rooms = lock(&self.rooms);
+        let mut list: Vec<RoomSummary> = rooms
+            .values()
+            .filter(|r| r.public)
+            .map(|r| r.summary.clone())
+            .collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    }
+
+    /// Every room, public or not, by name (for the embedding process and admins).
+    pub fn all_rooms(&self) -> Vec<RoomSummary> {
+        let rooms = lock(&self.rooms);
+        let mut list: Vec<RoomSummary> = rooms.values().map(|r| r.summary.clone()).collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    }
+
+    /// The channel of the room called `key`, if it exists.
+    pub fn room_tx(&self, key: &str) -> Option<mpsc::Sender<RoomCmd>> {
+        lock(&self.rooms).get(key).map(|r| r.tx.clone())
+    }
+
+    /// Number of rooms.
+    pub fn room_count(&self) -> usize {
+        lock(&self.rooms).len()
+    }
+
+    /// A room publishes its new summary.
+    pub fn set_summary(&self, key: &str, id: u64, summary: &RoomSummary) {
+        if let Some(entry) = lock(&self.rooms).get_mut(key)
+            && entry.id == id
+            && entry.summary != *summary
+        {
+            entry.summary = summary.clone();
+        }
+    }
+
+    /// A room has ended.
+    pub fn remove_room(&self, key: &str, id: u64) {
+        let mut rooms = lock(&self.rooms);
+        if rooms.get(key).is_some_and(|r| r.id == id) {
+            rooms.remove(key);
+        }
+        drop(rooms);
+        lock(&self.tokens).retain(|_, room| room != key);
+    }
+
+    /// Registers a seat's resume token.
+    pub fn add_token(&self, token: &str, key: &str) {
+        lock(&self.tokens).insert(token.to_string(), key.to_string());
+    }
+
+    /// Forgets resume tokens.
+    pub fn remove_tokens<'a>(&self, tokens: impl IntoIterator<Item = &'a String>) {
+        let mut map = lock(&self.tokens);
+        for t in tokens {
+            map.remove(t);
+        }
+    }
+
+    /// The room a resume token belongs to.
+    pub fn token_room(&self, token: &str) -> Option<mpsc::Sender<RoomCmd>> {
+        let key = lock(&self.tokens).get(token).cloned()?;
+        self.room_tx(&key)
+    }
+
+    /// Refreshes the rooms gauge from the summaries (at scrape time).
+    pub fn update_room_gauge(&self) {
+        let mut counts: HashMap<RoomLabels, i64> = HashMap::new();
+        for r in lock(&self.rooms).values() {
+            *counts
+                .entry(RoomLabels {
+                    game: r.summary.game.clone(),
+                    phase: r.summary.phase.as_str().to_string(),
+                })
+                .or_default() += 1;
+        }
+        self.metrics.rooms.clear();
+        for (labels, n) in counts {
+            self.metrics.rooms.get_or_create(&labels).set(n);
+        }
+    }
+}
+
+/// A random token of 128 bits as 32 hex digits.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random 64-bit seed.
+pub fn random_seed() -> u64 {
+    let mut bytes = [0u8; 8];
+    fill_random(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+fn fill_random(bytes: &mut [u8]) {
+    if getrandom::fill(bytes).is_err() {
+        // The OS generator failing is near impossible on Linux; fall back to the clock and
+        // a counter rather than hand out all-zero tokens.
+        static FALLBACK: AtomicU64 = AtomicU64::new(0);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let mut x = t ^ FALLBACK.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+        for b in bytes.iter_mut() {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *b = (x >> 56) as u8;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Hearth's host core: authoritative game rooms over WebSocket, and the `hearth` binary.
+//!
+//! A host offers the games of a [`hearth_rules::Catalog`]. Clients connect to `/ws`, shake
+//! hands (protocol version and rules fingerprints), and meet in rooms joined by name. Each
+//! room is one tokio task that owns its game session; the rules decide every action, and each
+//! member only ever receives what its seat may see:
+//!
+//! - perfect-information games stream accepted log entries (clients replay them);
+//! - hidden-information games send each seat its own view after every action;
+//! - real-time games tick at the game's rate and send each seat a snapshot every tick.
+//!
+//! The same core runs the official server (`hearth serve`) and a LAN host inside a game
+//! client ([`Host::start`]); accounts and storage plug in through [`Authenticator`] and
+//! [`MatchRecorder`]. The wire protocol is [`hearth_rules::protocol`], documented message by
+//! message in `docs/protocol.md`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hearth_server::HostError> {
+//! use hearth_server::{Host, HostConfig};
+//! let host = Host::start(HostConfig::on("127.0.0.1:0".parse().unwrap())).await?;
+//! println!("{} rooms at {}", host.rooms().len(), host.ws_url());
+//! host.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod config;
+mod conn;
+mod host;
+mod hub;
+pub mod metrics;
+pub mod names;
+mod room;
+mod services;
+mod wire;
+
+pub use config::{HostConfig, Limits};
+pub use host::{Host, HostError, HostHandle};
+pub use room::RoomInspect;
+pub use services::{
+    Authenticator, BoxFuture, Identity, MatchRecorder, MatchStart, NullRecorder, OpenAuth,
+    RecordError,
+};

@@ -1,0 +1,130 @@
+//! The seams where the official services plug into the host core: who a player is, and
+//! where match logs are kept. A LAN host uses the defaults (names as given, logs in memory
+//! only); the official server passes its accounts and storage here.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hearth_rules::protocol::{Hello, PlayerId, WireError, codes};
+use hearth_rules::{DynLogEntry, Fingerprint, Outcome, Payload};
+
+/// A boxed, sendable future (the services are called through trait objects).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Who a connection is, as the host trusts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// A stable id (an account's) or `None` for an anonymous player, who gets an id for
+    /// this connection only.
+    pub player: Option<PlayerId>,
+    /// The display name to show.
+    pub name: String,
+}
+
+/// Decides who a handshake comes from.
+pub trait Authenticator: Send + Sync + 'static {
+    /// Checks the handshake's token (if any) and returns the identity to use. The display
+    /// name must come from the account when there is one, never from the claim.
+    fn authenticate<'a>(&'a self, hello: &'a Hello) -> BoxFuture<'a, Result<Identity, WireError>>;
+}
+
+/// No accounts: players are who they say they are, for this connection only (LAN hosts).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAuth;
+
+impl Authenticator for OpenAuth {
+    fn authenticate<'a>(&'a self, hello: &'a Hello) -> BoxFuture<'a, Result<Identity, WireError>> {
+        Box::pin(async move {
+            if hello.token.is_some() {
+                return Err(WireError::new(
+                    codes::UNAUTHORIZED,
+                    "this host has no accounts; connect without a token",
+                ));
+            }
+            Ok(Identity {
+                player: None,
+                name: crate::names::display_name(&hello.name)?,
+            })
+        })
+    }
+}
+
+/// A match as it starts.
+#[derive(Debug, Clone)]
+pub struct MatchStart {
+    /// Room name.
+    pub room: String,
+    /// Catalog name of the game.
+    pub game: String,
+    /// The rules it runs.
+    pub fingerprint: Fingerprint,
+    /// Seats in play.
+    pub seats: u8,
+    /// Generator seed.
+    pub seed: u64,
+    /// Config as postcard bytes.
+    pub config: Payload,
+    /// Who sits where: id and display name.
+    pub players: Vec<(PlayerId, String)>,
+}
+
+/// A failure to record; the room is stopped rather than acknowledge what was not kept.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the match log could not be stored: {0}")]
+pub struct RecordError(pub String);
+
+/// Keeps match logs. `append` completes before anyone is told an action was accepted.
+pub trait MatchRecorder: Send + Sync + 'static {
+    /// A match starts; returns its id.
+    fn started(&self, start: MatchStart) -> BoxFuture<'static, Result<u64, RecordError>>;
+    /// Accepted entries (postcard actions), in log order, and the tick count after them.
+    fn append(
+        &self,
+        match_id: u64,
+        entries: Vec<DynLogEntry>,
+        ticks: u64,
+    ) -> BoxFuture<'static, Result<(), RecordError>>;
+    /// The match ended (`outcome` is `None` when it was abandoned or failed).
+    fn finished(
+        &self,
+        match_id: u64,
+        outcome: Option<Outcome>,
+        hash: u64,
+        ticks: u64,
+    ) -> BoxFuture<'static, Result<(), RecordError>>;
+    /// The host is shutting down: make everything durable.
+    fn flush(&self) -> BoxFuture<'static, Result<(), RecordError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Keeps nothing; numbers matches. The default for LAN hosts.
+#[derive(Debug, Default)]
+pub struct NullRecorder {
+    next: AtomicU64,
+}
+
+impl MatchRecorder for NullRecorder {
+    fn started(&self, _: MatchStart) -> BoxFuture<'static, Result<u64, RecordError>> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        Box::pin(async move { Ok(id) })
+    }
+    fn append(
+        &self,
+        _: u64,
+        _: Vec<DynLogEntry>,
+        _: u64,
+    ) -> BoxFuture<'static, Result<(), RecordError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn finished(
+        &self,
+        _: u64,
+        _: Option<Outcome>,
+        _: u64,
+        _: u64,
+    ) -> BoxFuture<'static, Result<(), RecordError>> {
+        Box::pin(async { Ok(()) })
+    }
+}

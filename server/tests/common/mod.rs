@@ -1,0 +1,315 @@
+//! A small WebSocket test client speaking the Hearth protocol in either encoding.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hearth_rules::protocol::{
+    ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Request, RoomOptions, ServerMsg, WireBytes,
+    WireError, from_json, from_postcard, to_json, to_postcard,
+};
+use hearth_server::{Host, HostConfig, HostHandle, Limits};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Liveness bound for one expected message (not a performance assertion).
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub async fn host_with(limits: Limits) -> HostHandle {
+    Host::start(HostConfig {
+        limits,
+        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+    })
+    .await
+    .expect("host starts on loopback")
+}
+
+pub async fn host() -> HostHandle {
+    host_with(Limits::default()).await
+}
+
+/// A message as the client saw it: the JSON form (postcard messages keep payloads as byte
+/// arrays) and the raw text of the frame.
+#[derive(Debug, Clone)]
+pub struct Got {
+    pub json: Value,
+    pub raw: String,
+    pub bytes: Option<Vec<u8>>,
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub postcard: bool,
+    next_id: u32,
+    pending: VecDeque<Got>,
+    /// Every message received, in order.
+    pub log: Vec<Got>,
+    pub player: u64,
+}
+
+impl Client {
+    pub async fn connect(host: &HostHandle, postcard: bool) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(host.ws_url())
+            .await
+            .expect("websocket connects");
+        Client {
+            ws,
+            postcard,
+            next_id: 0,
+            pending: VecDeque::new(),
+            log: Vec::new(),
+            player: 0,
+        }
+    }
+
+    /// Connects and says hello with no fingerprints (every game offered).
+    pub async fn join_host(host: &HostHandle, name: &str) -> Client {
+        let mut c = Client::connect(host, false).await;
+        c.hello(name).await;
+        c
+    }
+
+    pub async fn hello(&mut self, name: &str) -> Value {
+        let reply = self
+            .call_hello(Hello {
+                protocol: PROTOCOL_VERSION,
+                fingerprints: vec![],
+                name: name.into(),
+                token: None,
+            })
+            .await
+            .expect("welcome");
+        self.player = reply["welcome"]["player"].as_u64().unwrap();
+        reply
+    }
+
+    pub async fn call_hello(&mut self, hello: Hello) -> Result<Value, WireError> {
+        self.call(Request::Hello(hello)).await
+    }
+
+    pub async fn send_raw(&mut self, msg: Message) {
+        self.ws.send(msg).await.expect("send");
+    }
+
+    /// Sends a request (JSON payloads; postcard clients must use [`Client::send_pc`]).
+    pub async fn send(&mut self, req: Request<Value>) -> u32 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let msg = ClientMsg { id, req };
+        if self.postcard {
+            let req = msg.req.map_payload(|v| {
+                assert!(
+                    v.is_null(),
+                    "postcard clients send game values with send_pc"
+                );
+                WireBytes(vec![])
+            });
+            self.send_raw(Message::Binary(to_postcard(&ClientMsg { id, req }).into()))
+                .await;
+        } else {
+            self.send_raw(Message::Text(to_json(&msg).into())).await;
+        }
+        id
+    }
+
+    pub async fn send_pc(&mut self, req: Request<WireBytes>) -> u32 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send_raw(Message::Binary(to_postcard(&ClientMsg { id, req }).into()))
+            .await;
+        id
+    }
+
+    /// Reads the next message from the socket; `None` when the connection closed.
+    pub async fn read(&mut self) -> Option<Got> {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a message arrives in time")?;
+            let got = match msg {
+                Ok(Message::Text(t)) => {
+                    let json: Value = serde_json::from_str(&t).expect("host sends valid JSON");
+                    from_json::<ServerMsg<Value>>(&t).expect("host sends protocol messages");
+                    Got {
+                        json,
+                        raw: t.to_string(),
+                        bytes: None,
+                    }
+                }
+                Ok(Message::Binary(b)) => {
+                    let msg: ServerMsg<WireBytes> =
+                        from_postcard(&b).expect("host sends protocol messages");
+                    let json = serde_json::to_value(&msg).unwrap();
+                    Got {
+                        raw: json.to_string(),
+                        json,
+                        bytes: Some(b.to_vec()),
+                    }
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            };
+            self.log.push(got.clone());
+            return Some(got);
+        }
+    }
+
+    /// The next message that is not a reply (queued ones first).
+    pub async fn next(&mut self) -> Got {
+        if let Some(g) = self.pending.pop_front() {
+            return g;
+        }
+        self.read().await.expect("connection stays open")
+    }
+
+    /// Waits for a push whose JSON has top-level key `kind`, skipping others (kept).
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        self.expect_where(kind, |_| true).await
+    }
+
+    pub async fn expect_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(pos) = self
+            .pending
+            .iter()
+            .position(|g| g.json.get(kind).is_some_and(&pred))
+        {
+            return self.pending.remove(pos).unwrap().json[kind].clone();
+        }
+        loop {
+            let g = self
+                .read()
+                .await
+                .unwrap_or_else(|| panic!("connection closed while waiting for `{kind}`"));
+            if let Some(v) = g.json.get(kind)
+                && pred(v)
+            {
+                return v.clone();
+            }
+            self.pending.push_back(g);
+        }
+    }
+
+    /// Sends a request and waits for its reply or error; pushes meanwhile are kept.
+    pub async fn call(&mut self, req: Request<Value>) -> Result<Value, WireError> {
+        let id = self.send(req).await;
+        self.wait_reply(id).await
+    }
+
+    pub async fn call_pc(&mut self, req: Request<WireBytes>) -> Result<Value, WireError> {
+        let id = self.send_pc(req).await;
+        self.wait_reply(id).await
+    }
+
+    pub async fn wait_reply(&mut self, id: u32) -> Result<Value, WireError> {
+        if let Some(pos) = self.pending.iter().position(|g| is_answer(&g.json, id)) {
+            let g = self.pending.remove(pos).unwrap();
+            return answer(g.json);
+        }
+        loop {
+            let g = self
+                .read()
+                .await
+                .unwrap_or_else(|| panic!("connection closed while waiting for reply {id}"));
+            if is_answer(&g.json, id) {
+                return answer(g.json);
+            }
+            self.pending.push_back(g);
+        }
+    }
+
+    /// Reads until the host closes the connection; returns what arrived on the way.
+    pub async fn until_closed(&mut self) -> Vec<Got> {
+        let mut seen: Vec<Got> = self.pending.drain(..).collect();
+        while let Some(g) = self.read().await {
+            seen.push(g);
+        }
+        seen
+    }
+
+    pub fn drain_pending(&mut self) -> Vec<Got> {
+        self.pending.drain(..).collect()
+    }
+
+    pub async fn create(&mut self, room: &str, game: &str, config: Value) -> Value {
+        self.call(Request::CreateRoom {
+            name: room.into(),
+            options: options(game, config),
+        })
+        .await
+        .expect("room created")
+    }
+
+    pub async fn join(&mut self, room: &str, join_as: JoinAs) -> Result<Value, WireError> {
+        self.call(Request::Join {
+            room: room.into(),
+            password: None,
+            join_as,
+            create: None,
+        })
+        .await
+    }
+
+    pub async fn ok(&mut self, req: Request<Value>) {
+        let r = self.call(req).await.expect("request succeeds");
+        assert_eq!(r, json!("ok"));
+    }
+}
+
+pub fn options(game: &str, config: Value) -> RoomOptions<Value> {
+    RoomOptions {
+        game: game.into(),
+        config,
+        max_seats: None,
+        public: true,
+        password: None,
+    }
+}
+
+fn is_answer(json: &Value, id: u32) -> bool {
+    json.get("reply").is_some_and(|r| r["id"] == id)
+        || json.get("error").is_some_and(|e| e["id"] == id)
+}
+
+fn answer(json: Value) -> Result<Value, WireError> {
+    if let Some(r) = json.get("reply") {
+        return Ok(r["reply"].clone());
+    }
+    let e = &json["error"]["error"];
+    Err(WireError::new(
+        e["code"].as_str().unwrap_or_default(),
+        e["message"].as_str().unwrap_or_default(),
+    ))
+}
+
+/// Asserts an error code.
+#[track_caller]
+pub fn assert_code(r: Result<Value, WireError>, code: &str) -> WireError {
+    match r {
+        Ok(v) => panic!("expected error `{code}`, got reply {v}"),
+        Err(e) => {
+            assert_eq!(e.code, code, "unexpected error: {e}");
+            assert!(!e.message.is_empty());
+            e
+        }
+    }
+}
+
+/// Two clients in a started room of `game`; the first is the host.
+pub async fn started_pair(
+    host: &HostHandle,
+    room: &str,
+    game: &str,
+    config: Value,
+) -> (Client, Client) {
+    let mut a = Client::join_host(host, "Ada").await;
+    let mut b = Client::join_host(host, "Bob").await;
+    a.create(room, game, config).await;
+    b.join(room, JoinAs::Player).await.expect("joins");
+    a.ok(Request::Ready { ready: true }).await;
+    b.ok(Request::Ready { ready: true }).await;
+    a.ok(Request::Start).await;
+    (a, b)
+}
