@@ -62,7 +62,7 @@ enum Exit {
 pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
     hub.metrics.connections.inc();
     let limits = hub.config.limits.clone();
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(limits.outbound_queue);
     let latest = Arc::new(Latest::default());
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
@@ -80,12 +80,15 @@ pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
         refilled: Instant::now(),
         limited: 0,
     };
-    let exit = conn.read_loop(stream, ctl_rx).await;
+    let exit = conn.read_loop(&mut stream, ctl_rx).await;
     if let Some(link) = conn.link.take() {
         let _ = link.tx.send(RoomCmd::Gone { link: link.id }).await;
     }
     match exit {
-        Exit::Abort => writer.abort(),
+        Exit::Abort => {
+            drop(conn);
+            writer.abort();
+        }
         Exit::Close(code, message) => {
             conn.send(&ServerMsg::Closing {
                 code: code.to_string(),
@@ -95,10 +98,21 @@ pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
             let _ = conn
                 .tx
                 .try_send(Frame::Close(1000, Utf8Bytes::from(reason)));
+            drop(conn);
+            // Finish the closing handshake: keep reading (and discarding) until the peer's
+            // close arrives, so its pongs and last frames do not meet a reset socket that
+            // would destroy the message telling it why.
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+                while let Some(Ok(msg)) = stream.next().await {
+                    if matches!(msg, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
         }
-        Exit::Gone => {}
+        Exit::Gone => drop(conn),
     }
-    drop(conn);
     if tokio::time::timeout(FLUSH_TIMEOUT, &mut writer)
         .await
         .is_err()
@@ -136,7 +150,7 @@ async fn write_loop(
 impl Conn {
     async fn read_loop(
         &mut self,
-        mut stream: SplitStream<WebSocket>,
+        stream: &mut SplitStream<WebSocket>,
         mut ctl: mpsc::UnboundedReceiver<Ctl>,
     ) -> Exit {
         let idle = self.hub.config.limits.idle_timeout;
@@ -185,12 +199,10 @@ impl Conn {
                         tracing::info!("disconnecting a client that does not read fast enough");
                         return Exit::Abort;
                     }
-                    Some(Ctl::Left { link }) => {
-                        if self.link.as_ref().is_some_and(|l| l.id == link) {
-                            self.link = None;
-                        }
+                    Some(Ctl::Left { link }) if self.link.as_ref().is_some_and(|l| l.id == link) => {
+                        self.link = None;
                     }
-                    None => {}
+                    Some(Ctl::Left { .. }) | None => {}
                 },
                 _ = ping.tick() => {
                     if last_seen.elapsed() >= idle {
@@ -352,7 +364,7 @@ impl Conn {
                     id: link,
                     tx: tx.clone(),
                 });
-                self.to_room(&tx, cmd).await
+                self.forward(&tx, cmd).await
             }
             req => {
                 let Some(link) = &self.link else {
@@ -367,7 +379,7 @@ impl Conn {
                     id,
                     req,
                 };
-                self.to_room(&tx, cmd).await
+                self.forward(&tx, cmd).await
             }
         }
     }
@@ -481,10 +493,10 @@ impl Conn {
             id: link,
             tx: room.tx.clone(),
         });
-        self.to_room(&room.tx, cmd).await
+        self.forward(&room.tx, cmd).await
     }
 
-    async fn to_room(&mut self, tx: &mpsc::Sender<RoomCmd>, cmd: RoomCmd) -> Result<(), WireError> {
+    async fn forward(&mut self, tx: &mpsc::Sender<RoomCmd>, cmd: RoomCmd) -> Result<(), WireError> {
         if tx.send(cmd).await.is_err() {
             self.link = None;
             return Err(WireError::new(

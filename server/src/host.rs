@@ -9,6 +9,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use hearth_rules::protocol::RoomSummary;
 use tokio::sync::{oneshot, watch};
@@ -73,6 +74,12 @@ impl Host {
             app = app.merge(extra);
         }
         let mut stop = stop_rx;
+        // Game traffic is many small frames: Nagle's algorithm would hold them back.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY: {e}");
+            }
+        });
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;

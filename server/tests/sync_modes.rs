@@ -54,14 +54,14 @@ async fn chameleon_views_never_leak_the_word_roles_or_votes() {
         c.push(Client::join_host(&host, n).await);
     }
     c[0].create("Den", "chameleon", json!({"rounds": 3})).await;
-    for i in 1..4 {
-        c[i].join("Den", JoinAs::Player).await.unwrap();
+    for cl in c.iter_mut().skip(1) {
+        cl.join("Den", JoinAs::Player).await.unwrap();
     }
     for cl in c.iter_mut() {
         cl.ok(Request::Ready { ready: true }).await;
     }
     c[0].ok(Request::Start).await;
-    let mut seat_of = vec![0u8; 4];
+    let mut seat_of = [0u8; 4];
     for (i, cl) in c.iter_mut().enumerate() {
         let started = cl.expect("started").await;
         assert_eq!(started["sync"], "hidden_information");
@@ -316,7 +316,7 @@ async fn tanks_room_ends_where_an_offline_session_fed_the_same_inputs_ends() {
     let mut offline = Session::<Tanks>::from_header(room.header().clone()).unwrap();
     for (_, tick, seat, input) in &inputs {
         offline.advance_to(*tick).unwrap();
-        offline.apply(Seat(*seat), input.clone()).unwrap();
+        offline.apply(Seat(*seat), *input).unwrap();
     }
     offline.advance_to(room.tick_count()).unwrap();
     assert!(offline.is_over());

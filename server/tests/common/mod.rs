@@ -52,12 +52,31 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(host: &HostHandle, postcard: bool) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(host.ws_url())
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(host.ws_url(), None, true)
             .await
             .expect("websocket connects");
         Client {
             ws,
             postcard,
+            next_id: 0,
+            pending: VecDeque::new(),
+            log: Vec::new(),
+            player: 0,
+        }
+    }
+
+    /// Connects with a tiny receive buffer, so a client that stops reading backs up fast.
+    pub async fn connect_small_buffer(host: &HostHandle) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(host.addr()).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (ws, _) = tokio_tungstenite::client_async(host.ws_url(), MaybeTlsStream::Plain(stream))
+            .await
+            .expect("websocket connects");
+        Client {
+            ws,
+            postcard: false,
             next_id: 0,
             pending: VecDeque::new(),
             log: Vec::new(),

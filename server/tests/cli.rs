@@ -1,0 +1,93 @@
+//! The `hearth` binary: `hearth serve` listens where told, answers, and shuts down
+//! gracefully on SIGTERM and SIGINT, telling its members.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hearth_rules::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Request, to_json};
+use tokio_tungstenite::tungstenite::Message;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn serve_then_signal(signal: &str) {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("serve")
+        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hearth starts");
+    let mut first = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
+        .await
+        .expect("connects");
+    let hello = ClientMsg::<serde_json::Value> {
+        id: 1,
+        req: Request::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            fingerprints: vec![],
+            name: "Ada".into(),
+            token: None,
+        }),
+    };
+    ws.send(Message::Text(to_json(&hello).into()))
+        .await
+        .unwrap();
+    let welcome = ws.next().await.unwrap().unwrap().into_text().unwrap();
+    assert!(welcome.contains("\"welcome\""), "{welcome}");
+
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut told = false;
+    while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        if let Message::Text(t) = msg
+            && t.contains("server_shutdown")
+        {
+            told = true;
+        }
+    }
+    assert!(told, "the member was told the server is shutting down");
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "clean exit after {signal}: {exit:?}");
+}
+
+#[tokio::test]
+async fn serve_shuts_down_gracefully_on_sigterm() {
+    serve_then_signal("-TERM").await;
+}
+
+#[tokio::test]
+async fn serve_shuts_down_gracefully_on_sigint() {
+    serve_then_signal("-INT").await;
+}
+
+#[test]
+fn a_taken_address_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["serve", "--bind", &addr.to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(err.contains("--bind"), "{err}");
+}
