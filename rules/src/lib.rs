@@ -41,8 +41,3 @@ pub use hash::{hash_hex, stable_hash};
 pub use rng::Rng;
 pub use schema::Fingerprint;
 pub use session::{LogEntry, SESSION_FORMAT, Session, SessionHeader};
-
-/// Compiles and runs the README's example game as a doc test, so the README stays true.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -41,3 +41,9 @@ pub use services::{
     Authenticator, BoxFuture, Identity, MatchRecorder, MatchStart, NullRecorder, OpenAuth,
     RecordError,
 };
+
+/// Compiles the README's examples (a game, and a host started in-process) as doc tests, so
+/// the README stays true. It lives here because this crate sees both the rules and the host.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
