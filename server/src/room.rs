@@ -380,6 +380,22 @@ impl Room {
                 })?)
             }
         };
+        // Display names are unique in a room, ignoring case: a second "Ada" shows as "Ada 2".
+        let taken = |n: &str| {
+            self.members
+                .iter()
+                .any(|m| m.name.to_lowercase() == n.to_lowercase())
+        };
+        let name = (1..)
+            .map(|i| {
+                if i == 1 {
+                    name.clone()
+                } else {
+                    format!("{name} {i}")
+                }
+            })
+            .find(|n| !taken(n))
+            .unwrap_or(name);
         self.members.push(MemberSlot {
             player,
             name,

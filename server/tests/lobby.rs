@@ -367,6 +367,16 @@ async fn friends_typing_the_same_name_meet_in_one_room() {
     let summary = &host.rooms()[0];
     assert_eq!(summary.players, 3);
     assert_eq!(summary.game, "chameleon");
+    // Display names are unique within a room, ignoring case.
+    let mut twin = Client::join_host(&host, "ADA").await;
+    let joined = twin.join("pizza night", JoinAs::Spectator).await.unwrap();
+    let names: Vec<&str> = joined["joined"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ada", "Bob", "Cy", "ADA 2"]);
     host.shutdown().await;
 }
 
