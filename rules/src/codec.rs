@@ -72,6 +72,7 @@ impl Payload {
     ) -> Result<T, RuleError> {
         match self {
             Payload::Json(serde_json::Value::Null) => Ok(T::default()),
+            Payload::Json(serde_json::Value::Object(map)) if map.is_empty() => Ok(T::default()),
             Payload::Postcard(bytes) if bytes.is_empty() => Ok(T::default()),
             _ => self.decode(what),
         }

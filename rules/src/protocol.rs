@@ -251,7 +251,8 @@ pub enum ServerMsg<P> {
     /// Hidden-information games: your view after an accepted action, and that action's
     /// (public) events.
     View {
-        /// Stream position, per viewer.
+        /// Stream position of your seat's views (from 0; `resume` takes it). Spectators,
+        /// who do not resume, get the log length here.
         seq: u64,
         /// Log length after the action.
         index: u64,
@@ -275,8 +276,8 @@ pub enum ServerMsg<P> {
     },
     /// You were removed from your room.
     Left {
-        /// `kicked`, `superseded` (your seat was resumed elsewhere), `grace_expired`,
-        /// `room_closed` or `left`.
+        /// `left` (you asked), `kicked`, `superseded` (your seat was resumed on another
+        /// connection) or `room_closed` (the room failed).
         reason: String,
     },
     /// The host is closing this connection; a WebSocket close follows.
@@ -515,6 +516,7 @@ pub struct Started<P> {
     /// Your seat; `None` when watching.
     pub seat: Option<u8>,
     /// The generator seed: only for perfect-information games, whose clients replay the log.
+    /// Hosts draw seeds below 2^53 so JavaScript numbers hold them exactly.
     pub seed: Option<u64>,
     /// The game's config.
     pub config: P,
@@ -584,6 +586,10 @@ pub mod codes {
     pub const ROOM_FAILED: &str = "room_failed";
     /// The host is overloaded or the room is closing; try again.
     pub const UNAVAILABLE: &str = "unavailable";
+    /// Every player left a running game (a room phase, not a reply).
+    pub const ABANDONED: &str = "abandoned";
+    /// A message larger than the host's frame limit; the connection is closed.
+    pub const FRAME_TOO_LARGE: &str = "frame_too_large";
     /// The account token is missing, wrong or expired.
     pub const UNAUTHORIZED: &str = "unauthorized";
     /// A chat message that is empty or too long.

@@ -13,7 +13,7 @@ use hearth_rules::protocol::{
     WireError, codes, from_json, from_postcard,
 };
 use hearth_rules::{Encoding, GameMeta, Payload};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::hub::{Hub, RoomRef};
@@ -66,7 +66,8 @@ pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
     let (tx, rx) = mpsc::channel(limits.outbound_queue);
     let latest = Arc::new(Latest::default());
     let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
-    let mut writer = tokio::spawn(write_loop(sink, rx, latest.clone()));
+    let (last_words, last_words_rx) = oneshot::channel();
+    let mut writer = tokio::spawn(write_loop(sink, rx, latest.clone(), last_words_rx));
     let mut conn = Conn {
         hub: hub.clone(),
         tx,
@@ -86,8 +87,20 @@ pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
     }
     match exit {
         Exit::Abort => {
+            // The queue is full, so the reason cannot wait its turn: the writer drops what is
+            // queued and sends only these, if the peer takes them within the flush timeout.
+            let closing = Frame::encode(
+                &ServerMsg::Closing {
+                    code: codes::SLOW_CONSUMER.to_string(),
+                    message: "this connection did not read fast enough and was dropped; reconnect and resume your seat".into(),
+                },
+                conn.encoding.unwrap_or(Encoding::Json),
+            );
+            let _ = last_words.send([
+                closing,
+                Frame::Close(1008, Utf8Bytes::from_static("slow consumer")),
+            ]);
             drop(conn);
-            writer.abort();
         }
         Exit::Close(code, message) => {
             conn.send(&ServerMsg::Closing {
@@ -126,10 +139,22 @@ async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Frame>,
     latest: Arc<Latest>,
+    mut last_words: oneshot::Receiver<[Frame; 2]>,
 ) {
     loop {
         let frame = tokio::select! {
             biased;
+            words = &mut last_words => {
+                if let Ok(words) = words {
+                    drop(rx);
+                    for frame in words {
+                        if sink.send(frame.into_message()).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                return;
+            }
             f = rx.recv() => match f {
                 Some(f) => f,
                 None => break,
@@ -140,7 +165,23 @@ async fn write_loop(
             },
         };
         let close = matches!(frame, Frame::Close(..));
-        if sink.send(frame.into_message()).await.is_err() || close {
+        // A send blocked on a peer that does not read gives way to the last words (the frame
+        // stays buffered in the sink and goes first, so nothing is cut in half).
+        let sent = tokio::select! {
+            r = sink.send(frame.into_message()) => r.is_ok(),
+            words = &mut last_words => {
+                if let Ok(words) = words {
+                    drop(rx);
+                    for frame in words {
+                        if sink.send(frame.into_message()).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                return;
+            }
+        };
+        if !sent || close {
             break;
         }
     }
@@ -167,6 +208,13 @@ impl Conn {
                     let msg = match msg {
                         None => return Exit::Gone,
                         Some(Err(e)) => {
+                            if too_large(&e) {
+                                return Exit::Close(
+                                    codes::FRAME_TOO_LARGE,
+                                    format!("messages are limited to {} bytes; send smaller ones",
+                                        self.hub.config.limits.max_frame_bytes),
+                                );
+                            }
                             return Exit::Close(
                                 codes::BAD_FRAME,
                                 format!("the connection broke the WebSocket rules or the {}-byte message limit ({e})",
@@ -216,7 +264,7 @@ impl Conn {
                 _ = shutdown.changed() => {
                     return Exit::Close(
                         codes::SERVER_SHUTDOWN,
-                        "the host is shutting down; your seat's game is saved where the host keeps games".into(),
+                        "the host is shutting down; try again later".into(),
                     );
                 }
             }
@@ -324,7 +372,10 @@ impl Conn {
                 self.not_in_room()?;
                 let (name, key) = crate::names::room_name(&name)?;
                 self.offered(&options.game)?;
-                let room = self.hub.find_or_create(&name, &key, Some(&options), true)?;
+                let player = self.session.as_ref().map(|s| s.player).unwrap_or_default();
+                let room = self
+                    .hub
+                    .find_or_create(&name, &key, Some(&options), true, player)?;
                 self.enter(room, id, None, JoinAs::Player).await
             }
             Request::Join {
@@ -338,9 +389,10 @@ impl Conn {
                 if let Some(options) = &create {
                     self.offered(&options.game)?;
                 }
+                let player = self.session.as_ref().map(|s| s.player).unwrap_or_default();
                 let room = self
                     .hub
-                    .find_or_create(&name, &key, create.as_ref(), false)?;
+                    .find_or_create(&name, &key, create.as_ref(), false, player)?;
                 self.offered(&room.game)?;
                 self.enter(room, id, password, join_as).await
             }
@@ -531,4 +583,16 @@ impl Conn {
             error: WireError::new(code, message),
         });
     }
+}
+
+/// Whether a socket error is the message-size limit.
+fn too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(tungstenite::Error::Capacity(_)) = err.downcast_ref::<tungstenite::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }

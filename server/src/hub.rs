@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use hearth_rules::protocol::{PhaseName, RoomOptions, RoomSummary, WireError, codes};
+use hearth_rules::protocol::{PhaseName, PlayerId, RoomOptions, RoomSummary, WireError, codes};
 use hearth_rules::{Encoding, GameMeta, Payload};
 use tokio::sync::{mpsc, watch};
 
@@ -80,6 +80,7 @@ impl Hub {
         key: &str,
         create: Option<&RoomOptions<Payload>>,
         must_be_new: bool,
+        creator: PlayerId,
     ) -> Result<RoomRef, WireError> {
         let mut rooms = lock(&self.rooms);
         if let Some(entry) = rooms.get(key) {
@@ -132,7 +133,7 @@ impl Hub {
             },
         );
         drop(rooms);
-        let room = Room::new(self.clone(), id, setup);
+        let room = Room::new(self.clone(), id, setup, creator);
         tokio::spawn(room.run(rx));
         tracing::info!(room = name, game = %options.game, "room created");
         Ok(RoomRef {
@@ -274,11 +275,11 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A random 64-bit seed.
+/// A random seed below 2^53, so that JSON clients in JavaScript read it exactly.
 pub fn random_seed() -> u64 {
     let mut bytes = [0u8; 8];
     fill_random(&mut bytes);
-    u64::from_le_bytes(bytes)
+    u64::from_le_bytes(bytes) & ((1 << 53) - 1)
 }
 
 fn fill_random(bytes: &mut [u8]) {

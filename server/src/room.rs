@@ -187,13 +187,13 @@ fn err(code: &str, message: impl Into<String>) -> WireError {
 }
 
 impl Room {
-    pub(crate) fn new(hub: Arc<Hub>, id: u64, setup: RoomSetup) -> Room {
+    pub(crate) fn new(hub: Arc<Hub>, id: u64, setup: RoomSetup, creator: PlayerId) -> Room {
         Room {
             hub,
             id,
             setup,
             members: Vec::new(),
-            host: None,
+            host: Some(creator),
             phase: RoomPhase::Lobby,
             game: None,
             failed: None,
@@ -234,6 +234,7 @@ impl Room {
                 self.abort(error);
                 break;
             }
+            self.repair_host();
             if self.members.is_empty() {
                 self.abandon_if_running();
                 tracing::info!(room = %self.setup.name, "room closed (empty)");
@@ -406,9 +407,6 @@ impl Room {
             grace: None,
             token: None,
         });
-        if self.host.is_none() {
-            self.host = Some(player);
-        }
         let idx = self.members.len() - 1;
         self.reply(idx, id, Reply::Joined(self.state_for(idx)));
         self.send_game_intro(idx, 0);
@@ -640,6 +638,30 @@ impl Room {
         self.push_room_state();
     }
 
+    /// Keeps the host a present member: the creator (set before anyone enters, so a
+    /// concurrent joiner cannot take it), else the longest-present connected member.
+    fn repair_host(&mut self) {
+        if self
+            .host
+            .is_some_and(|h| self.members.iter().any(|m| m.player == h))
+        {
+            return;
+        }
+        if self.host.is_some() && self.members.is_empty() {
+            return;
+        }
+        let next = self
+            .members
+            .iter()
+            .find(|x| x.outbox.is_some())
+            .or(self.members.first())
+            .map(|x| x.player);
+        if next != self.host {
+            self.host = next;
+            self.push_room_state();
+        }
+    }
+
     fn expire_graces(&mut self) {
         let now = Instant::now();
         while let Some(idx) = self
@@ -672,7 +694,7 @@ impl Room {
             tokio::spawn(fut);
         }
         self.phase = RoomPhase::Aborted {
-            error: err("abandoned", "every player left the game"),
+            error: err(codes::ABANDONED, "every player left the game"),
         };
         self.push_room_state();
     }
@@ -707,7 +729,10 @@ impl Room {
             Ok(result) => result?,
             Err(panic) => {
                 self.fail_with_panic(&*panic);
-                return Ok(());
+                return Err(err(
+                    codes::ROOM_FAILED,
+                    "the game's setup failed; the room is closed",
+                ));
             }
         };
         let players: Vec<PlayerId> = seated.iter().map(|&i| self.members[i].player).collect();
@@ -1181,7 +1206,10 @@ impl Room {
         }
         game.finished = true;
         game.ticker = None;
-        game.pending.clear();
+        let unplayed: Vec<PendingInput> = std::mem::take(&mut game.pending)
+            .into_values()
+            .flatten()
+            .collect();
         let outcome = game.session.outcome();
         let hash = game.session.hash();
         let ticks = game.session.tick_count();
@@ -1201,6 +1229,18 @@ impl Room {
             },
         };
         tracing::info!(room = %self.setup.name, hash = %hash_hex(hash), "game over");
+        for input in unplayed {
+            self.reply_seat(
+                input.seat,
+                &ServerMsg::Error {
+                    id: Some(input.id),
+                    error: err(
+                        codes::NOT_PLAYING,
+                        "the game ended before the tick this input was for",
+                    ),
+                },
+            );
+        }
         self.push_room_state();
     }
 

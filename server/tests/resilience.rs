@@ -323,7 +323,13 @@ async fn oversized_and_malformed_frames_close_only_that_connection() {
     let mut good = Client::join_host(&host, "Good").await;
     let mut big = Client::join_host(&host, "Big").await;
     big.send_raw(Message::Text("x".repeat(4096).into())).await;
-    big.until_closed().await;
+    let got = big.until_closed().await;
+    let closing = got
+        .iter()
+        .find_map(|g| g.json.get("closing"))
+        .expect("told why");
+    assert_eq!(closing["code"], codes::FRAME_TOO_LARGE);
+    assert!(closing["message"].as_str().unwrap().contains("1024 bytes"));
 
     let mut junk = Client::join_host(&host, "Junk").await;
     junk.send_raw(Message::Text("not json".into())).await;
@@ -444,8 +450,13 @@ async fn a_client_that_does_not_read_is_dropped_and_can_resume() {
         sent += 20;
         assert!(sent < 400_000, "Bob's queue never overflowed");
     }
-    // Bob's connection is gone (after whatever was already in flight).
-    bob.until_closed().await;
+    // Bob's connection is gone, after whatever was already in flight and the reason.
+    let got = bob.until_closed().await;
+    let closing = got
+        .iter()
+        .find_map(|g| g.json.get("closing"))
+        .expect("told why");
+    assert_eq!(closing["code"], codes::SLOW_CONSUMER);
     ada.expect_where("room", |r| r["members"][1]["connected"] == false)
         .await;
     let mut bob = Client::join_host(&host, "Bob").await;

@@ -247,7 +247,9 @@ async fn drive_tank(
                 input,
             ));
         } else if let Some(e) = msg.get("error") {
-            panic!("input refused: {e}");
+            // Only inputs stamped past the last tick may go unplayed, and they are told so.
+            assert_eq!(e["error"]["code"], "not_playing", "input refused: {e}");
+            sent.remove(&(e["id"].as_u64().unwrap() as u32));
         } else if msg
             .get("room")
             .is_some_and(|r| r["phase"].get("over").is_some())
