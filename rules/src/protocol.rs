@@ -202,6 +202,12 @@ pub enum Request<P> {
     },
     /// Keep-alive. Reply: [`Reply::Pong`].
     Ping,
+    /// Have the leaderboard of `game` pushed now and whenever it changes (hosts with
+    /// accounts). Reply: [`Reply::Ok`], then [`ServerMsg::Leaderboard`].
+    SubscribeLeaderboard {
+        /// Catalog name.
+        game: String,
+    },
 }
 
 /// Everything a host sends.
@@ -279,6 +285,13 @@ pub enum ServerMsg<P> {
         /// `left` (you asked), `kicked`, `superseded` (your seat was resumed on another
         /// connection) or `room_closed` (the room failed).
         reason: String,
+    },
+    /// A leaderboard you subscribed to, in full, best first.
+    Leaderboard {
+        /// Catalog name.
+        game: String,
+        /// The standings.
+        standings: Vec<Standing>,
     },
     /// The host is closing this connection; a WebSocket close follows.
     Closing {
@@ -502,6 +515,23 @@ pub struct RoomState {
     pub phase: RoomPhase,
 }
 
+/// One leaderboard row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standing {
+    /// Account id.
+    pub account: PlayerId,
+    /// Display name.
+    pub name: String,
+    /// Matches won.
+    pub wins: u32,
+    /// Matches lost.
+    pub losses: u32,
+    /// Matches drawn.
+    pub draws: u32,
+    /// Elo rating (starts at 1200).
+    pub rating: i32,
+}
+
 /// A game started: what a client needs to follow it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Started<P> {
@@ -584,6 +614,8 @@ pub mod codes {
     pub const SERVER_SHUTDOWN: &str = "server_shutdown";
     /// The room's game failed inside its rules; the room is closed.
     pub const ROOM_FAILED: &str = "room_failed";
+    /// An administrator closed the room.
+    pub const ROOM_CLOSED: &str = "room_closed";
     /// The host is overloaded or the room is closing; try again.
     pub const UNAVAILABLE: &str = "unavailable";
     /// Every player left a running game (a room phase, not a reply).
@@ -667,6 +699,7 @@ impl<P> Request<P> {
             Request::Legal => Request::Legal,
             Request::Hash { index, hash } => Request::Hash { index, hash },
             Request::Ping => Request::Ping,
+            Request::SubscribeLeaderboard { game } => Request::SubscribeLeaderboard { game },
         }
     }
 }

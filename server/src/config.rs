@@ -50,6 +50,9 @@ impl Default for Limits {
     }
 }
 
+/// Makes extra routes from a handle on the running host.
+pub type RouteFactory = Arc<dyn Fn(crate::HostControl) -> axum::Router + Send + Sync>;
+
 /// Everything [`Host::start`](crate::Host::start) needs.
 #[derive(Clone)]
 pub struct HostConfig {
@@ -63,8 +66,11 @@ pub struct HostConfig {
     pub auth: Arc<dyn Authenticator>,
     /// Where match logs go before actions are acknowledged (storage plugs in here).
     pub recorder: Arc<dyn MatchRecorder>,
-    /// Extra HTTP routes served beside `/ws`, `/healthz` and `/metrics`.
-    pub routes: Option<axum::Router>,
+    /// Leaderboards for `subscribe_leaderboard` (none on LAN hosts).
+    pub leaderboards: Option<Arc<dyn crate::services::LeaderboardSource>>,
+    /// Extra HTTP routes served beside `/ws`, `/healthz` and `/metrics`, made once the host
+    /// runs so they can reach it (the official services' REST API and admin page).
+    pub routes: Option<RouteFactory>,
     /// Reported in the welcome and `/healthz`.
     pub server_version: String,
 }
@@ -78,6 +84,7 @@ impl Default for HostConfig {
             auth: Arc::new(OpenAuth),
             recorder: Arc::new(NullRecorder::default()),
             routes: None,
+            leaderboards: None,
             server_version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }

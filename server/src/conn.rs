@@ -35,6 +35,7 @@ struct Session {
 }
 
 struct Conn {
+    id: u64,
     hub: Arc<Hub>,
     tx: mpsc::Sender<Frame>,
     latest: Arc<Latest>,
@@ -69,6 +70,7 @@ pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
     let (last_words, last_words_rx) = oneshot::channel();
     let mut writer = tokio::spawn(write_loop(sink, rx, latest.clone(), last_words_rx));
     let mut conn = Conn {
+        id: hub.next_id(),
         hub: hub.clone(),
         tx,
         latest,
@@ -82,6 +84,7 @@ pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
         limited: 0,
     };
     let exit = conn.read_loop(&mut stream, ctl_rx).await;
+    hub.set_offline(conn.id);
     if let Some(link) = conn.link.take() {
         let _ = link.tx.send(RoomCmd::Gone { link: link.id }).await;
     }
@@ -368,6 +371,20 @@ impl Conn {
                 self.reply(id, Reply::Rooms(self.hub.public_rooms()));
                 Ok(())
             }
+            Request::SubscribeLeaderboard { game } => {
+                self.hub.config.catalog.get(&game)?;
+                let Some(source) = self.hub.config.leaderboards.clone() else {
+                    return Err(WireError::new(
+                        codes::UNAVAILABLE,
+                        "this host keeps no leaderboards",
+                    ));
+                };
+                let standings = source.standings(&game).await?;
+                self.hub.subscribe_leaderboard(&game, self.outbox());
+                self.reply(id, Reply::Ok);
+                self.send(&ServerMsg::Leaderboard { game, standings });
+                Ok(())
+            }
             Request::CreateRoom { name, options } => {
                 self.not_in_room()?;
                 let (name, key) = crate::names::room_name(&name)?;
@@ -407,6 +424,7 @@ impl Conn {
                 let link = self.hub.next_id();
                 let cmd = RoomCmd::Resume {
                     link,
+                    player: session.player,
                     outbox: self.outbox(),
                     id,
                     token,
@@ -481,6 +499,13 @@ impl Conn {
             .collect();
         let identity = self.hub.config.auth.authenticate(hello).await?;
         let player = identity.player.unwrap_or_else(|| self.hub.next_id());
+        self.hub.set_online(
+            self.id,
+            crate::hub::Online {
+                player,
+                name: identity.name.clone(),
+            },
+        );
         self.session = Some(Session {
             player,
             name: identity.name.clone(),

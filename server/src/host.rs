@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::{Json, Router};
-use hearth_rules::protocol::RoomSummary;
+use hearth_rules::protocol::{PlayerId, RoomSummary};
 use tokio::sync::{oneshot, watch};
 
 use crate::config::HostConfig;
@@ -65,13 +65,14 @@ impl Host {
         let metrics = Arc::new(Metrics::default());
         let extra = config.routes.clone();
         let hub = Arc::new(Hub::new(config, metrics, stop_rx.clone()));
+        let control = HostControl { hub: hub.clone() };
         let mut app = Router::new()
             .route("/ws", get(upgrade))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics_text))
             .with_state(hub.clone());
         if let Some(extra) = extra {
-            app = app.merge(extra);
+            app = app.merge(extra(control.clone()));
         }
         let mut stop = stop_rx;
         // Game traffic is many small frames: Nagle's algorithm would hold them back.
@@ -81,7 +82,11 @@ impl Host {
             }
         });
         let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let serve = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
             });
             if let Err(e) = serve.await {
@@ -92,9 +97,86 @@ impl Host {
         Ok(HostHandle {
             addr,
             hub,
+            control,
             stop: stop_tx,
             server,
         })
+    }
+}
+
+/// What the embedding process and the official services may do with a running host.
+#[derive(Clone)]
+pub struct HostControl {
+    hub: Arc<Hub>,
+}
+
+impl HostControl {
+    /// Every room (public or not), by name.
+    pub fn rooms(&self) -> Vec<RoomSummary> {
+        self.hub.all_rooms()
+    }
+
+    /// A look inside a room: its summary, members, phase and game as snapshot bytes.
+    pub async fn inspect(&self, room: &str) -> Option<RoomInspect> {
+        let tx = self.hub.room_tx(&room.trim().to_lowercase())?;
+        let (reply, rx) = oneshot::channel();
+        tx.send(RoomCmd::Inspect { reply }).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Closes a room: its members are told `reason` and let go. False if there is no such room.
+    pub async fn close_room(&self, room: &str, reason: &str) -> bool {
+        let Some(tx) = self.hub.room_tx(&room.trim().to_lowercase()) else {
+            return false;
+        };
+        tx.send(RoomCmd::Close {
+            reason: reason.to_string(),
+        })
+        .await
+        .is_ok()
+    }
+
+    /// Removes a player from a room. False if the room or the player is not there.
+    pub async fn kick(&self, room: &str, player: PlayerId) -> bool {
+        let Some(tx) = self.hub.room_tx(&room.trim().to_lowercase()) else {
+            return false;
+        };
+        let (reply, rx) = oneshot::channel();
+        if tx
+            .send(RoomCmd::KickPlayer { player, reply })
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
+    /// Everyone connected, one row per connection.
+    pub fn online(&self) -> Vec<crate::hub::Online> {
+        self.hub.online()
+    }
+
+    /// Rebuilds a room around a stored, unfinished match: it plays on, each seat held for its
+    /// player (who takes it back by joining the room by name with the same account).
+    pub fn restore_room(
+        &self,
+        name: &str,
+        session: hearth_rules::DynSession,
+        players: Vec<(PlayerId, String)>,
+        match_id: u64,
+    ) -> Result<(), hearth_rules::protocol::WireError> {
+        self.hub.restore_room(name, session, players, match_id)
+    }
+
+    /// Pushes a leaderboard to the connections that subscribed to it.
+    pub fn publish_leaderboard(&self, game: &str, standings: &[hearth_rules::protocol::Standing]) {
+        self.hub.publish_leaderboard(game, standings);
+    }
+
+    /// The host's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.hub.metrics
     }
 }
 
@@ -102,6 +184,7 @@ impl Host {
 pub struct HostHandle {
     addr: SocketAddr,
     hub: Arc<Hub>,
+    control: HostControl,
     stop: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -129,10 +212,12 @@ impl HostHandle {
 
     /// A look inside a room: its summary and its game as snapshot bytes.
     pub async fn inspect(&self, room: &str) -> Option<RoomInspect> {
-        let tx = self.hub.room_tx(&room.trim().to_lowercase())?;
-        let (reply, rx) = oneshot::channel();
-        tx.send(RoomCmd::Inspect { reply }).await.ok()?;
-        rx.await.ok()
+        self.control.inspect(room).await
+    }
+
+    /// The control handle (admin operations, restoring rooms, leaderboards).
+    pub fn control(&self) -> &HostControl {
+        &self.control
     }
 
     /// Stops accepting, tells every connection, lets rooms flush their logs, and waits (up

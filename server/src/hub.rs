@@ -17,6 +17,18 @@ use crate::room::{Room, RoomCmd, RoomSetup};
 /// Room command queue length: a room that falls this far behind makes senders wait.
 const ROOM_QUEUE: usize = 4096;
 
+/// Player ids from here up are anonymous (one connection each); below are accounts.
+pub const ANONYMOUS_IDS: PlayerId = 1 << 40;
+
+/// Someone connected, as the admin console lists them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Online {
+    /// Player id.
+    pub player: PlayerId,
+    /// Display name.
+    pub name: String,
+}
+
 struct RoomEntry {
     id: u64,
     tx: mpsc::Sender<RoomCmd>,
@@ -34,6 +46,8 @@ pub struct Hub {
     pub shutdown: watch::Receiver<bool>,
     rooms: Mutex<HashMap<String, RoomEntry>>,
     tokens: Mutex<HashMap<String, String>>,
+    online: Mutex<HashMap<u64, Online>>,
+    leaderboard_subs: Mutex<HashMap<String, Vec<crate::wire::Outbox>>>,
     next_id: AtomicU64,
 }
 
@@ -62,8 +76,10 @@ impl Hub {
             shutdown,
             rooms: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
+            online: Mutex::new(HashMap::new()),
+            leaderboard_subs: Mutex::new(HashMap::new()),
             // Anonymous ids start high so they never collide with account ids.
-            next_id: AtomicU64::new(1 << 40),
+            next_id: AtomicU64::new(ANONYMOUS_IDS),
         }
     }
 
@@ -143,6 +159,103 @@ impl Hub {
         })
     }
 
+    /// Rebuilds a room around a stored match (after a restart).
+    pub fn restore_room(
+        self: &Arc<Self>,
+        name: &str,
+        session: hearth_rules::DynSession,
+        players: Vec<(PlayerId, String)>,
+        match_id: u64,
+    ) -> Result<(), WireError> {
+        let (name, key) = crate::names::room_name(name)?;
+        let header = session.header(Encoding::Postcard);
+        let options = RoomOptions {
+            game: header.game.clone(),
+            config: header.config.clone(),
+            max_seats: Some(header.seats),
+            public: true,
+            password: None,
+        };
+        let setup = self.room_setup(&name, &key, &options)?;
+        let mut rooms = lock(&self.rooms);
+        if rooms.contains_key(&key) {
+            return Err(WireError::new(
+                codes::NAME_TAKEN,
+                format!("room `{name}` exists already"),
+            ));
+        }
+        let id = self.next_id();
+        let (tx, rx) = mpsc::channel(ROOM_QUEUE);
+        let summary = RoomSummary {
+            name: name.clone(),
+            game: header.game.clone(),
+            players: header.seats,
+            max_seats: header.seats,
+            spectators: 0,
+            phase: PhaseName::Playing,
+            has_password: false,
+        };
+        rooms.insert(
+            key,
+            RoomEntry {
+                id,
+                tx,
+                summary,
+                public: true,
+            },
+        );
+        drop(rooms);
+        let room = Room::restored(self.clone(), id, setup, session, players, match_id);
+        tokio::spawn(room.run(rx));
+        tracing::info!(room = %name, match_id, "room restored from its log");
+        Ok(())
+    }
+
+    /// A connection said hello.
+    pub fn set_online(&self, conn: u64, who: Online) {
+        lock(&self.online).insert(conn, who);
+    }
+
+    /// A connection closed.
+    pub fn set_offline(&self, conn: u64) {
+        lock(&self.online).remove(&conn);
+    }
+
+    /// Everyone connected (one row per connection), by name.
+    pub fn online(&self) -> Vec<Online> {
+        let mut v: Vec<Online> = lock(&self.online).values().cloned().collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name).then(a.player.cmp(&b.player)));
+        v
+    }
+
+    /// A connection wants the leaderboard of `game` pushed.
+    pub fn subscribe_leaderboard(&self, game: &str, outbox: crate::wire::Outbox) {
+        let mut subs = lock(&self.leaderboard_subs);
+        let list = subs.entry(game.to_string()).or_default();
+        list.retain(|o| !o.is_closed());
+        list.push(outbox);
+    }
+
+    /// Pushes a leaderboard to its subscribers (encoded once per encoding).
+    pub fn publish_leaderboard(&self, game: &str, standings: &[hearth_rules::protocol::Standing]) {
+        let subs: Vec<crate::wire::Outbox> = {
+            let mut map = lock(&self.leaderboard_subs);
+            let Some(list) = map.get_mut(game) else {
+                return;
+            };
+            list.retain(|o| !o.is_closed());
+            list.clone()
+        };
+        let mut fanout =
+            crate::wire::Fanout::new(|_| hearth_rules::protocol::ServerMsg::Leaderboard {
+                game: game.to_string(),
+                standings: standings.to_vec(),
+            });
+        for o in subs {
+            o.send(fanout.get(o.encoding));
+        }
+    }
+
     /// Checks a room's options against the catalog and the naming rules.
     fn room_setup(
         &self,
@@ -168,6 +281,7 @@ impl Hub {
             .password
             .as_deref()
             .map(crate::names::password)
+            .map(|p| p.map(|p| crate::names::PasswordDigest::new(&p)))
             .transpose()?;
         Ok(RoomSetup {
             name: name.to_string(),

@@ -30,16 +30,18 @@ mod host;
 mod hub;
 pub mod metrics;
 pub mod names;
+pub mod official;
 mod room;
 mod services;
 mod wire;
 
-pub use config::{HostConfig, Limits};
-pub use host::{Host, HostError, HostHandle};
+pub use config::{HostConfig, Limits, RouteFactory};
+pub use host::{Host, HostControl, HostError, HostHandle};
+pub use hub::Online;
 pub use room::RoomInspect;
 pub use services::{
-    Authenticator, BoxFuture, Identity, MatchRecorder, MatchStart, NullRecorder, OpenAuth,
-    RecordError,
+    Authenticator, BoxFuture, Identity, LeaderboardSource, MatchRecorder, MatchStart, NullRecorder,
+    OpenAuth, RecordError,
 };
 
 /// Compiles the README's examples (a game, and a host started in-process) as doc tests, so

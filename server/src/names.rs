@@ -72,8 +72,63 @@ pub fn password(raw: &str) -> Result<String, WireError> {
     Ok(raw.to_string())
 }
 
+/// A room password as the room keeps it: a salted BLAKE2 digest, never the text.
+#[derive(Clone)]
+pub struct PasswordDigest {
+    salt: [u8; 16],
+    digest: [u8; 32],
+}
+
+impl PasswordDigest {
+    /// Digests `password` with a fresh random salt.
+    pub fn new(password: &str) -> PasswordDigest {
+        let mut salt = [0u8; 16];
+        let token = crate::hub::random_token();
+        for (i, b) in salt.iter_mut().enumerate() {
+            *b = u8::from_str_radix(token.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
+        }
+        PasswordDigest {
+            digest: Self::digest(&salt, password),
+            salt,
+        }
+    }
+
+    fn digest(salt: &[u8; 16], password: &str) -> [u8; 32] {
+        use blake2::{Blake2s256, Digest};
+        let mut h = Blake2s256::new();
+        h.update(salt);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    /// Whether `password` is the one digested (compared without an early exit).
+    pub fn matches(&self, password: &str) -> bool {
+        let other = Self::digest(&self.salt, password);
+        self.digest
+            .iter()
+            .zip(other.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl std::fmt::Debug for PasswordDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordDigest(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn room_passwords_are_kept_as_salted_digests() {
+        let a = PasswordDigest::new("hunter2");
+        let b = PasswordDigest::new("hunter2");
+        assert!(a.matches("hunter2") && !a.matches("hunter3") && !a.matches(""));
+        assert_ne!(a.digest, b.digest, "salted");
+        assert!(!format!("{a:?}").contains("hunter2"));
+    }
+
     use super::*;
 
     #[test]

@@ -46,6 +46,8 @@ pub enum RoomCmd {
     Resume {
         /// The new connection's link.
         link: u64,
+        /// Who is resuming.
+        player: PlayerId,
         /// Where to send things now.
         outbox: Outbox,
         /// The request id to answer.
@@ -69,6 +71,18 @@ pub enum RoomCmd {
         /// The member's link.
         link: u64,
     },
+    /// An administrator closes the room.
+    Close {
+        /// Told to the members.
+        reason: String,
+    },
+    /// An administrator removes a member.
+    KickPlayer {
+        /// Who.
+        player: PlayerId,
+        /// Whether someone was removed.
+        reply: oneshot::Sender<bool>,
+    },
     /// The embedding process wants a look inside.
     Inspect {
         /// Where to answer.
@@ -83,6 +97,10 @@ pub struct RoomInspect {
     pub summary: RoomSummary,
     /// The current or last game as [`DynSession::snapshot`] bytes.
     pub snapshot: Option<Vec<u8>>,
+    /// Everyone in the room.
+    pub members: Vec<Member>,
+    /// The room's phase.
+    pub phase: RoomPhase,
 }
 
 /// A room's fixed settings, checked by the hub.
@@ -94,7 +112,7 @@ pub struct RoomSetup {
     pub(crate) config_postcard: Payload,
     pub(crate) max_seats: u8,
     pub(crate) public: bool,
-    pub(crate) password: Option<String>,
+    pub(crate) password: Option<crate::names::PasswordDigest>,
 }
 
 struct MemberSlot {
@@ -270,12 +288,13 @@ impl Room {
             }
             RoomCmd::Resume {
                 link,
+                player,
                 outbox,
                 id,
                 token,
                 next,
             } => {
-                if let Err(e) = self.resume(link, &outbox, id, &token, next) {
+                if let Err(e) = self.resume(link, player, &outbox, id, &token, next) {
                     outbox.send_msg(&ServerMsg::Error {
                         id: Some(id),
                         error: e,
@@ -319,7 +338,24 @@ impl Room {
                 let _ = reply.send(RoomInspect {
                     summary: self.summary(),
                     snapshot: self.game.as_ref().map(|g| g.session.snapshot()),
+                    members: if self.members.is_empty() {
+                        Vec::new()
+                    } else {
+                        self.state_for(0).members
+                    },
+                    phase: self.phase.clone(),
                 });
+            }
+            RoomCmd::Close { reason } => {
+                tracing::info!(room = %self.setup.name, "closed by an administrator");
+                self.failed = Some(err(codes::ROOM_CLOSED, reason));
+            }
+            RoomCmd::KickPlayer { player, reply } => {
+                let found = self.members.iter().position(|m| m.player == player);
+                if let Some(idx) = found {
+                    self.remove_member(idx, Some("kicked"));
+                }
+                let _ = reply.send(found.is_some());
             }
         }
     }
@@ -340,7 +376,7 @@ impl Room {
     ) -> Result<(), WireError> {
         if let Some(want) = &self.setup.password
             && !creator
-            && password.as_deref() != Some(want.as_str())
+            && !password.as_deref().is_some_and(|p| want.matches(p))
         {
             return Err(err(
                 codes::WRONG_PASSWORD,
@@ -417,6 +453,7 @@ impl Room {
     fn resume(
         &mut self,
         link: u64,
+        player: PlayerId,
         outbox: &Outbox,
         id: u32,
         token: &str,
@@ -432,6 +469,14 @@ impl Room {
                 "that resume token is unknown or its seat was given up; join the room again",
             ));
         };
+        // A seat that belongs to an account is resumed only by that account.
+        let owner = self.members[idx].player;
+        if owner < crate::hub::ANONYMOUS_IDS && owner != player {
+            return Err(err(
+                codes::BAD_RESUME,
+                "that seat belongs to another account",
+            ));
+        }
         self.rebind(idx, link, outbox.clone());
         self.reply(idx, id, Reply::Joined(self.state_for(idx)));
         self.send_game_intro(idx, next);
@@ -605,6 +650,7 @@ impl Room {
             | Request::ListRooms
             | Request::CreateRoom { .. }
             | Request::Join { .. }
+            | Request::SubscribeLeaderboard { .. }
             | Request::Ping => Err(err(
                 codes::BAD_REQUEST,
                 "this request is not for a room (leave the room first to join another)",
@@ -1324,6 +1370,113 @@ impl Room {
                 self.setup.meta.name
             ),
         ));
+    }
+
+    /// A room rebuilt from a stored match (after a restart): playing, with every seat held
+    /// for its account, who takes it back by joining the room by name.
+    pub(crate) fn restored(
+        hub: Arc<Hub>,
+        id: u64,
+        setup: RoomSetup,
+        session: DynSession,
+        players: Vec<(PlayerId, String)>,
+        match_id: u64,
+    ) -> Room {
+        let sync = setup.meta.sync_mode();
+        let seats = players.len();
+        let header = session.header(Encoding::Postcard);
+        // The hashes and streams are rebuilt from the log so desync checks and late joiners
+        // see the same history as before the restart.
+        let mut hashes = Vec::new();
+        let mut streams: Vec<Vec<Arc<StreamItem>>> = match sync {
+            SyncMode::PerfectInformation => vec![Vec::new()],
+            SyncMode::HiddenInformation => (0..seats).map(|_| Vec::new()).collect(),
+            SyncMode::RealTime => Vec::new(),
+        };
+        let catalog = hub.config.catalog.clone();
+        if sync != SyncMode::RealTime
+            && let Ok(mut replay) =
+                catalog.create(&header.game, &header.config, header.seats, header.seed)
+        {
+            hashes.push(replay.hash());
+            for entry in session.log(0, Encoding::Postcard) {
+                let Ok(events) = replay.apply(entry.seat, &entry.action) else {
+                    break;
+                };
+                hashes.push(replay.hash());
+                if sync == SyncMode::PerfectInformation {
+                    let json_action = replay
+                        .convert_action(&entry.action, Encoding::Json)
+                        .unwrap_or(Payload::Json(serde_json::Value::Null));
+                    let json_events = replay
+                        .convert_events(&events, Encoding::Json)
+                        .unwrap_or(Payload::Json(serde_json::Value::Null));
+                    let msg = |action: Payload, events: Payload| ServerMsg::Entry {
+                        seq: entry.index,
+                        tick: entry.tick,
+                        seat: entry.seat.0,
+                        action,
+                        events,
+                    };
+                    streams[0].push(Arc::new(StreamItem {
+                        json: Frame::encode(&msg(json_action, json_events), Encoding::Json),
+                        postcard: Frame::encode(
+                            &msg(entry.action.clone(), events),
+                            Encoding::Postcard,
+                        ),
+                    }));
+                }
+            }
+        }
+        let ticker = setup.meta.tick_rate.map(|rate| {
+            let period = Duration::from_micros(1_000_000 / u64::from(rate.max(1)));
+            let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+            (interval, period)
+        });
+        let hash = session.hash();
+        let grace = Instant::now() + hub.config.limits.seat_grace;
+        let members = players
+            .iter()
+            .enumerate()
+            .map(|(seat, (player, name))| MemberSlot {
+                player: *player,
+                name: name.clone(),
+                link: 0,
+                outbox: None,
+                seat: Some(seat as u8),
+                ready: false,
+                grace: Some(grace),
+                token: None,
+            })
+            .collect();
+        let host = players.first().map(|p| p.0);
+        let mut room = Room::new(hub, id, setup, host.unwrap_or_default());
+        room.members = members;
+        room.phase = RoomPhase::Playing;
+        let hidden = sync == SyncMode::HiddenInformation;
+        room.game = Some(Running {
+            sync,
+            seed: header.seed,
+            players: players.iter().map(|p| p.0).collect(),
+            match_id,
+            streams,
+            hashes: if hashes.is_empty() {
+                vec![hash]
+            } else {
+                hashes
+            },
+            recent: VecDeque::from([(session.tick_count(), hash)]),
+            pending: BTreeMap::new(),
+            ticker,
+            finished: false,
+            session,
+        });
+        if hidden {
+            // Views are not in the log: each seat's stream restarts from its current view.
+            room.push_views(None, &Payload::Postcard(vec![0]));
+        }
+        room
     }
 
     /// Ends the room: members get the error, the final state and are let go.

@@ -50,6 +50,15 @@ impl Authenticator for OpenAuth {
     }
 }
 
+/// Where leaderboards come from (the official services); LAN hosts have none.
+pub trait LeaderboardSource: Send + Sync + 'static {
+    /// The current standings of `game`, best first.
+    fn standings(
+        &self,
+        game: &str,
+    ) -> BoxFuture<'static, Result<Vec<hearth_rules::protocol::Standing>, WireError>>;
+}
+
 /// A match as it starts.
 #[derive(Debug, Clone)]
 pub struct MatchStart {

@@ -164,6 +164,11 @@ impl Outbox {
         self.send(frame);
     }
 
+    /// Whether the connection has gone.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
     /// Tells the connection it left the room it joined with `link`.
     pub fn left(&self, link: u64) {
         let _ = self.ctl.send(Ctl::Left { link });

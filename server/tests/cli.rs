@@ -1,6 +1,8 @@
 //! The `hearth` binary: `hearth serve` listens where told, answers, and shuts down
 //! gracefully on SIGTERM and SIGINT, telling its members.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -20,7 +22,7 @@ fn free_port() -> u16 {
 async fn serve_then_signal(signal: &str) {
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .arg("serve")
+        .args(["serve", "--memory"])
         .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -32,6 +34,8 @@ async fn serve_then_signal(signal: &str) {
     stdout.read_line(&mut first).unwrap();
     assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
 
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (token, _) = common::device_login(addr, "cli-test-device", "Ada").await;
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
         .await
         .expect("connects");
@@ -41,7 +45,7 @@ async fn serve_then_signal(signal: &str) {
             protocol: PROTOCOL_VERSION,
             fingerprints: vec![],
             name: "Ada".into(),
-            token: None,
+            token: Some(token),
         }),
     };
     ws.send(Message::Text(to_json(&hello).into()))
@@ -83,7 +87,7 @@ fn a_taken_address_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(["serve", "--bind", &addr.to_string()])
+        .args(["serve", "--memory", "--bind", &addr.to_string()])
         .output()
         .unwrap();
     assert!(!out.status.success());

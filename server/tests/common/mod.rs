@@ -332,3 +332,102 @@ pub async fn started_pair(
     a.ok(Request::Start).await;
     (a, b)
 }
+
+/// A tiny HTTP/1.1 client for the REST API: returns the status and the JSON body (or the
+/// body as a JSON string when it is not JSON).
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await.expect("connects");
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let rest = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_string()
+    };
+    let json = serde_json::from_str(&rest).unwrap_or(Value::String(rest));
+    (status, json)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((len, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n.min(rest.len())]);
+        s = rest.get(n + 2..).unwrap_or("");
+    }
+    out
+}
+
+/// Signs in with a device id; returns the token and the account id.
+pub async fn device_login(addr: std::net::SocketAddr, device: &str, name: &str) -> (String, u64) {
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/v1/auth/device",
+        None,
+        Some(&json!({"device_id": device, "display_name": name}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    (
+        body["token"].as_str().unwrap().to_string(),
+        body["account"]["id"].as_u64().unwrap(),
+    )
+}
+
+impl Client {
+    /// Connects to a host with accounts and says hello with a token.
+    pub async fn with_token(host_ws: &str, token: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(host_ws, None, true)
+            .await
+            .expect("websocket connects");
+        let mut c = Client {
+            ws,
+            postcard: false,
+            next_id: 0,
+            pending: VecDeque::new(),
+            log: Vec::new(),
+            player: 0,
+        };
+        let reply = c
+            .call_hello(Hello {
+                protocol: PROTOCOL_VERSION,
+                fingerprints: vec![],
+                name: "whatever I claim".into(),
+                token: Some(token.into()),
+            })
+            .await
+            .expect("welcome");
+        c.player = reply["welcome"]["player"].as_u64().unwrap();
+        c
+    }
+}

@@ -1,0 +1,141 @@
+//! Passwords, tokens and the rules for names; the socket's [`Authenticator`] over accounts.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHash};
+use blake2::{Blake2s256, Digest};
+use hearth_rules::protocol::{Hello, WireError, codes};
+
+use super::store::{Account, Store};
+use crate::services::{Authenticator, BoxFuture, Identity};
+
+/// How long a token lives.
+pub const TOKEN_LIFETIME_SECS: i64 = 30 * 24 * 3600;
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// An argon2id hash of a password (PHC string with its salt).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash the password: {e}"))
+}
+
+/// Whether `password` matches a stored hash.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A new random token (what the client keeps) and its hash (what the database keeps).
+pub fn new_token() -> (String, Vec<u8>) {
+    let token = format!("hth_{}", crate::hub::random_token());
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// The stored form of a token: a leaked database does not leak usable tokens.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Blake2s256::digest(token.as_bytes()).to_vec()
+}
+
+/// Checks a username: 3–24 ASCII letters, digits, `_` or `-`.
+pub fn username(raw: &str) -> Result<String, WireError> {
+    let ok = (3..=24).contains(&raw.len())
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !ok {
+        return Err(WireError::new(
+            codes::INVALID_NAME,
+            "usernames have 3 to 24 letters, digits, `_` or `-`",
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+/// Checks a password: 8–128 characters.
+pub fn password(raw: &str) -> Result<(), WireError> {
+    let n = raw.chars().count();
+    if !(8..=128).contains(&n) {
+        return Err(WireError::new(
+            "weak_password",
+            "passwords have 8 to 128 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a device id: 8–128 visible ASCII characters (clients make a random one and keep it).
+pub fn device_id(raw: &str) -> Result<(), WireError> {
+    let ok = (8..=128).contains(&raw.len()) && raw.chars().all(|c| c.is_ascii_graphic());
+    if !ok {
+        return Err(WireError::new(
+            codes::BAD_REQUEST,
+            "device ids have 8 to 128 visible ASCII characters; generate a random one and keep it",
+        ));
+    }
+    Ok(())
+}
+
+/// The account a bearer token belongs to, refusing banned accounts.
+pub fn account_for_token(store: &dyn Store, token: &str) -> Result<Account, WireError> {
+    let account = store
+        .token_account(&token_hash(token), now())
+        .map_err(|e| WireError::new(codes::UNAVAILABLE, e.to_string()))?
+        .ok_or_else(|| {
+            WireError::new(
+                codes::UNAUTHORIZED,
+                "this token is unknown, expired or signed out; sign in again (POST /v1/auth/device or /v1/auth/login)",
+            )
+        })?;
+    if account.banned {
+        return Err(WireError::new("banned", "this account is banned"));
+    }
+    Ok(account)
+}
+
+/// The socket handshake over accounts: a token is required, and the name comes from the
+/// account, never from the claim.
+pub struct AccountAuth {
+    /// The store.
+    pub store: Arc<dyn Store>,
+}
+
+impl Authenticator for AccountAuth {
+    fn authenticate<'a>(&'a self, hello: &'a Hello) -> BoxFuture<'a, Result<Identity, WireError>> {
+        Box::pin(async move {
+            let Some(token) = hello.token.clone() else {
+                return Err(WireError::new(
+                    codes::UNAUTHORIZED,
+                    "this server needs an account: sign in (POST /v1/auth/device) and send the token in hello",
+                ));
+            };
+            let store = self.store.clone();
+            let account = tokio::task::spawn_blocking(move || {
+                let account = account_for_token(&*store, &token)?;
+                let _ = store.touch(account.id, now());
+                Ok::<_, WireError>(account)
+            })
+            .await
+            .map_err(|e| WireError::new(codes::UNAVAILABLE, e.to_string()))??;
+            Ok(Identity {
+                player: Some(account.id),
+                name: account.display_name,
+            })
+        })
+    }
+}

@@ -1,0 +1,752 @@
+//! The REST API under `/v1` and the admin page at `/admin`. Errors are JSON
+//! `{code, message}`; the OpenAPI document at `/v1/openapi.json` is built from [`ENDPOINTS`],
+//! the same table the tests walk, so the document lists exactly what is routed.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hearth_rules::protocol::{PlayerId, WireError, codes};
+use hearth_rules::{Catalog, Encoding, Payload};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::accounts::{self, TOKEN_LIFETIME_SECS, now};
+use super::store::{Account, Role, Store, StoreError};
+use crate::HostControl;
+
+/// A real hash to check wrong usernames against, so they take as long as wrong passwords.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| accounts::hash_password("not a real password").unwrap_or_default());
+
+/// One documented endpoint: method, path, who may call it, what it does.
+pub struct Endpoint {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path (OpenAPI template syntax).
+    pub path: &'static str,
+    /// `public`, `account` (any signed-in account) or `admin`.
+    pub auth: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Example request body, if it takes one.
+    pub body: Option<&'static str>,
+}
+
+/// Every route of the API.
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "post",
+        path: "/v1/auth/device",
+        auth: "public",
+        summary: "Sign in with a device id (a guest account is made on first use); returns a token",
+        body: Some(r#"{"device_id":"d6f1c1e0-5b1e-4b9e","display_name":"Ada"}"#),
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/auth/register",
+        auth: "public",
+        summary: "Create a password account; returns a token",
+        body: Some(r#"{"username":"ada","password":"correct horse","display_name":"Ada"}"#),
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/auth/login",
+        auth: "public",
+        summary: "Sign in with username and password; returns a token (rate-limited per address)",
+        body: Some(r#"{"username":"ada","password":"correct horse"}"#),
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/auth/logout",
+        auth: "account",
+        summary: "Revoke the token used for this request",
+        body: None,
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/auth/upgrade",
+        auth: "account",
+        summary: "Give a guest (device) account a username and password, keeping its history",
+        body: Some(r#"{"username":"ada","password":"correct horse"}"#),
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/me",
+        auth: "account",
+        summary: "The signed-in account",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/games",
+        auth: "public",
+        summary: "The games this server offers, with rules fingerprints",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/leaderboards/{game}",
+        auth: "public",
+        summary: "A game's leaderboard, best first (wins, losses, draws, Elo rating)",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/matches",
+        auth: "public",
+        summary: "Recent matches, newest first; ?account=ID for one player's, ?limit=N",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/matches/{id}",
+        auth: "public",
+        summary: "One match: header, seats, outcome and the full log (actions as JSON)",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/openapi.json",
+        auth: "public",
+        summary: "This document",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/admin/rooms",
+        auth: "admin",
+        summary: "Live rooms with seats, members and phase",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/admin/online",
+        auth: "admin",
+        summary: "Players connected now",
+        body: None,
+    },
+    Endpoint {
+        method: "get",
+        path: "/v1/admin/users",
+        auth: "admin",
+        summary: "Search accounts by name (?q=…)",
+        body: None,
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/admin/users/{id}/ban",
+        auth: "admin",
+        summary: "Ban an account (its tokens are revoked)",
+        body: None,
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/admin/users/{id}/unban",
+        auth: "admin",
+        summary: "Lift a ban",
+        body: None,
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/admin/users/{id}/promote",
+        auth: "admin",
+        summary: "Make an account an admin",
+        body: None,
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/admin/users/{id}/demote",
+        auth: "admin",
+        summary: "Make an admin a player",
+        body: None,
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/admin/rooms/{room}/close",
+        auth: "admin",
+        summary: "Close a room; its members are told and let go",
+        body: None,
+    },
+    Endpoint {
+        method: "post",
+        path: "/v1/admin/rooms/{room}/kick",
+        auth: "admin",
+        summary: "Remove a player from a room",
+        body: Some(r#"{"player":42}"#),
+    },
+];
+
+/// An API error: HTTP status plus `{code, message}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"code": self.code, "message": self.message})),
+        )
+            .into_response()
+    }
+}
+
+impl From<WireError> for ApiError {
+    fn from(e: WireError) -> ApiError {
+        let status = match e.code.as_str() {
+            codes::UNAUTHORIZED => StatusCode::UNAUTHORIZED,
+            "banned" | "forbidden" => StatusCode::FORBIDDEN,
+            "unknown_game" => StatusCode::NOT_FOUND,
+            codes::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError {
+            status,
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
+            e => {
+                tracing::error!("{e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    codes::UNAVAILABLE,
+                    "storage failed; try again",
+                )
+            }
+        }
+    }
+}
+
+/// A JSON body whose problems are `{code, message}` errors like everything else.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::new(e.status(), codes::BAD_REQUEST, e.body_text())),
+        }
+    }
+}
+
+/// Login attempts per address: a token bucket (10 at once, one more every 6 s).
+#[derive(Default)]
+pub struct LoginLimiter {
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl LoginLimiter {
+    const BURST: f64 = 10.0;
+    const PER_SEC: f64 = 1.0 / 6.0;
+
+    fn allow(&self, ip: IpAddr) -> bool {
+        let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if map.len() > 100_000 {
+            map.retain(|_, (_, t)| now.duration_since(*t).as_secs() < 60);
+        }
+        let (tokens, last) = map.entry(ip).or_insert((Self::BURST, now));
+        *tokens =
+            (*tokens + now.duration_since(*last).as_secs_f64() * Self::PER_SEC).min(Self::BURST);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Api {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The running host.
+    pub host: HostControl,
+    /// The games.
+    pub catalog: Arc<Catalog>,
+    /// Login rate limit.
+    pub limiter: Arc<LoginLimiter>,
+}
+
+/// The API's routes.
+pub fn router(api: Api) -> Router {
+    Router::new()
+        .route("/v1/auth/device", post(device))
+        .route("/v1/auth/register", post(register))
+        .route("/v1/auth/login", post(login))
+        .route("/v1/auth/logout", post(logout))
+        .route("/v1/auth/upgrade", post(upgrade))
+        .route("/v1/me", get(me))
+        .route("/v1/games", get(games))
+        .route("/v1/leaderboards/{game}", get(leaderboard))
+        .route("/v1/matches", get(matches))
+        .route("/v1/matches/{id}", get(match_detail))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/admin/rooms", get(admin_rooms))
+        .route("/v1/admin/online", get(admin_online))
+        .route("/v1/admin/users", get(admin_users))
+        .route("/v1/admin/users/{id}/{op}", post(admin_user_op))
+        .route("/v1/admin/rooms/{room}/close", post(admin_close))
+        .route("/v1/admin/rooms/{room}/kick", post(admin_kick))
+        .route("/admin", get(admin_page))
+        .with_state(api)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}
+
+fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                "send `Authorization: Bearer <token>`; get a token from POST /v1/auth/device or /v1/auth/login",
+            )
+        })
+}
+
+async fn signed_in(api: &Api, headers: &HeaderMap) -> Result<(Account, String), ApiError> {
+    let token = bearer(headers)?;
+    let store = api.store.clone();
+    let t = token.clone();
+    let account = blocking(move || Ok(accounts::account_for_token(&*store, &t)?)).await?;
+    Ok((account, token))
+}
+
+async fn admin(api: &Api, headers: &HeaderMap) -> Result<Account, ApiError> {
+    let (account, _) = signed_in(api, headers).await?;
+    if account.role != Role::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this needs an admin account",
+        ));
+    }
+    Ok(account)
+}
+
+fn issue_token(store: &dyn Store, account: &Account) -> Result<Value, ApiError> {
+    let (token, hash) = accounts::new_token();
+    let now = now();
+    let expires_at = now + TOKEN_LIFETIME_SECS;
+    store.add_token(&hash, account.id, expires_at, now)?;
+    Ok(json!({"token": token, "expires_at": expires_at, "account": account}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceReq {
+    device_id: String,
+    display_name: String,
+}
+
+async fn device(
+    State(api): State<Api>,
+    Body(req): Body<DeviceReq>,
+) -> Result<Json<Value>, ApiError> {
+    accounts::device_id(&req.device_id)?;
+    let name = crate::names::display_name(&req.display_name)?;
+    let store = api.store.clone();
+    blocking(move || {
+        let account = store.device_account(&req.device_id, &name, now())?;
+        if account.banned {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "banned",
+                "this account is banned",
+            ));
+        }
+        issue_token(&*store, &account)
+    })
+    .await
+    .map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterReq {
+    username: String,
+    password: String,
+    display_name: Option<String>,
+}
+
+async fn register(
+    State(api): State<Api>,
+    Body(req): Body<RegisterReq>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let username = accounts::username(&req.username)?;
+    accounts::password(&req.password)?;
+    let name = crate::names::display_name(req.display_name.as_deref().unwrap_or(&username))?;
+    let store = api.store.clone();
+    blocking(move || {
+        let hash = accounts::hash_password(&req.password)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+        let account = store.create_user(&username, &name, &hash, Role::Player, now())?;
+        issue_token(&*store, &account)
+    })
+    .await
+    .map(|v| (StatusCode::CREATED, Json(v)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginReq {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(api): State<Api>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Body(req): Body<LoginReq>,
+) -> Result<Json<Value>, ApiError> {
+    if !api.limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::RATE_LIMITED,
+            "too many sign-in attempts from this address; wait a minute",
+        ));
+    }
+    let store = api.store.clone();
+    blocking(move || {
+        let wrong = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong_credentials",
+                "wrong username or password",
+            )
+        };
+        let Some((account, Some(hash))) = store.user_by_name(&req.username)? else {
+            // Same work as a real check, so timing does not tell which usernames exist.
+            let _ = accounts::verify_password(&req.password, &DUMMY_HASH);
+            return Err(wrong());
+        };
+        if !accounts::verify_password(&req.password, &hash) {
+            return Err(wrong());
+        }
+        if account.banned {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "banned",
+                "this account is banned",
+            ));
+        }
+        issue_token(&*store, &account)
+    })
+    .await
+    .map(Json)
+}
+
+async fn logout(State(api): State<Api>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (_, token) = signed_in(&api, &headers).await?;
+    let store = api.store.clone();
+    blocking(move || Ok(store.revoke_token(&accounts::token_hash(&token))?)).await?;
+    Ok(Json(json!({"ok": true})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpgradeReq {
+    username: String,
+    password: String,
+}
+
+async fn upgrade(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Body(req): Body<UpgradeReq>,
+) -> Result<Json<Value>, ApiError> {
+    let (account, _) = signed_in(&api, &headers).await?;
+    if !account.guest {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "this account has a password already",
+        ));
+    }
+    let username = accounts::username(&req.username)?;
+    accounts::password(&req.password)?;
+    let store = api.store.clone();
+    blocking(move || {
+        let hash = accounts::hash_password(&req.password)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+        Ok(json!({"account": store.upgrade_guest(account.id, &username, &hash)?}))
+    })
+    .await
+    .map(Json)
+}
+
+async fn me(State(api): State<Api>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let (account, _) = signed_in(&api, &headers).await?;
+    Ok(Json(json!({"account": account})))
+}
+
+async fn games(State(api): State<Api>) -> Json<Value> {
+    Json(json!({"games": api.catalog.games().collect::<Vec<_>>()}))
+}
+
+#[derive(Deserialize)]
+struct Limit {
+    limit: Option<u32>,
+    account: Option<PlayerId>,
+    q: Option<String>,
+}
+
+async fn leaderboard(
+    State(api): State<Api>,
+    Path(game): Path<String>,
+    Query(q): Query<Limit>,
+) -> Result<Json<Value>, ApiError> {
+    api.catalog.get(&game).map_err(WireError::from)?;
+    let store = api.store.clone();
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let g = game.clone();
+    let standings = blocking(move || Ok(store.leaderboard(&g, limit)?)).await?;
+    Ok(Json(json!({"game": game, "standings": standings})))
+}
+
+async fn matches(State(api): State<Api>, Query(q): Query<Limit>) -> Result<Json<Value>, ApiError> {
+    let store = api.store.clone();
+    let limit = q.limit.unwrap_or(50).min(500);
+    let list = blocking(move || Ok(store.list_matches(q.account, limit)?)).await?;
+    Ok(Json(json!({"matches": list})))
+}
+
+async fn match_detail(
+    State(api): State<Api>,
+    Path(id): Path<u64>,
+) -> Result<Json<Value>, ApiError> {
+    let store = api.store.clone();
+    let (m, log) = blocking(move || {
+        let m = store.get_match(id)?.ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no match {id}"))
+        })?;
+        Ok((m, store.match_log(id)?))
+    })
+    .await?;
+    // Actions are stored as postcard; show them as JSON through the game's own types.
+    let session = api.catalog.create(&m.game, &m.config, m.seats, m.seed).ok();
+    let log: Vec<Value> = log
+        .iter()
+        .map(|e| {
+            let action = session
+                .as_ref()
+                .and_then(|s| s.convert_action(&e.action, Encoding::Json).ok())
+                .map(|p| match p {
+                    Payload::Json(v) => v,
+                    Payload::Postcard(_) => Value::Null,
+                })
+                .unwrap_or(Value::Null);
+            json!({"index": e.index, "tick": e.tick, "seat": e.seat.0, "action": action})
+        })
+        .collect();
+    Ok(Json(json!({"match": m, "log": log})))
+}
+
+async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+/// The OpenAPI 3.1 document for [`ENDPOINTS`].
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for e in ENDPOINTS {
+        let params: Vec<Value> = e
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut op = json!({
+            "summary": e.summary,
+            "parameters": params,
+            "responses": {
+                "200": {"description": "success", "content": {"application/json": {}}},
+                "4XX": {"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            },
+            "x-hearth-auth": e.auth,
+        });
+        if e.auth != "public" {
+            op["security"] = json!([{"bearer": []}]);
+        }
+        if let Some(body) = e.body {
+            let example: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            op["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"example": example}}});
+        }
+        let entry = paths.entry(e.path.to_string()).or_insert_with(|| json!({}));
+        entry[e.method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Hearth official services", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}}
+        }
+    })
+}
+
+async fn admin_rooms(State(api): State<Api>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    admin(&api, &headers).await?;
+    let mut rooms = Vec::new();
+    for summary in api.host.rooms() {
+        if let Some(inspect) = api.host.inspect(&summary.name).await {
+            rooms.push(json!({"room": inspect.summary, "members": inspect.members, "phase": inspect.phase}));
+        }
+    }
+    Ok(Json(json!({"rooms": rooms})))
+}
+
+async fn admin_online(State(api): State<Api>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    admin(&api, &headers).await?;
+    Ok(Json(json!({"online": api.host.online()})))
+}
+
+async fn admin_users(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Query(q): Query<Limit>,
+) -> Result<Json<Value>, ApiError> {
+    admin(&api, &headers).await?;
+    let store = api.store.clone();
+    let query = q.q.unwrap_or_default();
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let users = blocking(move || Ok(store.search_accounts(&query, limit)?)).await?;
+    Ok(Json(json!({"users": users})))
+}
+
+async fn admin_user_op(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path((id, op)): Path<(PlayerId, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let me = admin(&api, &headers).await?;
+    if id == me.id && (op == "ban" || op == "demote") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_REQUEST,
+            "you cannot ban or demote yourself",
+        ));
+    }
+    let store = api.store.clone();
+    let account = blocking(move || {
+        if store.account(id)?.is_none() {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no account {id}"),
+            ));
+        }
+        Ok(match op.as_str() {
+            "ban" => store.set_banned(id, true)?,
+            "unban" => store.set_banned(id, false)?,
+            "promote" => store.set_role(id, Role::Admin)?,
+            "demote" => store.set_role(id, Role::Player)?,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no such operation (ban, unban, promote, demote)",
+                ));
+            }
+        })
+    })
+    .await?;
+    tracing::info!(admin = me.id, account = id, "account changed by an admin");
+    Ok(Json(json!({"account": account})))
+}
+
+async fn admin_close(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let me = admin(&api, &headers).await?;
+    if !api
+        .host
+        .close_room(&room, "an administrator closed this room")
+        .await
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::UNKNOWN_ROOM,
+            format!("no room is called `{room}`"),
+        ));
+    }
+    tracing::info!(admin = me.id, room, "room closed by an admin");
+    Ok(Json(json!({"ok": true})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KickReq {
+    player: PlayerId,
+}
+
+async fn admin_kick(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(room): Path<String>,
+    Body(req): Body<KickReq>,
+) -> Result<Json<Value>, ApiError> {
+    admin(&api, &headers).await?;
+    if !api.host.kick(&room, req.player).await {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::UNKNOWN_PLAYER,
+            format!("player {} is not in room `{room}`", req.player),
+        ));
+    }
+    Ok(Json(json!({"ok": true})))
+}
+
+async fn admin_page() -> Html<&'static str> {
+    Html(include_str!("admin.html"))
+}

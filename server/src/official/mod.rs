@@ -1,0 +1,117 @@
+//! The official services, layered on the host core through its seams: accounts and tokens
+//! (the socket's `Authenticator`), match logs in SQLite before acknowledgements (the
+//! `MatchRecorder`), leaderboards pushed live, the REST API, the admin page, and crash
+//! recovery of unfinished matches. Nothing here is woven through rooms or connections.
+
+pub mod accounts;
+pub mod api;
+pub mod leaderboard;
+pub mod recorder;
+pub mod sqlite;
+pub mod store;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use hearth_rules::{DynHeader, Encoding};
+
+use crate::{Host, HostConfig, HostControl, HostError, HostHandle};
+use store::Store;
+
+/// Guests unseen this long (and who never played) are deleted.
+pub const STALE_GUEST_SECS: i64 = 30 * 24 * 3600;
+
+/// Starts a host with the official services over `store`: accounts required on the socket,
+/// matches recorded, leaderboards, `/v1` and `/admin`; then rebuilds the rooms of matches a
+/// crash interrupted.
+pub async fn start(base: HostConfig, store: Arc<dyn Store>) -> Result<HostHandle, HostError> {
+    let control: Arc<OnceLock<HostControl>> = Arc::new(OnceLock::new());
+    let catalog = base.catalog.clone();
+    let api_store = store.clone();
+    let limiter = Arc::new(api::LoginLimiter::default());
+    let config = HostConfig {
+        auth: Arc::new(accounts::AccountAuth {
+            store: store.clone(),
+        }),
+        recorder: Arc::new(recorder::StoreRecorder::new(store.clone(), control.clone())),
+        leaderboards: Some(Arc::new(recorder::StoreLeaderboards {
+            store: store.clone(),
+        })),
+        routes: Some(Arc::new(move |host: HostControl| {
+            api::router(api::Api {
+                store: api_store.clone(),
+                host,
+                catalog: catalog.clone(),
+                limiter: limiter.clone(),
+            })
+        })),
+        ..base
+    };
+    let catalog = config.catalog.clone();
+    let host = Host::start(config).await?;
+    let _ = control.set(host.control().clone());
+    recover(host.control(), &*store, &catalog).await;
+    let cleanup = store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let store = cleanup.clone();
+            let before = accounts::now() - STALE_GUEST_SECS;
+            match tokio::task::spawn_blocking(move || store.delete_stale_guests(before)).await {
+                Ok(Ok(n)) if n > 0 => tracing::info!("removed {n} stale guest accounts"),
+                Ok(Err(e)) => tracing::warn!("guest cleanup failed: {e}"),
+                _ => {}
+            }
+        }
+    });
+    Ok(host)
+}
+
+/// Rebuilds every unfinished match by replaying its log; its seats wait for their players.
+async fn recover(host: &HostControl, store: &dyn Store, catalog: &hearth_rules::Catalog) {
+    let running = match store.running_matches() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("cannot read unfinished matches: {e}");
+            return;
+        }
+    };
+    for m in running {
+        let result = (|| {
+            let meta = catalog.get(&m.game).map_err(|e| e.to_string())?;
+            if meta.fingerprint.to_string() != m.fingerprint {
+                return Err(format!(
+                    "its rules changed ({} then, {} now)",
+                    m.fingerprint, meta.fingerprint
+                ));
+            }
+            let log = store.match_log(m.id).map_err(|e| e.to_string())?;
+            let header = DynHeader {
+                game: m.game.clone(),
+                seats: m.seats,
+                seed: m.seed,
+                config: m.config.clone(),
+            };
+            let mut session = catalog.replay(&header, &log).map_err(|e| e.to_string())?;
+            // Real-time games also ran ticks after their last input.
+            while session.tick_count() < m.ticks && !session.is_over() {
+                session
+                    .tick(Encoding::Postcard)
+                    .map_err(|e| e.to_string())?;
+            }
+            host.restore_room(&m.room, session, m.players.clone(), m.id)
+                .map_err(|e| e.to_string())
+        })();
+        match result {
+            Ok(()) => tracing::info!(match_id = m.id, room = %m.room, "unfinished match restored"),
+            Err(why) => {
+                tracing::error!(
+                    match_id = m.id,
+                    "cannot restore the match: {why}; marking it abandoned"
+                );
+                let _ = store.match_finished(m.id, None, 0, m.ticks, accounts::now());
+            }
+        }
+    }
+}

@@ -1,0 +1,689 @@
+//! The embedded SQLite store: one file (WAL mode), schema migrations versioned in code.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use hearth_rules::protocol::PlayerId;
+use hearth_rules::{DynLogEntry, Outcome, Payload, Seat};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::store::{Account, Role, Standing, Store, StoreError, StoredMatch};
+
+/// Marks a SQLite file as Hearth's (`PRAGMA application_id`, "HRTH").
+const APPLICATION_ID: i64 = 0x4852_5448;
+
+/// Schema migrations; the database's `user_version` says how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, tokens, matches with their logs, leaderboards.
+    "CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        username TEXT UNIQUE COLLATE NOCASE,
+        display_name TEXT NOT NULL,
+        password_hash TEXT,
+        device_id TEXT UNIQUE,
+        role TEXT NOT NULL DEFAULT 'player',
+        banned INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        hash BLOB PRIMARY KEY,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX tokens_account ON tokens(account);
+    CREATE TABLE matches (
+        id INTEGER PRIMARY KEY,
+        room TEXT NOT NULL,
+        game TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        config BLOB NOT NULL,
+        seed INTEGER NOT NULL,
+        seats INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        status TEXT NOT NULL DEFAULT 'running',
+        outcome TEXT,
+        hash TEXT,
+        ticks INTEGER NOT NULL DEFAULT 0,
+        rated INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX matches_status ON matches(status);
+    CREATE TABLE match_seats (
+        match_id INTEGER NOT NULL REFERENCES matches(id) ON DELETE CASCADE,
+        seat INTEGER NOT NULL,
+        account INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (match_id, seat)
+    );
+    CREATE INDEX match_seats_account ON match_seats(account);
+    CREATE TABLE match_log (
+        match_id INTEGER NOT NULL REFERENCES matches(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        tick INTEGER NOT NULL,
+        seat INTEGER NOT NULL,
+        action BLOB NOT NULL,
+        PRIMARY KEY (match_id, idx)
+    ) WITHOUT ROWID;
+    CREATE TABLE ratings (
+        game TEXT NOT NULL,
+        account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        wins INTEGER NOT NULL DEFAULT 0,
+        losses INTEGER NOT NULL DEFAULT 0,
+        draws INTEGER NOT NULL DEFAULT 0,
+        rating INTEGER NOT NULL DEFAULT 1200,
+        PRIMARY KEY (game, account)
+    );
+    CREATE INDEX ratings_rank ON ratings(game, rating DESC);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// SQLite behind one connection (writes are serialised anyway; reads are short).
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file, checks it is Hearth's and migrates it.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Backend(format!(
+                    "cannot create the directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Backend(format!("cannot open {shown}: {e}")))?;
+        Self::prepare(conn, &shown)
+    }
+
+    /// A database in memory only (`hearth serve --memory`, tests).
+    pub fn memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory().map_err(backend)?;
+        Self::prepare(conn, ":memory:")
+    }
+
+    fn prepare(mut conn: Connection, shown: &str) -> Result<SqliteStore, StoreError> {
+        let not_hearth = |what: &str| StoreError::NotHearth {
+            path: shown.to_string(),
+            what: what.to_string(),
+        };
+        // Reading a pragma is the first thing that touches the file: a non-SQLite file fails here.
+        let app_id: i64 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|_| not_hearth("not a SQLite database"))?;
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|_| not_hearth("not a SQLite database"))?;
+        if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+            return Err(not_hearth("a SQLite database of another program"));
+        }
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: shown.to_string(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        // WAL: readers do not block the writer; synchronous=NORMAL is durable against a
+        // killed process (the WAL is in the OS before a commit returns).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        // All pending migrations in one transaction: a failure leaves the file as it was.
+        let tx = conn.transaction().map_err(backend)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(sql)
+                .map_err(|e| StoreError::Backend(format!("migration {} failed: {e}", i + 1)))?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(backend)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the connection leaves SQLite itself consistent (transactions
+        // roll back on drop), so the connection stays usable.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+const ACCOUNT_COLS: &str =
+    "id, username, display_name, role, password_hash IS NULL, banned, created_at";
+
+fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: r.get::<_, i64>(0)? as PlayerId,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        role: Role::parse(&r.get::<_, String>(3)?),
+        guest: r.get(4)?,
+        banned: r.get(5)?,
+        created_at: r.get(6)?,
+    })
+}
+
+const MATCH_COLS: &str = "id, room, game, fingerprint, config, seed, seats, started_at, ended_at, status, outcome, hash, ticks";
+
+fn match_row(r: &Row<'_>) -> rusqlite::Result<StoredMatch> {
+    let outcome: Option<String> = r.get(10)?;
+    Ok(StoredMatch {
+        id: r.get::<_, i64>(0)? as u64,
+        room: r.get(1)?,
+        game: r.get(2)?,
+        fingerprint: r.get(3)?,
+        config: Payload::Postcard(r.get(4)?),
+        seed: r.get::<_, i64>(5)? as u64,
+        seats: r.get::<_, i64>(6)? as u8,
+        players: Vec::new(),
+        started_at: r.get(7)?,
+        ended_at: r.get(8)?,
+        status: r.get(9)?,
+        outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
+        hash: r.get(11)?,
+        ticks: r.get::<_, i64>(12)? as u64,
+    })
+}
+
+impl SqliteStore {
+    fn account_in(conn: &Connection, id: PlayerId) -> Result<Option<Account>, StoreError> {
+        conn.query_row(
+            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"),
+            params![id as i64],
+            account_row,
+        )
+        .optional()
+        .map_err(backend)
+    }
+
+    fn with_players(conn: &Connection, mut m: StoredMatch) -> Result<StoredMatch, StoreError> {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT account, name FROM match_seats WHERE match_id = ?1 ORDER BY seat",
+            )
+            .map_err(backend)?;
+        m.players = stmt
+            .query_map(params![m.id as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as PlayerId, r.get::<_, String>(1)?))
+            })
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        Ok(m)
+    }
+
+    fn matches_where(
+        &self,
+        sql: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<StoredMatch>, StoreError> {
+        let conn = self.db();
+        let mut stmt = conn.prepare(sql).map_err(backend)?;
+        let rows: Vec<StoredMatch> = stmt
+            .query_map(args, match_row)
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        rows.into_iter()
+            .map(|m| Self::with_players(&conn, m))
+            .collect()
+    }
+}
+
+fn taken(e: rusqlite::Error, what: &str) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(what.to_string())
+        }
+        e => backend(e),
+    }
+}
+
+impl Store for SqliteStore {
+    fn device_account(
+        &self,
+        device_id: &str,
+        display_name: &str,
+        now: i64,
+    ) -> Result<Account, StoreError> {
+        let conn = self.db();
+        conn.execute(
+            "INSERT INTO accounts (display_name, device_id, created_at, last_seen) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT(device_id) DO UPDATE SET last_seen = excluded.last_seen",
+            params![display_name, device_id, now],
+        )
+        .map_err(backend)?;
+        conn.query_row(
+            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE device_id = ?1"),
+            params![device_id],
+            account_row,
+        )
+        .map_err(backend)
+    }
+
+    fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<Account, StoreError> {
+        let conn = self.db();
+        conn.execute(
+            "INSERT INTO accounts (username, display_name, password_hash, role, created_at, last_seen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![username, display_name, password_hash, role.as_str(), now],
+        )
+        .map_err(|e| taken(e, &format!("the username `{username}` is taken; pick another")))?;
+        let id = conn.last_insert_rowid() as PlayerId;
+        Self::account_in(&conn, id)?
+            .ok_or_else(|| StoreError::NotFound("the new account vanished".into()))
+    }
+
+    fn user_by_name(
+        &self,
+        username: &str,
+    ) -> Result<Option<(Account, Option<String>)>, StoreError> {
+        let conn = self.db();
+        conn.query_row(
+            &format!("SELECT {ACCOUNT_COLS}, password_hash FROM accounts WHERE username = ?1"),
+            params![username],
+            |r| Ok((account_row(r)?, r.get::<_, Option<String>>(7)?)),
+        )
+        .optional()
+        .map_err(backend)
+    }
+
+    fn account(&self, id: PlayerId) -> Result<Option<Account>, StoreError> {
+        Self::account_in(&self.db(), id)
+    }
+
+    fn upgrade_guest(
+        &self,
+        id: PlayerId,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<Account, StoreError> {
+        let conn = self.db();
+        let n = conn
+            .execute(
+                "UPDATE accounts SET username = ?2, password_hash = ?3 WHERE id = ?1 AND password_hash IS NULL",
+                params![id as i64, username, password_hash],
+            )
+            .map_err(|e| taken(e, &format!("the username `{username}` is taken; pick another")))?;
+        if n == 0 {
+            return Err(StoreError::Conflict(
+                "this account has a password already".into(),
+            ));
+        }
+        Self::account_in(&conn, id)?.ok_or_else(|| StoreError::NotFound(format!("no account {id}")))
+    }
+
+    fn set_role(&self, id: PlayerId, role: Role) -> Result<Account, StoreError> {
+        let conn = self.db();
+        conn.execute(
+            "UPDATE accounts SET role = ?2 WHERE id = ?1",
+            params![id as i64, role.as_str()],
+        )
+        .map_err(backend)?;
+        Self::account_in(&conn, id)?.ok_or_else(|| StoreError::NotFound(format!("no account {id}")))
+    }
+
+    fn set_banned(&self, id: PlayerId, banned: bool) -> Result<Account, StoreError> {
+        let mut conn = self.db();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "UPDATE accounts SET banned = ?2 WHERE id = ?1",
+            params![id as i64, banned],
+        )
+        .map_err(backend)?;
+        if banned {
+            tx.execute("DELETE FROM tokens WHERE account = ?1", params![id as i64])
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Self::account_in(&conn, id)?.ok_or_else(|| StoreError::NotFound(format!("no account {id}")))
+    }
+
+    fn search_accounts(&self, query: &str, limit: u32) -> Result<Vec<Account>, StoreError> {
+        let conn = self.db();
+        let pattern = format!(
+            "%{}%",
+            query
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {ACCOUNT_COLS} FROM accounts
+                 WHERE username LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\'
+                 ORDER BY id LIMIT ?2"
+            ))
+            .map_err(backend)?;
+        stmt.query_map(params![pattern, limit], account_row)
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)
+    }
+
+    fn delete_stale_guests(&self, before: i64) -> Result<u64, StoreError> {
+        let conn = self.db();
+        let n = conn
+            .execute(
+                "DELETE FROM accounts WHERE password_hash IS NULL AND role = 'player' AND last_seen < ?1
+                 AND NOT EXISTS (SELECT 1 FROM match_seats WHERE account = accounts.id)",
+                params![before],
+            )
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    fn touch(&self, id: PlayerId, now: i64) -> Result<(), StoreError> {
+        self.db()
+            .execute(
+                "UPDATE accounts SET last_seen = ?2 WHERE id = ?1",
+                params![id as i64, now],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn add_token(
+        &self,
+        token_hash: &[u8],
+        account: PlayerId,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let conn = self.db();
+        // Expired tokens go whenever a new one is issued, so the table does not grow forever.
+        conn.execute("DELETE FROM tokens WHERE expires_at <= ?1", params![now])
+            .map_err(backend)?;
+        conn.execute(
+            "INSERT INTO tokens (hash, account, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, account as i64, expires_at, now],
+        )
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError> {
+        let conn = self.db();
+        conn.query_row(
+            &format!(
+                "SELECT {} FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.hash = ?1 AND t.expires_at > ?2",
+                ACCOUNT_COLS
+                    .split(", ")
+                    .map(|c| format!("a.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            params![token_hash, now],
+            account_row,
+        )
+        .optional()
+        .map_err(backend)
+    }
+
+    fn revoke_token(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        self.db()
+            .execute("DELETE FROM tokens WHERE hash = ?1", params![token_hash])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn match_started(&self, start: &crate::MatchStart, now: i64) -> Result<u64, StoreError> {
+        let players = &start.players;
+        let mut conn = self.db();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "INSERT INTO matches (room, game, fingerprint, config, seed, seats, started_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                start.room,
+                start.game,
+                start.fingerprint.to_string(),
+                start.config.to_bytes(),
+                start.seed as i64,
+                players.len() as i64,
+                now
+            ],
+        )
+        .map_err(backend)?;
+        let id = tx.last_insert_rowid();
+        for (seat, (account, name)) in players.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO match_seats (match_id, seat, account, name) VALUES (?1, ?2, ?3, ?4)",
+                params![id, seat as i64, *account as i64, name],
+            )
+            .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(id as u64)
+    }
+
+    fn append_log(
+        &self,
+        match_id: u64,
+        entries: &[DynLogEntry],
+        ticks: u64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.db();
+        let tx = conn.transaction().map_err(backend)?;
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO match_log (match_id, idx, tick, seat, action) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(backend)?;
+            for e in entries {
+                stmt.execute(params![
+                    match_id as i64,
+                    e.index as i64,
+                    e.tick as i64,
+                    i64::from(e.seat.0),
+                    e.action.to_bytes()
+                ])
+                .map_err(backend)?;
+            }
+        }
+        tx.execute(
+            "UPDATE matches SET ticks = ?2 WHERE id = ?1",
+            params![match_id as i64, ticks as i64],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn match_finished(
+        &self,
+        match_id: u64,
+        outcome: Option<&Outcome>,
+        hash: u64,
+        ticks: u64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let status = if outcome.is_some() {
+            "over"
+        } else {
+            "abandoned"
+        };
+        let outcome = outcome.map(|o| serde_json::to_string(o).unwrap_or_default());
+        self.db()
+            .execute(
+                "UPDATE matches SET status = ?2, outcome = ?3, hash = ?4, ticks = ?5, ended_at = ?6 WHERE id = ?1",
+                params![match_id as i64, status, outcome, hearth_rules::hash_hex(hash), ticks as i64, now],
+            )
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn get_match(&self, id: u64) -> Result<Option<StoredMatch>, StoreError> {
+        Ok(self
+            .matches_where(
+                &format!("SELECT {MATCH_COLS} FROM matches WHERE id = ?1"),
+                &[&(id as i64)],
+            )?
+            .pop())
+    }
+
+    fn match_log(&self, id: u64) -> Result<Vec<DynLogEntry>, StoreError> {
+        let conn = self.db();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT idx, tick, seat, action FROM match_log WHERE match_id = ?1 ORDER BY idx",
+            )
+            .map_err(backend)?;
+        stmt.query_map(params![id as i64], |r| {
+            Ok(DynLogEntry {
+                index: r.get::<_, i64>(0)? as u64,
+                tick: r.get::<_, i64>(1)? as u64,
+                seat: Seat(r.get::<_, i64>(2)? as u8),
+                action: Payload::Postcard(r.get(3)?),
+            })
+        })
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)
+    }
+
+    fn list_matches(
+        &self,
+        account: Option<PlayerId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMatch>, StoreError> {
+        match account {
+            Some(a) => self.matches_where(
+                &format!(
+                    "SELECT {MATCH_COLS} FROM matches WHERE id IN (SELECT match_id FROM match_seats WHERE account = ?1)
+                     ORDER BY id DESC LIMIT ?2"
+                ),
+                &[&(a as i64), &limit],
+            ),
+            None => self.matches_where(
+                &format!("SELECT {MATCH_COLS} FROM matches ORDER BY id DESC LIMIT ?1"),
+                &[&limit],
+            ),
+        }
+    }
+
+    fn running_matches(&self) -> Result<Vec<StoredMatch>, StoreError> {
+        self.matches_where(
+            &format!("SELECT {MATCH_COLS} FROM matches WHERE status = 'running' ORDER BY id"),
+            &[],
+        )
+    }
+
+    fn record_result(
+        &self,
+        match_id: u64,
+        game: &str,
+        players: &[PlayerId],
+        outcome: &Outcome,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.db();
+        let tx = conn.transaction().map_err(backend)?;
+        // Once per match, even if the end is reported twice (e.g. after a recovery).
+        let fresh = tx
+            .execute(
+                "UPDATE matches SET rated = 1 WHERE id = ?1 AND rated = 0",
+                params![match_id as i64],
+            )
+            .map_err(backend)?;
+        if fresh == 0 {
+            return Ok(());
+        }
+        let mut ratings = Vec::with_capacity(players.len());
+        for p in players {
+            tx.execute(
+                "INSERT INTO ratings (game, account) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![game, *p as i64],
+            )
+            .map_err(backend)?;
+            let r: i64 = tx
+                .query_row(
+                    "SELECT rating FROM ratings WHERE game = ?1 AND account = ?2",
+                    params![game, *p as i64],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            ratings.push(r as i32);
+        }
+        let new = super::leaderboard::elo(
+            &ratings,
+            &outcome
+                .winners
+                .iter()
+                .map(|s| s.index())
+                .collect::<Vec<_>>(),
+        );
+        let draw = outcome.winners.is_empty();
+        for (i, p) in players.iter().enumerate() {
+            let won = outcome.winners.iter().any(|s| s.index() == i);
+            let (w, l, d) = match (draw, won) {
+                (true, _) => (0, 0, 1),
+                (false, true) => (1, 0, 0),
+                (false, false) => (0, 1, 0),
+            };
+            tx.execute(
+                "UPDATE ratings SET wins = wins + ?3, losses = losses + ?4, draws = draws + ?5, rating = ?6
+                 WHERE game = ?1 AND account = ?2",
+                params![game, *p as i64, w, l, d, new[i]],
+            )
+            .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn leaderboard(&self, game: &str, limit: u32) -> Result<Vec<Standing>, StoreError> {
+        let conn = self.db();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT r.account, a.display_name, r.wins, r.losses, r.draws, r.rating
+                 FROM ratings r JOIN accounts a ON a.id = r.account
+                 WHERE r.game = ?1 AND a.banned = 0
+                 ORDER BY r.rating DESC, r.wins DESC, r.account LIMIT ?2",
+            )
+            .map_err(backend)?;
+        stmt.query_map(params![game, limit], |r| {
+            Ok(Standing {
+                account: r.get::<_, i64>(0)? as PlayerId,
+                name: r.get(1)?,
+                wins: r.get(2)?,
+                losses: r.get(3)?,
+                draws: r.get(4)?,
+                rating: r.get(5)?,
+            })
+        })
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)
+    }
+}

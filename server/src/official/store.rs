@@ -1,0 +1,237 @@
+//! The narrow storage interface the official services use. SQLite implements it today; a
+//! shared database for several server nodes can implement it later without touching game or
+//! room code. Calls are blocking: async callers run them on the blocking pool.
+
+use hearth_rules::protocol::PlayerId;
+use hearth_rules::{DynLogEntry, Outcome, Payload};
+use serde::Serialize;
+
+/// A role an account has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Plays.
+    Player,
+    /// Plays and administers.
+    Admin,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Player => "player",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// From the stored name (unknown names are players).
+    pub fn parse(s: &str) -> Role {
+        if s == "admin" {
+            Role::Admin
+        } else {
+            Role::Player
+        }
+    }
+}
+
+/// An account as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// Stable id (also the player id on the socket).
+    pub id: PlayerId,
+    /// Login name, for password accounts.
+    pub username: Option<String>,
+    /// Shown to other players.
+    pub display_name: String,
+    /// player or admin.
+    pub role: Role,
+    /// A device account without a password.
+    pub guest: bool,
+    /// Banned accounts cannot sign in or play.
+    pub banned: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A stored match.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredMatch {
+    /// Match id.
+    pub id: u64,
+    /// Room it was played in.
+    pub room: String,
+    /// Catalog name.
+    pub game: String,
+    /// Rules fingerprint at the start.
+    pub fingerprint: String,
+    /// Config (postcard bytes, as hex in JSON).
+    #[serde(serialize_with = "hex_payload")]
+    pub config: Payload,
+    /// Generator seed.
+    pub seed: u64,
+    /// Seat count.
+    pub seats: u8,
+    /// Account and display name per seat.
+    pub players: Vec<(PlayerId, String)>,
+    /// Unix seconds.
+    pub started_at: i64,
+    /// Unix seconds, once ended.
+    pub ended_at: Option<i64>,
+    /// `running`, `over` or `abandoned`.
+    pub status: String,
+    /// The result, when over.
+    pub outcome: Option<Outcome>,
+    /// Final state hash (16 hex digits), once ended.
+    pub hash: Option<String>,
+    /// Ticks simulated (real-time games).
+    pub ticks: u64,
+}
+
+fn hex_payload<S: serde::Serializer>(p: &Payload, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex(&p.to_bytes()))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub use hearth_rules::protocol::Standing;
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file is not a Hearth database.
+    #[error(
+        "{path} is not a Hearth database (it is {what}); point --db at a Hearth database or a new file"
+    )]
+    NotHearth {
+        /// The file.
+        path: String,
+        /// What it seems to be.
+        what: String,
+    },
+    /// The file was written by a newer Hearth.
+    #[error(
+        "{path} has schema version {found}, newer than this Hearth supports ({supported}); run a newer hearth"
+    )]
+    NewerSchema {
+        /// The file.
+        path: String,
+        /// Its version.
+        found: i64,
+        /// Ours.
+        supported: i64,
+    },
+    /// A uniqueness rule was broken (e.g. a taken username).
+    #[error("{0}")]
+    Conflict(String),
+    /// Nothing matched.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database failed.
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// Everything the official services keep.
+pub trait Store: Send + Sync + 'static {
+    // ----- accounts
+    /// The account of this device, made on first use (a guest).
+    fn device_account(
+        &self,
+        device_id: &str,
+        display_name: &str,
+        now: i64,
+    ) -> Result<Account, StoreError>;
+    /// A new password account; fails with `Conflict` if the username is taken.
+    fn create_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        password_hash: &str,
+        role: Role,
+        now: i64,
+    ) -> Result<Account, StoreError>;
+    /// An account and its password hash, by username (any case).
+    fn user_by_name(&self, username: &str)
+    -> Result<Option<(Account, Option<String>)>, StoreError>;
+    /// An account by id.
+    fn account(&self, id: PlayerId) -> Result<Option<Account>, StoreError>;
+    /// Turns a guest into a password account, keeping its id and history.
+    fn upgrade_guest(
+        &self,
+        id: PlayerId,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<Account, StoreError>;
+    /// Sets an account's role.
+    fn set_role(&self, id: PlayerId, role: Role) -> Result<Account, StoreError>;
+    /// Bans or unbans; banning also revokes every token.
+    fn set_banned(&self, id: PlayerId, banned: bool) -> Result<Account, StoreError>;
+    /// Accounts whose username or display name contains `query` (any case), at most `limit`.
+    fn search_accounts(&self, query: &str, limit: u32) -> Result<Vec<Account>, StoreError>;
+    /// Deletes guests unseen since `before` that never played a match; returns how many.
+    fn delete_stale_guests(&self, before: i64) -> Result<u64, StoreError>;
+    /// Records that the account was active.
+    fn touch(&self, id: PlayerId, now: i64) -> Result<(), StoreError>;
+
+    // ----- tokens (stored as hashes only)
+    /// Stores a token's hash.
+    fn add_token(
+        &self,
+        token_hash: &[u8],
+        account: PlayerId,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// The account a live token belongs to.
+    fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError>;
+    /// Revokes a token.
+    fn revoke_token(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+
+    // ----- matches
+    /// A match starts; returns its id.
+    fn match_started(&self, start: &crate::MatchStart, now: i64) -> Result<u64, StoreError>;
+    /// Appends accepted log entries (postcard actions) in one transaction.
+    fn append_log(
+        &self,
+        match_id: u64,
+        entries: &[DynLogEntry],
+        ticks: u64,
+    ) -> Result<(), StoreError>;
+    /// The match ended.
+    fn match_finished(
+        &self,
+        match_id: u64,
+        outcome: Option<&Outcome>,
+        hash: u64,
+        ticks: u64,
+        now: i64,
+    ) -> Result<(), StoreError>;
+    /// One match.
+    fn get_match(&self, id: u64) -> Result<Option<StoredMatch>, StoreError>;
+    /// A match's log, in order.
+    fn match_log(&self, id: u64) -> Result<Vec<DynLogEntry>, StoreError>;
+    /// Matches, newest first, optionally only those `account` played in.
+    fn list_matches(
+        &self,
+        account: Option<PlayerId>,
+        limit: u32,
+    ) -> Result<Vec<StoredMatch>, StoreError>;
+    /// Matches still running (to rebuild after a crash).
+    fn running_matches(&self) -> Result<Vec<StoredMatch>, StoreError>;
+
+    // ----- leaderboards
+    /// Applies a finished match to the game's standings (once per match).
+    fn record_result(
+        &self,
+        match_id: u64,
+        game: &str,
+        players: &[PlayerId],
+        outcome: &Outcome,
+    ) -> Result<(), StoreError>;
+    /// The game's standings, best first.
+    fn leaderboard(&self, game: &str, limit: u32) -> Result<Vec<Standing>, StoreError>;
+}

@@ -1,0 +1,649 @@
+//! The official services: accounts, the socket's authentication, recorded and rated matches,
+//! replays, the role matrix and the storage's refusals.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use common::*;
+use hearth_rules::protocol::{Hello, JoinAs, PROTOCOL_VERSION, Request, codes};
+use hearth_server::official::sqlite::{SCHEMA_VERSION, SqliteStore};
+use hearth_server::official::store::{Role, Store, StoreError};
+use hearth_server::official::{accounts, start};
+use hearth_server::{HostConfig, HostHandle};
+use serde_json::{Value, json};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hearth-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn official(store: Arc<dyn Store>) -> HostHandle {
+    start(HostConfig::on("127.0.0.1:0".parse().unwrap()), store)
+        .await
+        .expect("starts")
+}
+
+async fn memory_host() -> HostHandle {
+    official(Arc::new(SqliteStore::memory().unwrap())).await
+}
+
+#[tokio::test]
+async fn device_and_password_accounts() {
+    let host = memory_host().await;
+    let addr = host.addr();
+    let (t1, id1) = device_login(addr, "device-aaaa-1111", "Ada").await;
+    let (t2, id2) = device_login(addr, "device-aaaa-1111", "Ada").await;
+    assert_eq!(id1, id2, "the same device is the same account");
+    assert_ne!(t1, t2);
+    let (_, other) = device_login(addr, "device-bbbb-2222", "Bob").await;
+    assert_ne!(other, id1);
+    let (s, me) = http(addr, "GET", "/v1/me", Some(&t1), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["account"]["guest"], true);
+    assert_eq!(me["account"]["role"], "player");
+
+    let reg =
+        json!({"username": "cyd", "password": "correct horse", "display_name": "Cyd"}).to_string();
+    let (s, body) = http(addr, "POST", "/v1/auth/register", None, Some(&reg)).await;
+    assert_eq!(s, 201, "{body}");
+    let cyd = body["account"]["id"].as_u64().unwrap();
+    let again = json!({"username": "CYD", "password": "another one!"}).to_string();
+    let (s, body) = http(addr, "POST", "/v1/auth/register", None, Some(&again)).await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let wrong = json!({"username": "cyd", "password": "wrong horse"}).to_string();
+    let (s, body) = http(addr, "POST", "/v1/auth/login", None, Some(&wrong)).await;
+    assert_eq!((s, body["code"].as_str()), (401, Some("wrong_credentials")));
+    let nobody = json!({"username": "nobody", "password": "wrong horse"}).to_string();
+    let (s, body2) = http(addr, "POST", "/v1/auth/login", None, Some(&nobody)).await;
+    assert_eq!(
+        (s, &body2["message"]),
+        (401, &body["message"]),
+        "no hint which usernames exist"
+    );
+    let right = json!({"username": "Cyd", "password": "correct horse"}).to_string();
+    let (s, body) = http(addr, "POST", "/v1/auth/login", None, Some(&right)).await;
+    assert_eq!(s, 200);
+    assert_eq!(body["account"]["id"], cyd);
+    let token = body["token"].as_str().unwrap().to_string();
+    let (s, _) = http(addr, "POST", "/v1/auth/logout", Some(&token), None).await;
+    assert_eq!(s, 200);
+    let (s, body) = http(addr, "GET", "/v1/me", Some(&token), None).await;
+    assert_eq!(
+        (s, body["code"].as_str()),
+        (401, Some(codes::UNAUTHORIZED)),
+        "revoked"
+    );
+
+    // A guest keeps its id (and so its history) when it takes a password.
+    let up = json!({"username": "ada", "password": "ada's secret"}).to_string();
+    let (s, body) = http(addr, "POST", "/v1/auth/upgrade", Some(&t1), Some(&up)).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["account"]["id"], id1);
+    assert_eq!(body["account"]["guest"], false);
+    let (s, _) = http(addr, "POST", "/v1/auth/upgrade", Some(&t1), Some(&up)).await;
+    assert_eq!(s, 409, "only guests upgrade");
+    let login = json!({"username": "ada", "password": "ada's secret"}).to_string();
+    let (_, body) = http(addr, "POST", "/v1/auth/login", None, Some(&login)).await;
+    assert_eq!(body["account"]["id"], id1);
+
+    // Bad input: a clear JSON error, nothing written.
+    for (body, status, code) in [
+        ("{not json", 400, codes::BAD_REQUEST),
+        (
+            r#"{"device_id":"device-cccc-3333","display_name":"Cy","admin":true}"#,
+            422,
+            codes::BAD_REQUEST,
+        ),
+        (
+            r#"{"device_id":"device-cccc-3333","display_name":"a name far too long for anyone"}"#,
+            400,
+            codes::INVALID_NAME,
+        ),
+        (
+            r#"{"device_id":"short","display_name":"Cy"}"#,
+            400,
+            codes::BAD_REQUEST,
+        ),
+    ] {
+        let (s, e) = http(addr, "POST", "/v1/auth/device", None, Some(body)).await;
+        assert_eq!(s, status, "{body} → {e}");
+        assert_eq!(e["code"], code, "{body} → {e}");
+        assert!(!e["message"].as_str().unwrap().is_empty());
+    }
+    let weak = json!({"username": "dee", "password": "short"}).to_string();
+    let (s, e) = http(addr, "POST", "/v1/auth/register", None, Some(&weak)).await;
+    assert_eq!((s, e["code"].as_str()), (400, Some("weak_password")));
+    let (s, e) = http(addr, "GET", "/v1/me", Some("hth_forged"), None).await;
+    assert_eq!((s, e["code"].as_str()), (401, Some(codes::UNAUTHORIZED)));
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn passwords_and_tokens_are_stored_hashed() {
+    let dir = scratch("hashed");
+    let db = dir.join("h.db");
+    let host = official(Arc::new(SqliteStore::open(&db).unwrap())).await;
+    let reg = json!({"username": "eve", "password": "plain-text-pw-1"}).to_string();
+    let (_, body) = http(host.addr(), "POST", "/v1/auth/register", None, Some(&reg)).await;
+    let token = body["token"].as_str().unwrap().to_string();
+    host.shutdown().await;
+    let store = SqliteStore::open(&db).unwrap();
+    let (_, hash) = store.user_by_name("eve").unwrap().unwrap();
+    assert!(hash.unwrap().starts_with("$argon2id$"));
+    let mut raw = std::fs::read(&db).unwrap();
+    raw.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        !text.contains("plain-text-pw-1"),
+        "no clear password on disk"
+    );
+    assert!(!text.contains(&token), "no clear token on disk");
+    assert!(
+        store
+            .token_account(&accounts::token_hash(&token), accounts::now())
+            .unwrap()
+            .is_some()
+    );
+    // Tokens expire.
+    let later = accounts::now() + accounts::TOKEN_LIFETIME_SECS + 1;
+    assert!(
+        store
+            .token_account(&accounts::token_hash(&token), later)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_socket_needs_a_token_and_the_name_comes_from_the_account() {
+    let host = memory_host().await;
+    let mut anon = Client::connect(&host, false).await;
+    let e = anon
+        .call_hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            fingerprints: vec![],
+            name: "Ada".into(),
+            token: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, codes::UNAUTHORIZED);
+    let e = anon
+        .call_hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            fingerprints: vec![],
+            name: "Ada".into(),
+            token: Some("hth_0000".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, codes::UNAUTHORIZED);
+    let (token, id) = device_login(host.addr(), "device-name-0001", "Real Name").await;
+    let c = Client::with_token(&host.ws_url(), &token).await;
+    assert_eq!(c.player, id);
+    let first = &c.log[0].json["reply"]["reply"]["welcome"];
+    assert_eq!(first["name"], "Real Name", "not what the client claimed");
+    host.shutdown().await;
+}
+
+async fn play_connect_four_win(a: &mut Client, b: &mut Client, room: &str) {
+    a.create(room, "connect-four", json!({"first_seat": 0}))
+        .await;
+    b.join(room, JoinAs::Player).await.unwrap();
+    a.ok(Request::Ready { ready: true }).await;
+    b.ok(Request::Ready { ready: true }).await;
+    a.ok(Request::Start).await;
+    for (seat, col) in [(0, 0), (1, 1), (0, 0), (1, 1), (0, 0), (1, 1), (0, 0)] {
+        let c = if seat == 0 { &mut *a } else { &mut *b };
+        c.call(Request::Action {
+            action: json!({"column": col}),
+            tick: None,
+        })
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn matches_are_recorded_replayable_and_rated_live() {
+    let dir = scratch("matches");
+    let db = dir.join("m.db");
+    let host = official(Arc::new(SqliteStore::open(&db).unwrap())).await;
+    let addr = host.addr();
+    let (ta, ada) = device_login(addr, "device-ada-0001", "Ada").await;
+    let (tb, bob) = device_login(addr, "device-bob-0002", "Bob").await;
+    let (tw, _) = device_login(addr, "device-wat-0003", "Wat").await;
+    let mut watcher = Client::with_token(&host.ws_url(), &tw).await;
+    watcher
+        .ok(Request::SubscribeLeaderboard {
+            game: "connect-four".into(),
+        })
+        .await;
+    let first = watcher.expect("leaderboard").await;
+    assert_eq!(first["standings"], json!([]));
+    let mut a = Client::with_token(&host.ws_url(), &ta).await;
+    let mut b = Client::with_token(&host.ws_url(), &tb).await;
+    play_connect_four_win(&mut a, &mut b, "Rated").await;
+
+    // The leaderboard moved by exactly this outcome, and subscribers were told.
+    let pushed = watcher.expect("leaderboard").await;
+    assert_eq!(pushed["standings"][0]["account"], ada);
+    assert_eq!(pushed["standings"][0]["rating"], 1216);
+    assert_eq!(pushed["standings"][0]["wins"], 1);
+    assert_eq!(pushed["standings"][1]["account"], bob);
+    assert_eq!(pushed["standings"][1]["losses"], 1);
+    assert_eq!(pushed["standings"][1]["rating"], 1184);
+    let (s, lb) = http(addr, "GET", "/v1/leaderboards/connect-four", None, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(lb["standings"], pushed["standings"]);
+    let (s, e) = http(addr, "GET", "/v1/leaderboards/chess", None, None).await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("unknown_game")));
+
+    // History: the match, its seats, outcome and full log.
+    let (_, list) = http(
+        addr,
+        "GET",
+        &format!("/v1/matches?account={bob}"),
+        None,
+        None,
+    )
+    .await;
+    let m = &list["matches"][0];
+    assert_eq!(m["status"], "over");
+    assert_eq!(m["players"][0][0], ada);
+    assert_eq!(m["outcome"]["winners"], json!([0]));
+    let id = m["id"].as_u64().unwrap();
+    let (_, detail) = http(addr, "GET", &format!("/v1/matches/{id}"), None, None).await;
+    let log = detail["log"].as_array().unwrap();
+    assert_eq!(log.len(), 7);
+    assert_eq!(log[6]["action"], json!({"column": 0}));
+    let (s, _) = http(addr, "GET", "/v1/matches/999", None, None).await;
+    assert_eq!(s, 404);
+
+    // `hearth replay` re-runs it with the rules (the server is still running: WAL readers).
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["replay", &id.to_string(), "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded = m["hash"].as_str().unwrap();
+    assert!(
+        stdout.contains(&format!("final hash {recorded} (recorded {recorded})")),
+        "{stdout}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["replay", "4242", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no match 4242"));
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited() {
+    let host = memory_host().await;
+    let wrong = json!({"username": "nobody", "password": "wrong horse"}).to_string();
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(
+            http(host.addr(), "POST", "/v1/auth/login", None, Some(&wrong))
+                .await
+                .0,
+        );
+    }
+    assert_eq!(&statuses[..10], &[401; 10]);
+    assert_eq!(statuses[11], 429);
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_every_role_as_documented() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
+    let hash = accounts::hash_password("admin password").unwrap();
+    store
+        .create_user("root", "Root", &hash, Role::Admin, accounts::now())
+        .unwrap();
+    let host = official(store.clone()).await;
+    let addr = host.addr();
+    let login = |u: &str, p: &str| json!({"username": u, "password": p}).to_string();
+    let (_, body) = http(
+        addr,
+        "POST",
+        "/v1/auth/login",
+        None,
+        Some(&login("root", "admin password")),
+    )
+    .await;
+    let admin = body["token"].as_str().unwrap().to_string();
+    let (guest, _) = device_login(addr, "device-guest-001", "Guest").await;
+    let (_, body) = http(
+        addr,
+        "POST",
+        "/v1/auth/register",
+        None,
+        Some(&login("player1", "player password")),
+    )
+    .await;
+    let player = body["token"].as_str().unwrap().to_string();
+    let (_, body) = http(
+        addr,
+        "POST",
+        "/v1/auth/register",
+        None,
+        Some(&login("villain", "villain password")),
+    )
+    .await;
+    let banned = body["token"].as_str().unwrap().to_string();
+    let villain = body["account"]["id"].as_u64().unwrap();
+    let (s, _) = http(
+        addr,
+        "POST",
+        &format!("/v1/admin/users/{villain}/ban"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, e) = http(
+        addr,
+        "POST",
+        "/v1/auth/login",
+        None,
+        Some(&login("villain", "villain password")),
+    )
+    .await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("banned")));
+
+    // A live room to look at.
+    let mut a = Client::with_token(&host.ws_url(), &guest).await;
+    a.create("Matrix", "connect-four", Value::Null).await;
+    let target = a.player;
+
+    let roles: [(&str, Option<&str>); 5] = [
+        ("anonymous", None),
+        ("guest", Some(&guest)),
+        ("player", Some(&player)),
+        ("admin", Some(&admin)),
+        ("banned", Some(&banned)),
+    ];
+    // Expected status per role, in the order above.
+    let public = [200; 5];
+    let account = [401, 200, 200, 200, 401];
+    let admin_only = [401, 403, 403, 200, 401];
+    let endpoints: Vec<(&str, String, Option<String>, [u16; 5])> = vec![
+        ("GET", "/v1/games".into(), None, public),
+        ("GET", "/v1/openapi.json".into(), None, public),
+        ("GET", "/v1/leaderboards/tanks".into(), None, public),
+        ("GET", "/v1/matches".into(), None, public),
+        ("GET", "/v1/me".into(), None, account),
+        ("GET", "/v1/admin/rooms".into(), None, admin_only),
+        ("GET", "/v1/admin/online".into(), None, admin_only),
+        ("GET", "/v1/admin/users?q=".into(), None, admin_only),
+        (
+            "POST",
+            format!("/v1/admin/users/{villain}/promote"),
+            None,
+            admin_only,
+        ),
+        (
+            "POST",
+            format!("/v1/admin/users/{villain}/demote"),
+            None,
+            admin_only,
+        ),
+        (
+            "POST",
+            "/v1/admin/rooms/Nowhere/close".into(),
+            None,
+            [401, 403, 403, 404, 401],
+        ),
+        (
+            "POST",
+            "/v1/admin/rooms/Matrix/kick".into(),
+            Some(json!({"player": 1}).to_string()),
+            [401, 403, 403, 404, 401],
+        ),
+    ];
+    for (method, path, body, expected) in &endpoints {
+        for ((role, token), want) in roles.iter().zip(expected) {
+            let (got, answer) = http(addr, method, path, *token, body.as_deref()).await;
+            assert_eq!(got, *want, "{role} {method} {path}: {answer}");
+            if got >= 400 {
+                assert!(
+                    answer["code"].is_string() && answer["message"].is_string(),
+                    "{answer}"
+                );
+            }
+        }
+    }
+    // The OpenAPI document lists exactly the endpoints that exist.
+    let (_, doc) = http(addr, "GET", "/v1/openapi.json", None, None).await;
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|ops| ops.as_object().unwrap().len())
+        .sum();
+    assert_eq!(documented, hearth_server::official::api::ENDPOINTS.len());
+    // (A token of its own: the walk includes logout.)
+    let (_, body) = http(
+        addr,
+        "POST",
+        "/v1/auth/login",
+        None,
+        Some(&login("root", "admin password")),
+    )
+    .await;
+    let walker = body["token"].as_str().unwrap().to_string();
+    for e in hearth_server::official::api::ENDPOINTS {
+        let path = e
+            .path
+            .replace("{game}", "tanks")
+            .replace("{id}", "1")
+            .replace("{room}", "Nowhere");
+        let (s, _) = http(addr, &e.method.to_uppercase(), &path, Some(&walker), e.body).await;
+        assert!(
+            s != 405 && !(s == 404 && e.auth == "public" && !path.contains("/matches/")),
+            "{} {path} → {s}",
+            e.method
+        );
+    }
+
+    // Admin actions: kick from a room, close it; the members are told.
+    let rooms = http(addr, "GET", "/v1/admin/rooms", Some(&admin), None)
+        .await
+        .1;
+    assert_eq!(rooms["rooms"][0]["room"]["name"], "Matrix", "{rooms}");
+    assert_eq!(rooms["rooms"][0]["members"][0]["player"], target);
+    let (s, _) = http(
+        addr,
+        "POST",
+        "/v1/admin/rooms/matrix/close",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let e = a.expect_where("error", |e| e["id"].is_null()).await;
+    assert_eq!(e["error"]["code"], codes::ROOM_CLOSED);
+    assert_eq!(a.expect("left").await["reason"], "room_closed");
+    // A banned account's socket is refused too.
+    let mut villain_socket = Client::connect(&host, false).await;
+    let e = villain_socket
+        .call_hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            fingerprints: vec![],
+            name: "x".into(),
+            token: Some(banned.clone()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, codes::UNAUTHORIZED);
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn one_account_cannot_take_another_accounts_seat() {
+    let host = memory_host().await;
+    let (ta, _) = device_login(host.addr(), "device-own-0001", "Ada").await;
+    let (tb, _) = device_login(host.addr(), "device-own-0002", "Bob").await;
+    let (tm, _) = device_login(host.addr(), "device-own-0003", "Mal").await;
+    let mut a = Client::with_token(&host.ws_url(), &ta).await;
+    let mut b = Client::with_token(&host.ws_url(), &tb).await;
+    a.create("Mine", "connect-four", json!({"first_seat": 0}))
+        .await;
+    b.join("Mine", JoinAs::Player).await.unwrap();
+    a.ok(Request::Ready { ready: true }).await;
+    b.ok(Request::Ready { ready: true }).await;
+    a.ok(Request::Start).await;
+    let stolen = a.expect("started").await["resume"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Mallory holds Ada's resume token (say it leaked): her account still cannot use it.
+    let mut m = Client::with_token(&host.ws_url(), &tm).await;
+    assert_code(
+        m.call(Request::Resume {
+            token: stolen.clone(),
+            next: 0,
+        })
+        .await,
+        codes::BAD_RESUME,
+    );
+    assert_code(m.join("Mine", JoinAs::Player).await, codes::ALREADY_STARTED);
+    // Ada herself may, from a new connection.
+    let mut a2 = Client::with_token(&host.ws_url(), &ta).await;
+    a2.call(Request::Resume {
+        token: stolen,
+        next: 0,
+    })
+    .await
+    .unwrap();
+    a2.call(Request::Action {
+        action: json!({"column": 3}),
+        tick: None,
+    })
+    .await
+    .unwrap();
+    host.shutdown().await;
+}
+
+#[test]
+fn storage_refuses_files_that_are_not_its_own() {
+    let dir = scratch("refuse");
+    let junk = dir.join("junk.db");
+    std::fs::write(&junk, vec![0x5a; 4096]).unwrap();
+    let e = SqliteStore::open(&junk).err().expect("junk refused");
+    assert!(matches!(e, StoreError::NotHearth { .. }), "{e}");
+    assert!(e.to_string().contains("not a Hearth database"), "{e}");
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        vec![0x5a; 4096],
+        "nothing written"
+    );
+
+    let foreign = dir.join("foreign.db");
+    {
+        let c = rusqlite::Connection::open(&foreign).unwrap();
+        c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('mine');")
+            .unwrap();
+    }
+    let e = SqliteStore::open(&foreign).err().expect("foreign refused");
+    assert!(e.to_string().contains("another program"), "{e}");
+
+    let newer = dir.join("newer.db");
+    drop(SqliteStore::open(&newer).unwrap());
+    {
+        let c = rusqlite::Connection::open(&newer).unwrap();
+        c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+    }
+    let e = SqliteStore::open(&newer).err().expect("newer refused");
+    assert!(matches!(e, StoreError::NewerSchema { .. }), "{e}");
+    assert!(e.to_string().contains("run a newer hearth"), "{e}");
+
+    // The CLI says so and exits non-zero.
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--db"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a Hearth database"), "{err}");
+
+    // A fresh file is migrated to the current version and reopens.
+    let fresh = dir.join("sub/dir/fresh.db");
+    drop(SqliteStore::open(&fresh).unwrap());
+    drop(SqliteStore::open(&fresh).unwrap());
+}
+
+#[test]
+fn create_user_reads_the_password_from_stdin() {
+    use std::io::Write;
+    let dir = scratch("cli-user");
+    let db = dir.join("u.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["admin", "create-user", "boss", "--admin", "--db"])
+        .arg(&db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"boss password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin `boss`"));
+    let store = SqliteStore::open(&db).unwrap();
+    let (account, hash) = store.user_by_name("boss").unwrap().unwrap();
+    assert_eq!(account.role, Role::Admin);
+    assert!(accounts::verify_password("boss password", &hash.unwrap()));
+    // Too short a password, or a taken name: a clear error and a failing exit code.
+    for (name, pw, says) in [
+        ("boss2", "short\n", "8 to 128"),
+        ("boss", "long enough pw\n", "taken"),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .args(["admin", "create-user", name, "--db"])
+            .arg(&db)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(pw.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
