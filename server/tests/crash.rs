@@ -169,7 +169,8 @@ async fn a_match_survives_sigkill_at_random_points() {
                 .iter_mut()
                 .find(|p| Seat(p.seat) == to_move)
                 .unwrap();
-            let mv = p.mirror.bot_action(to_move, 1).unwrap().unwrap();
+            // Depth-4 bots on both sides: games last long enough for three kills.
+            let mv = p.mirror.bot_action(to_move, 4).unwrap().unwrap();
             let last = made + 1 == moves_before_kill;
             if last && rng.below(2) == 0 {
                 // Kill with this action in flight: it may or may not have been stored,
