@@ -73,6 +73,8 @@ pub struct HostConfig {
     pub routes: Option<RouteFactory>,
     /// Reported in the welcome and `/healthz`.
     pub server_version: String,
+    /// Serve HTTPS/WSS with this certificate and key instead of plain HTTP.
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 impl Default for HostConfig {
@@ -86,6 +88,7 @@ impl Default for HostConfig {
             routes: None,
             leaderboards: None,
             server_version: env!("CARGO_PKG_VERSION").to_string(),
+            tls: None,
         }
     }
 }

@@ -25,6 +25,9 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// Why a host could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
+    /// The TLS certificate or key could not be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}; pick another address with --bind or HEARTH_BIND")]
     Bind {
@@ -33,6 +36,28 @@ pub enum HostError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+/// Serves `app` on `listener` until `stop` turns true (a macro because the listener types
+/// differ and axum's bounds on them are long).
+macro_rules! spawn_serve {
+    ($listener:expr, $app:expr, $stop:expr) => {{
+        let mut stop = $stop;
+        let app = $app;
+        let listener = $listener;
+        tokio::spawn(async move {
+            let serve = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("the listener failed: {e}");
+            }
+        })
+    }};
 }
 
 /// The host core: authoritative rooms over WebSocket at `/ws`, plus `/healthz` and
@@ -64,6 +89,11 @@ impl Host {
         let (stop_tx, stop_rx) = watch::channel(false);
         let metrics = Arc::new(Metrics::default());
         let extra = config.routes.clone();
+        let config_bind = config.bind;
+        let tls = match &config.tls {
+            Some(files) => Some(files.server_config()?),
+            None => None,
+        };
         let hub = Arc::new(Hub::new(config, metrics, stop_rx.clone()));
         let control = HostControl { hub: hub.clone() };
         let mut app = Router::new()
@@ -74,28 +104,37 @@ impl Host {
         if let Some(extra) = extra {
             app = app.merge(extra(control.clone()));
         }
-        let mut stop = stop_rx;
-        // Game traffic is many small frames: Nagle's algorithm would hold them back.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {e}");
+        let stop = stop_rx;
+        let secure = tls.is_some();
+        let server = match tls {
+            Some(tls) => {
+                let listener = crate::tls::TlsListener::new(listener, tls)
+                    .map_err(|source| HostError::Bind {
+                        addr: config_bind,
+                        source,
+                    })?
+                    .tap_io(|_| {});
+                spawn_serve!(listener, app, stop)
             }
-        });
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!("the listener failed: {e}");
+            None => {
+                // Game traffic is many small frames: Nagle's algorithm would hold them back.
+                let listener = listener.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!("cannot set TCP_NODELAY: {e}");
+                    }
+                });
+                spawn_serve!(listener, app, stop)
             }
-        });
-        tracing::info!("hearth host listening on http://{addr} (WebSocket at ws://{addr}/ws)");
+        };
+        let (http, ws) = if secure {
+            ("https", "wss")
+        } else {
+            ("http", "ws")
+        };
+        tracing::info!("hearth host listening on {http}://{addr} (WebSocket at {ws}://{addr}/ws)");
         Ok(HostHandle {
             addr,
+            secure,
             hub,
             control,
             stop: stop_tx,
@@ -183,6 +222,7 @@ impl HostControl {
 /// A running host.
 pub struct HostHandle {
     addr: SocketAddr,
+    secure: bool,
     hub: Arc<Hub>,
     control: HostControl,
     stop: watch::Sender<bool>,
@@ -195,9 +235,16 @@ impl HostHandle {
         self.addr
     }
 
-    /// The WebSocket URL clients connect to.
+    /// The WebSocket URL clients connect to (`wss://` with TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
+        let scheme = if self.secure { "wss" } else { "ws" };
+        format!("{scheme}://{}/ws", self.addr)
+    }
+
+    /// The base URL of the HTTP endpoints (`https://` with TLS).
+    pub fn http_url(&self) -> String {
+        let scheme = if self.secure { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Every room (public or not), by name.

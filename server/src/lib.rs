@@ -33,6 +33,7 @@ pub mod names;
 pub mod official;
 mod room;
 mod services;
+pub mod tls;
 mod wire;
 
 pub use config::{HostConfig, Limits, RouteFactory};

@@ -91,6 +91,12 @@ struct ServeArgs {
     /// Keep everything in memory (nothing survives a restart).
     #[arg(long)]
     memory: bool,
+    /// Serve HTTPS/WSS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -255,7 +261,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     } else {
         Arc::new(SqliteStore::open(&args.db).map_err(|e| e.to_string())?)
     };
-    if !args.bind.ip().is_loopback() {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(hearth_server::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if tls.is_none() && !args.bind.ip().is_loopback() {
         tracing::warn!(
             "serving plain HTTP on {}, which is not a loopback address: tokens and passwords cross the network unencrypted",
             args.bind
@@ -264,6 +277,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let host = start(
         HostConfig {
             limits,
+            tls,
             ..HostConfig::on(args.bind)
         },
         store,
@@ -271,10 +285,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     println!(
-        "hearth serving on http://{}  (WebSocket: {}; admin: http://{}/admin; data: {}; Ctrl-C stops)",
-        host.addr(),
+        "hearth serving on {}  (WebSocket: {}; admin: {}/admin; data: {}; Ctrl-C stops)",
+        host.http_url(),
         host.ws_url(),
-        host.addr(),
+        host.http_url(),
         if args.memory {
             "in memory".to_string()
         } else {
