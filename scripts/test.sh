@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Hearth test: formatting, clippy, unit, property, golden-vector and purity tests,
-# the benchmarks once in test mode, and the terminal demo. Safe to run again and again.
+# the server's tests (real WebSockets on loopback, a SIGKILLed server, the admin page in
+# headless Chromium), the benchmarks once in test mode, and the terminal demo. Installs what it
+# needs (Debian packages) only when missing. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,19 @@ for component in rustfmt clippy; do
   fi
 done
 cargo --version
+
+step "system packages (chromium drives the admin page test; openssl makes its TLS certificate)"
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${need[@]}"
+fi
+echo "chromium: $(command -v chromium); openssl: $(openssl version)"
 
 step "format (cargo fmt --check)"
 cargo fmt --all --check
