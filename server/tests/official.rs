@@ -310,6 +310,19 @@ async fn login_attempts_are_rate_limited() {
     }
     assert_eq!(&statuses[..10], &[401; 10]);
     assert_eq!(statuses[11], 429);
+    // Minting guest accounts is limited the same way (a separate budget).
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        let body =
+            json!({"device_id": format!("device-flood-{i:04}"), "display_name": "F"}).to_string();
+        statuses.push(
+            http(host.addr(), "POST", "/v1/auth/device", None, Some(&body))
+                .await
+                .0,
+        );
+    }
+    assert_eq!(&statuses[..10], &[200; 10]);
+    assert_eq!(statuses[11], 429);
     host.shutdown().await;
 }
 
@@ -645,5 +658,63 @@ fn create_user_reads_the_password_from_stdin() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+#[test]
+fn hostile_strings_are_data_and_stale_guests_are_cleaned_up() {
+    let store = SqliteStore::memory().unwrap();
+    let t0 = 1_000_000;
+    // Every query binds its parameters: quotes and SQL in names are just text.
+    let evil = "Bob'); DROP TABLE accounts;--";
+    let a = store.device_account("device-evil-0001", evil, t0).unwrap();
+    assert_eq!(a.display_name, evil);
+    assert_eq!(store.search_accounts("'); DROP", 10).unwrap().len(), 1);
+    assert!(
+        store
+            .search_accounts("%' OR '1'='1", 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store.search_accounts("_", 10).unwrap().is_empty(),
+        "LIKE wildcards are escaped"
+    );
+    assert!(store.user_by_name("' OR 1=1 --").unwrap().is_none());
+    assert!(
+        store.account(a.id).unwrap().is_some(),
+        "the table is still there"
+    );
+
+    // A guest who never played and was not seen for the stale period goes; others stay.
+    let played = store
+        .device_account("device-played-01", "Player", t0)
+        .unwrap();
+    let fresh = store
+        .device_account("device-fresh-001", "Fresh", t0 + 1000)
+        .unwrap();
+    let hash = accounts::hash_password("long enough pw").unwrap();
+    let member = store
+        .create_user("member", "Member", &hash, Role::Player, t0)
+        .unwrap();
+    let start = hearth_server::MatchStart {
+        room: "r".into(),
+        game: "connect-four".into(),
+        fingerprint: hearth_rules::Catalog::builtin()
+            .get("connect-four")
+            .unwrap()
+            .fingerprint
+            .clone(),
+        seats: 2,
+        seed: 1,
+        config: hearth_rules::Payload::Postcard(vec![]),
+        players: vec![(played.id, "Player".into()), (member.id, "Member".into())],
+    };
+    store.match_started(&start, t0).unwrap();
+    let removed = store.delete_stale_guests(t0 + 500).unwrap();
+    assert_eq!(removed, 1, "only the evil guest: unseen, never played");
+    assert!(store.account(a.id).unwrap().is_none());
+    for kept in [played.id, fresh.id, member.id] {
+        assert!(store.account(kept).unwrap().is_some());
     }
 }

@@ -60,7 +60,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         method: "post",
         path: "/v1/auth/login",
         auth: "public",
-        summary: "Sign in with username and password; returns a token (rate-limited per address)",
+        summary: "Sign in with username and password; returns a token",
         body: Some(r#"{"username":"ada","password":"correct horse"}"#),
     },
     Endpoint {
@@ -259,23 +259,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-/// Login attempts per address: a token bucket (10 at once, one more every 6 s).
+/// Sign-in attempts per address and endpoint: a token bucket (10 at once, one more every
+/// 6 s), so passwords cannot be guessed quickly and accounts cannot be minted in bulk.
 #[derive(Default)]
 pub struct LoginLimiter {
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    buckets: Mutex<HashMap<(IpAddr, &'static str), Bucket>>,
 }
+
+/// Tokens left and when they were last topped up.
+type Bucket = (f64, Instant);
 
 impl LoginLimiter {
     const BURST: f64 = 10.0;
     const PER_SEC: f64 = 1.0 / 6.0;
 
-    fn allow(&self, ip: IpAddr) -> bool {
+    fn allow(&self, ip: IpAddr, endpoint: &'static str) -> bool {
         let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if map.len() > 100_000 {
             map.retain(|_, (_, t)| now.duration_since(*t).as_secs() < 60);
         }
-        let (tokens, last) = map.entry(ip).or_insert((Self::BURST, now));
+        let (tokens, last) = map.entry((ip, endpoint)).or_insert((Self::BURST, now));
         *tokens =
             (*tokens + now.duration_since(*last).as_secs_f64() * Self::PER_SEC).min(Self::BURST);
         *last = now;
@@ -299,6 +303,19 @@ pub struct Api {
     pub catalog: Arc<Catalog>,
     /// Login rate limit.
     pub limiter: Arc<LoginLimiter>,
+}
+
+impl Api {
+    fn limit(&self, peer: SocketAddr, endpoint: &'static str) -> Result<(), ApiError> {
+        if self.limiter.allow(peer.ip(), endpoint) {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::RATE_LIMITED,
+            "too many sign-in attempts from this address; wait a minute",
+        ))
+    }
 }
 
 /// The API's routes.
@@ -386,8 +403,10 @@ struct DeviceReq {
 
 async fn device(
     State(api): State<Api>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(req): Body<DeviceReq>,
 ) -> Result<Json<Value>, ApiError> {
+    api.limit(peer, "device")?;
     accounts::device_id(&req.device_id)?;
     let name = crate::names::display_name(&req.display_name)?;
     let store = api.store.clone();
@@ -416,8 +435,10 @@ struct RegisterReq {
 
 async fn register(
     State(api): State<Api>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(req): Body<RegisterReq>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    api.limit(peer, "register")?;
     let username = accounts::username(&req.username)?;
     accounts::password(&req.password)?;
     let name = crate::names::display_name(req.display_name.as_deref().unwrap_or(&username))?;
@@ -444,13 +465,7 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Body(req): Body<LoginReq>,
 ) -> Result<Json<Value>, ApiError> {
-    if !api.limiter.allow(peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            codes::RATE_LIMITED,
-            "too many sign-in attempts from this address; wait a minute",
-        ));
-    }
+    api.limit(peer, "login")?;
     let store = api.store.clone();
     blocking(move || {
         let wrong = || {
