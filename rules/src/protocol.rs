@@ -167,6 +167,12 @@ pub enum Request<P> {
     /// Start the game (room host only; every seated player ready, at least the game's
     /// minimum seated). Reply: [`Reply::Ok`], then [`ServerMsg::Started`] to everyone.
     Start,
+    /// Seat a bot of strength `level` (1–6) in the lowest free seat (room host only, lobby).
+    /// The host plays it; it is always ready. Remove it with `kick`. Reply: [`Reply::Ok`].
+    AddBot {
+        /// Strength (connect-four: search depth).
+        level: u8,
+    },
     /// Leave the room. Reply: [`Reply::Ok`].
     Leave,
     /// Remove a member (room host only). Reply: [`Reply::Ok`].
@@ -490,6 +496,8 @@ pub struct Member {
     pub ready: bool,
     /// False while a seated player's connection is down (the seat is held).
     pub connected: bool,
+    /// A bot the host plays.
+    pub bot: bool,
 }
 
 /// A room as its members see it.
@@ -699,6 +707,7 @@ impl<P> Request<P> {
             Request::Legal => Request::Legal,
             Request::Hash { index, hash } => Request::Hash { index, hash },
             Request::Ping => Request::Ping,
+            Request::AddBot { level } => Request::AddBot { level },
             Request::SubscribeLeaderboard { game } => Request::SubscribeLeaderboard { game },
         }
     }

@@ -18,6 +18,9 @@ use crate::hub::{Hub, random_seed, random_token};
 use crate::services::MatchStart;
 use crate::wire::{Fanout, Frame, Outbox};
 
+/// Strongest bot a room runs (connect-four's search depth): deeper would stall the room.
+const MAX_BOT_LEVEL: u8 = 6;
+
 /// Real-time hashes kept for desync checks, in ticks.
 const RECENT_HASHES: usize = 256;
 
@@ -124,6 +127,8 @@ struct MemberSlot {
     ready: bool,
     grace: Option<Instant>,
     token: Option<String>,
+    /// A bot of this strength plays this member (a filler seat with no connection).
+    bot: Option<u8>,
 }
 
 /// A stream message encoded in both encodings (kept for resumes).
@@ -176,6 +181,8 @@ pub struct Room {
     /// Set when the rules panicked: the room closes with this error.
     failed: Option<WireError>,
     tokens: Vec<String>,
+    /// Events of the last applied action (handed from `apply_turn` to `after_turn`).
+    last_events: Payload,
 }
 
 /// Removes the room from the hub however its task ends (even by a panic in room code).
@@ -216,6 +223,7 @@ impl Room {
             game: None,
             failed: None,
             tokens: Vec::new(),
+            last_events: Payload::Postcard(vec![0]),
         }
     }
 
@@ -253,7 +261,9 @@ impl Room {
                 break;
             }
             self.repair_host();
-            if self.members.is_empty() {
+            // Bots do not keep a room open on their own.
+            if self.members.iter().all(|m| m.bot.is_some()) {
+                self.members.clear();
                 self.abandon_if_running();
                 tracing::info!(room = %self.setup.name, "room closed (empty)");
                 break;
@@ -442,6 +452,7 @@ impl Room {
             ready: false,
             grace: None,
             token: None,
+            bot: None,
         });
         let idx = self.members.len() - 1;
         self.reply(idx, id, Reply::Joined(self.state_for(idx)));
@@ -586,7 +597,37 @@ impl Room {
                     return Err(running());
                 }
                 self.start(idx, id).await?;
+                self.drive_bots().await;
                 Ok(None)
+            }
+            Request::AddBot { level } => {
+                if self.host != Some(self.members[idx].player) {
+                    return Err(err(codes::NOT_HOST, "only the room's host can add bots"));
+                }
+                if playing {
+                    return Err(running());
+                }
+                let seat = self.free_seat().ok_or_else(|| {
+                    err(
+                        codes::ROOM_FULL,
+                        "every seat is taken; there is no room for a bot",
+                    )
+                })?;
+                let n = self.members.iter().filter(|m| m.bot.is_some()).count() + 1;
+                let player = self.hub.next_id();
+                self.members.push(MemberSlot {
+                    player,
+                    name: format!("Bot {n}"),
+                    link: 0,
+                    outbox: None,
+                    seat: Some(seat),
+                    ready: true,
+                    grace: None,
+                    token: None,
+                    bot: Some(level.clamp(1, MAX_BOT_LEVEL)),
+                });
+                self.push_room_state();
+                Ok(Some(Reply::Ok))
             }
             Request::Leave => {
                 self.reply(idx, id, Reply::Ok);
@@ -677,7 +718,7 @@ impl Room {
                 .members
                 .iter()
                 .find(|x| x.outbox.is_some())
-                .or(self.members.first())
+                .or(self.members.iter().find(|x| x.bot.is_none()))
                 .map(|x| x.player);
         }
         self.abandon_if_running();
@@ -700,7 +741,7 @@ impl Room {
             .members
             .iter()
             .find(|x| x.outbox.is_some())
-            .or(self.members.first())
+            .or(self.members.iter().find(|x| x.bot.is_none()))
             .map(|x| x.player);
         if next != self.host {
             self.host = next;
@@ -724,7 +765,10 @@ impl Room {
     /// waiting forever.
     fn abandon_if_running(&mut self) {
         if !matches!(self.phase, RoomPhase::Playing)
-            || self.members.iter().any(|m| m.seat.is_some())
+            || self
+                .members
+                .iter()
+                .any(|m| m.seat.is_some() && m.bot.is_none())
         {
             return;
         }
@@ -964,7 +1008,23 @@ impl Room {
             });
             return Ok(None);
         }
-        let applied = self.rules(|g| g.session.apply(seat, &action))?;
+        let Some((index, tick)) = self.apply_turn(seat, &action).await? else {
+            return Ok(None);
+        };
+        self.reply(idx, id, Reply::Accepted { index, tick });
+        self.after_turn(seat, &action, index);
+        self.drive_bots().await;
+        Ok(None)
+    }
+
+    /// Applies a turn-based action, records it, and returns its log index and tick
+    /// (`None` if the room failed on the way).
+    async fn apply_turn(
+        &mut self,
+        seat: Seat,
+        action: &Payload,
+    ) -> Result<Option<(u64, u64)>, WireError> {
+        let applied = self.rules(|g| g.session.apply(seat, action))?;
         let events = match applied {
             Ok(events) => events,
             Err(e) => {
@@ -991,15 +1051,64 @@ impl Room {
             return Ok(None);
         };
         game.hashes.push(game.session.hash());
-        let sync = game.sync;
         self.hub.metrics.action(true);
-        self.reply(idx, id, Reply::Accepted { index, tick });
-        match sync {
-            SyncMode::PerfectInformation => self.push_entry(index, seat.0, &action, &events),
-            _ => self.push_views(Some(seat.0), &events),
+        self.last_events = events;
+        Ok(Some((index, tick)))
+    }
+
+    /// Tells everyone about an applied turn-based action.
+    fn after_turn(&mut self, seat: Seat, action: &Payload, index: u64) {
+        let Some(game) = self.game.as_ref() else {
+            return;
+        };
+        let events = std::mem::replace(&mut self.last_events, Payload::Postcard(vec![0]));
+        match game.sync {
+            SyncMode::PerfectInformation => self.push_entry(index, seat.0, action, &events),
+            SyncMode::HiddenInformation => self.push_views(Some(seat.0), &events),
+            SyncMode::RealTime => {}
         }
         self.finish_if_over();
-        Ok(None)
+    }
+
+    /// Lets bot seats act until none wants to (turn-based games). Bounded, so a game whose
+    /// bots could act forever cannot stall the room.
+    async fn drive_bots(&mut self) {
+        // Real-time bots give their inputs in `on_tick`.
+        if self
+            .game
+            .as_ref()
+            .is_none_or(|g| g.sync == SyncMode::RealTime)
+        {
+            return;
+        }
+        for _ in 0..1000 {
+            if !matches!(self.phase, RoomPhase::Playing) || self.failed.is_some() {
+                return;
+            }
+            let bots: Vec<(u8, u8)> = self
+                .members
+                .iter()
+                .filter_map(|m| Some((m.seat?, m.bot?)))
+                .collect();
+            let mut acted = false;
+            for (seat, level) in bots {
+                let choice = match self
+                    .rules(|g| g.session.bot_action(Seat(seat), level, Encoding::Postcard))
+                {
+                    Ok(Ok(Some(a))) => a,
+                    Ok(_) => continue,
+                    Err(_) => return,
+                };
+                if let Ok(Some((index, _))) = self.apply_turn(Seat(seat), &choice).await {
+                    self.after_turn(Seat(seat), &choice, index);
+                    acted = true;
+                    break;
+                }
+            }
+            if !acted {
+                return;
+            }
+        }
     }
 
     fn push_entry(&mut self, index: u64, seat: u8, action: &Payload, events: &Payload) {
@@ -1116,6 +1225,23 @@ impl Room {
             }
         }
         let log_before = game.session.log_len();
+        // Bot seats decide their input for this tick from the same state.
+        let bots: Vec<(u8, u8)> = self
+            .members
+            .iter()
+            .filter_map(|m| Some((m.seat?, m.bot?)))
+            .collect();
+        for (seat, level) in bots {
+            match self.rules(|g| g.session.bot_action(Seat(seat), level, Encoding::Postcard)) {
+                Ok(Ok(Some(action))) => inputs.push(PendingInput {
+                    seat,
+                    id: 0,
+                    action,
+                }),
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
         let mut accepted = Vec::new();
         for input in inputs {
             let result = self.rules(|g| g.session.apply(Seat(input.seat), &input.action));
@@ -1448,6 +1574,7 @@ impl Room {
                 ready: false,
                 grace: Some(grace),
                 token: None,
+                bot: None,
             })
             .collect();
         let host = players.first().map(|p| p.0);
@@ -1588,7 +1715,8 @@ impl Room {
                 name: m.name.clone(),
                 seat: m.seat,
                 ready: m.ready,
-                connected: m.outbox.is_some(),
+                connected: m.outbox.is_some() || m.bot.is_some(),
+                bot: m.bot.is_some(),
             })
             .collect();
         members.sort_by_key(|m| (m.seat.is_none(), m.seat));

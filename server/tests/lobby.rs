@@ -478,3 +478,84 @@ async fn handshake_refusals_name_the_mismatch() {
     );
     host.shutdown().await;
 }
+
+#[tokio::test]
+async fn bots_fill_seats_and_play_every_game_to_the_end() {
+    let host = host().await;
+    for (game, bots, config) in [
+        ("connect-four", 1, json!({"first_seat": 1})),
+        ("chameleon", 2, json!({"rounds": 1})),
+        ("tanks", 3, json!({"duration_secs": 10})),
+    ] {
+        let mut me = Client::join_host(&host, "Solo").await;
+        let mut other = Client::join_host(&host, "Other").await;
+        me.create(game, game, config).await;
+        other.join(game, JoinAs::Spectator).await.unwrap();
+        assert_code(
+            other.call(Request::AddBot { level: 2 }).await,
+            codes::NOT_HOST,
+        );
+        for _ in 0..bots {
+            me.ok(Request::AddBot { level: 2 }).await;
+        }
+        let state = me
+            .expect_where("room", |r| {
+                r["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|m| m["bot"] == true)
+                    .count()
+                    == bots
+            })
+            .await;
+        assert!(
+            state["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["connected"] == true)
+        );
+        me.ok(Request::Ready { ready: true }).await;
+        me.ok(Request::Start).await;
+        assert_code(
+            me.call(Request::AddBot { level: 2 }).await,
+            codes::GAME_RUNNING,
+        );
+        // Play whatever is legal whenever it is my turn, until the room says it is over.
+        let mut over = None;
+        for _ in 0..2000 {
+            if let Some(o) = me.log.iter().rev().find_map(|g| {
+                g.json
+                    .get("room")
+                    .and_then(|r| r["phase"].get("over"))
+                    .cloned()
+            }) {
+                over = Some(o);
+                break;
+            }
+            let legal = me.call(Request::Legal).await.unwrap();
+            let action = legal["legal"]["actions"]
+                .as_array()
+                .and_then(|a| a.first().cloned());
+            match action {
+                Some(a) => {
+                    let _ = me
+                        .call(Request::Action {
+                            action: a,
+                            tick: None,
+                        })
+                        .await;
+                }
+                None => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            }
+        }
+        let over = over.unwrap_or_else(|| panic!("{game} with bots did not end"));
+        assert!(
+            over["outcome"]["scores"].as_array().unwrap().len() == bots + 1,
+            "{game}: {over}"
+        );
+        drop((me, other));
+    }
+    host.shutdown().await;
+}
