@@ -28,6 +28,7 @@ mod config;
 mod conn;
 mod host;
 mod hub;
+pub mod lan;
 pub mod metrics;
 pub mod names;
 pub mod official;
