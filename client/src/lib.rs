@@ -8,14 +8,20 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), hearth_client::ClientError> {
 //! use hearth_client::{Client, ClientConfig, Event};
-//! use hearth_rules::protocol::JoinAs;
+//! use hearth_rules::{Encoding, Seat, protocol::JoinAs};
 //! let mut client = Client::connect(ClientConfig::lan("ws://127.0.0.1:7777/ws", "Ada")).await?;
 //! client.join_or_create("Friday", "connect-four", serde_json::Value::Null, JoinAs::Player).await?;
 //! client.ready(true).await?;
 //! while let Some(event) = client.next_event().await {
-//!     if let Event::Entry { .. } = event {
-//!         let legal = client.mirror().map(|m| m.legal_actions(m.meta().min_seats.into(), hearth_rules::Encoding::Json));
-//!         # let _ = legal;
+//!     if let (Event::Entry { .. } | Event::Started(_), Some(mirror), Some(started)) =
+//!         (event, client.mirror(), client.started())
+//!     {
+//!         // The mirror knows the state: play what the built-in bot would.
+//!         if let Some(seat) = started.seat
+//!             && let Ok(Some(action)) = mirror.bot_action(Seat(seat), 3, Encoding::Json)
+//!         {
+//!             client.act(action, None).await?;
+//!         }
 //!     }
 //! }
 //! # Ok(()) }
@@ -23,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod lan;
+pub mod terminal;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -181,6 +188,8 @@ struct Shared {
     view: Mutex<Option<Payload>>,
     started: Mutex<Option<Started<Payload>>>,
     welcome: Mutex<Option<Welcome>>,
+    /// The game of the room we are in (known before its `started` arrives).
+    game: Mutex<Option<String>>,
 }
 
 /// A connected client. Events arrive through [`Client::next_event`].
@@ -223,6 +232,7 @@ impl Client {
             view: Mutex::new(None),
             started: Mutex::new(None),
             welcome: Mutex::new(None),
+            game: Mutex::new(None),
         });
         let client = Client {
             config: config.clone(),
@@ -274,7 +284,12 @@ impl Client {
             return Err(ClientError::Disconnected);
         }
         match tokio::time::timeout(REPLY_TIMEOUT, rx).await {
-            Ok(Ok(Ok(reply))) => Ok(map_reply(reply)),
+            Ok(Ok(Ok(reply))) => {
+                if let Reply::Joined(state) = &reply {
+                    *lock(&self.shared.game) = Some(state.game.clone());
+                }
+                Ok(map_reply(reply))
+            }
             Ok(Ok(Err(e))) => Err(ClientError::Refused(e)),
             Ok(Err(_)) => Err(ClientError::Disconnected),
             Err(_) => {
@@ -350,15 +365,12 @@ impl Client {
                 let bytes = match action {
                     Payload::Postcard(b) => b,
                     json => {
-                        let game = lock(&self.shared.started)
-                            .as_ref()
-                            .map(|s| s.game.clone())
-                            .ok_or_else(|| {
-                                ClientError::Refused(WireError::new(
-                                    codes::NOT_PLAYING,
-                                    "no game has started",
-                                ))
-                            })?;
+                        let game = lock(&self.shared.game).clone().ok_or_else(|| {
+                            ClientError::Refused(WireError::new(
+                                codes::NOT_IN_ROOM,
+                                "join a room first",
+                            ))
+                        })?;
                         game_of(&game)?
                             .convert_action(&json, Encoding::Postcard)
                             .map_err(refuse)?
@@ -681,7 +693,10 @@ fn handle(
             }
         }
         ServerMsg::Error { id: None, error } => emit(Event::Error(error)),
-        ServerMsg::Room(state) => emit(Event::Room(state)),
+        ServerMsg::Room(state) => {
+            *lock(&shared.game) = Some(state.game.clone());
+            emit(Event::Room(state))
+        }
         ServerMsg::Chat { from, name, text } => emit(Event::Chat { from, name, text }),
         ServerMsg::Started(s) => {
             let started = Started {
@@ -781,5 +796,58 @@ fn handle(
         ServerMsg::Leaderboard { game, standings } => emit(Event::Leaderboard { game, standings }),
         ServerMsg::Left { reason } => emit(Event::Left(reason)),
         ServerMsg::Closing { code, message } => emit(Event::Closed(format!("{code}: {message}"))),
+    }
+}
+
+/// Signs in to the official server with a device id (`POST /v1/auth/device`) and returns the
+/// token. `base` is `http://HOST:PORT` (plain HTTP; put TLS in front with a proxy or use the
+/// library with your own HTTPS client).
+pub async fn device_login(
+    base: &str,
+    device_id: &str,
+    display_name: &str,
+) -> Result<String, ClientError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let unreachable = |reason: String| ClientError::Unreachable {
+        url: base.to_string(),
+        reason,
+    };
+    let authority = base
+        .strip_prefix("http://")
+        .ok_or_else(|| unreachable("only http:// URLs are supported here".into()))?
+        .trim_end_matches('/');
+    let body =
+        serde_json::json!({"device_id": device_id, "display_name": display_name}).to_string();
+    let request = format!(
+        "POST /v1/auth/device HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let exchange = async {
+        let mut s = tokio::net::TcpStream::connect(authority).await?;
+        s.write_all(request.as_bytes()).await?;
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await?;
+        Ok::<_, std::io::Error>(out)
+    };
+    let out = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .map_err(|_| unreachable("no answer within 10 s".into()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+    let text = String::from_utf8_lossy(&out);
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(body).map_err(|_| {
+        unreachable(format!(
+            "not a Hearth server answer: {}",
+            text.lines().next().unwrap_or("")
+        ))
+    })?;
+    match json["token"].as_str() {
+        Some(t) => Ok(t.to_string()),
+        None => Err(ClientError::Refused(WireError::new(
+            json["code"].as_str().unwrap_or("unauthorized"),
+            json["message"]
+                .as_str()
+                .unwrap_or("the server refused the sign-in"),
+        ))),
     }
 }

@@ -117,6 +117,7 @@ trait ErasedSession: Send + Sync {
     fn snapshot(&self) -> Vec<u8>;
     fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError>;
     fn convert_events(&self, events: &Payload, to: Encoding) -> Result<Payload, RuleError>;
+    fn convert_view(&self, view: &Payload, to: Encoding) -> Result<Payload, RuleError>;
     fn clone_box(&self) -> Box<dyn ErasedSession>;
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
@@ -191,6 +192,10 @@ impl<G: Game> ErasedSession for Session<G> {
     fn convert_events(&self, events: &Payload, to: Encoding) -> Result<Payload, RuleError> {
         let events: Vec<G::Event> = events.decode("events")?;
         Ok(Payload::encode(&events, to))
+    }
+    fn convert_view(&self, view: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        let view: G::View = view.decode("view")?;
+        Ok(Payload::encode(&view, to))
     }
     fn clone_box(&self) -> Box<dyn ErasedSession> {
         Box::new(self.clone())
@@ -523,6 +528,15 @@ impl DynSession {
             return Ok(events.clone());
         }
         self.inner.convert_events(events, to)
+    }
+
+    /// Re-encodes a view of this game in another encoding (e.g. a postcard view from the wire
+    /// into JSON to show it).
+    pub fn convert_view(&self, view: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        if view.encoding() == to {
+            return Ok(view.clone());
+        }
+        self.inner.convert_view(view, to)
     }
 
     /// The typed session, if this is a `G`.

@@ -30,6 +30,20 @@ enum Command {
     Serve(ServeArgs),
     /// List the games this build offers, with their rules fingerprints.
     Games,
+    /// Host games on the local network: no accounts, announced over mDNS.
+    Lan(LanArgs),
+    /// List Hearth hosts on the local network as they appear and go.
+    Browse {
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long)]
+        seconds: Option<u64>,
+        /// Look on the loopback interface only.
+        #[arg(long)]
+        loopback_only: bool,
+    },
+    /// Play in the terminal: offline (default), on a LAN host (--lan or --url) or on a
+    /// server (--server).
+    Play(PlayArgs),
     /// Administer accounts in the database.
     Admin {
         #[command(subcommand)]
@@ -43,6 +57,62 @@ enum Command {
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
     },
+}
+
+#[derive(Args)]
+struct LanArgs {
+    /// The name players see.
+    #[arg(long, default_value = "Hearth")]
+    name: String,
+    /// Address to listen on (all interfaces by default, so friends can connect).
+    #[arg(long, default_value = "0.0.0.0:7777")]
+    bind: SocketAddr,
+    /// Announce on loopback only (for trying it out on one machine).
+    #[arg(long)]
+    loopback_only: bool,
+}
+
+#[derive(Args)]
+struct PlayArgs {
+    /// connect-four, chameleon or tanks.
+    game: String,
+    /// Play on the official server at this base URL (http://HOST:PORT), signing in with
+    /// this machine's device id.
+    #[arg(long, conflicts_with_all = ["lan", "url"])]
+    server: Option<String>,
+    /// Find a LAN host and play there.
+    #[arg(long, conflicts_with = "url")]
+    lan: bool,
+    /// Play on the LAN host at this WebSocket URL.
+    #[arg(long)]
+    url: Option<String>,
+    /// With --lan: the host's name (default: the first compatible one found).
+    #[arg(long)]
+    host: Option<String>,
+    /// Room to join or create online.
+    #[arg(long, default_value = "hearth")]
+    room: String,
+    /// Your display name.
+    #[arg(long, default_value = "Player")]
+    name: String,
+    /// Device id for --server (default: one kept in ~/.config/hearth/device-id).
+    #[arg(long)]
+    device_id: Option<String>,
+    /// Offline: every seat is played at this keyboard.
+    #[arg(long)]
+    hot_seat: bool,
+    /// Bot strength (connect-four: search depth).
+    #[arg(long, default_value_t = 3)]
+    level: u8,
+    /// Offline: seats (default: the game's minimum).
+    #[arg(long, default_value_t = 0)]
+    seats: u8,
+    /// Offline: the game's seed (default: random).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Read input lines from this file instead of the keyboard.
+    #[arg(long)]
+    script: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -127,6 +197,12 @@ fn main() -> std::process::ExitCode {
                 },
         } => exit(create_user(&name, admin, display_name.as_deref(), &db)),
         Command::Replay { id, db } => exit(replay(id, &db)),
+        Command::Lan(args) => exit(runtime().and_then(|rt| rt.block_on(lan(args)))),
+        Command::Browse {
+            seconds,
+            loopback_only,
+        } => exit(runtime().and_then(|rt| rt.block_on(browse(seconds, loopback_only)))),
+        Command::Play(args) => exit(runtime().and_then(|rt| rt.block_on(play(args)))),
         Command::Serve(args) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -146,6 +222,186 @@ fn main() -> std::process::ExitCode {
                 }
             }
         }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn interfaces(loopback_only: bool) -> hearth_client::lan::Interfaces {
+    if loopback_only {
+        hearth_client::lan::Interfaces::LoopbackOnly
+    } else {
+        hearth_client::lan::Interfaces::All
+    }
+}
+
+async fn lan(args: LanArgs) -> Result<(), String> {
+    let host = hearth_server::lan::LanHost::start(hearth_server::lan::LanConfig {
+        name: args.name.clone(),
+        host: HostConfig::on(args.bind),
+        interfaces: interfaces(args.loopback_only),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "LAN host `{}` on {} (announced as {}; Ctrl-C stops)",
+        args.name,
+        host.host().ws_url(),
+        host.fullname()
+    );
+    wait_for_signal().await;
+    host.stop().await;
+    Ok(())
+}
+
+async fn browse(seconds: Option<u64>, loopback_only: bool) -> Result<(), String> {
+    use hearth_client::lan::LanEvent;
+    let mut browser =
+        hearth_client::lan::browse(interfaces(loopback_only)).map_err(|e| e.to_string())?;
+    let catalog = hearth_rules::Catalog::builtin();
+    println!("looking for Hearth hosts on the local network…");
+    let until = async {
+        match seconds {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => wait_for_signal().await,
+        }
+    };
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            _ = &mut until => return Ok(()),
+            ev = browser.next() => match ev {
+                Some(LanEvent::Found(h)) => {
+                    let ok = match h.compatibility(&catalog) {
+                        Ok(()) => "can play".to_string(),
+                        Err(why) => format!("cannot play: {why}"),
+                    };
+                    println!(
+                        "found  {} at {} — {} open rooms, {} players — {ok}",
+                        h.name,
+                        h.ws_url().unwrap_or_default(),
+                        h.open_rooms,
+                        h.players
+                    );
+                }
+                Some(LanEvent::Lost(name)) => println!("gone   {name}"),
+                None => return Ok(()),
+            },
+        }
+    }
+}
+
+fn device_id(given: Option<String>) -> String {
+    if let Some(id) = given {
+        return id;
+    }
+    let path = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(".config/hearth/device-id");
+    if let Ok(id) = std::fs::read_to_string(&path)
+        && id.trim().len() >= 8
+    {
+        return id.trim().to_string();
+    }
+    let id = format!(
+        "device-{}",
+        hash_hex(std::process::id() as u64 ^ accounts::now() as u64 ^ 0x9e37_79b9_7f4a_7c15)
+    );
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = std::fs::write(&path, &id);
+    id
+}
+
+async fn play(args: PlayArgs) -> Result<(), String> {
+    use hearth_client::terminal::{Offline, Online, Terminal, play_offline, play_online};
+    let input: Box<dyn tokio::io::AsyncBufRead + Unpin + Send> = match &args.script {
+        Some(path) => Box::new(tokio::io::BufReader::new(
+            tokio::fs::File::open(path)
+                .await
+                .map_err(|e| format!("cannot read the script {}: {e}", path.display()))?,
+        )),
+        None => Box::new(tokio::io::BufReader::new(tokio::io::stdin())),
+    };
+    let mut term = Terminal::new(input, std::io::stdout());
+    let online = |url: String, token: Option<String>| Online {
+        game: args.game.clone(),
+        room: args.room.clone(),
+        config: hearth_client::ClientConfig {
+            url,
+            token,
+            name: args.name.clone(),
+            catalog: Arc::new(Catalog::builtin()),
+            reconnect: true,
+        },
+    };
+    let result = if let Some(base) = &args.server {
+        let token =
+            hearth_client::device_login(base, &device_id(args.device_id.clone()), &args.name)
+                .await
+                .map_err(|e| e.to_string())?;
+        let ws = format!(
+            "ws://{}/ws",
+            base.trim_start_matches("http://").trim_end_matches('/')
+        );
+        play_online(&mut term, online(ws, Some(token))).await
+    } else if let Some(url) = &args.url {
+        play_online(&mut term, online(url.clone(), None)).await
+    } else if args.lan {
+        let url = pick_lan_host(args.host.as_deref()).await?;
+        play_online(&mut term, online(url, None)).await
+    } else {
+        let seed = args.seed.unwrap_or_else(|| accounts::now() as u64);
+        play_offline(
+            &mut term,
+            Offline {
+                game: args.game.clone(),
+                seats: args.seats,
+                hot_seat: args.hot_seat,
+                level: args.level,
+                seed,
+            },
+        )
+        .await
+    };
+    result.map(drop)
+}
+
+/// Browses for up to 5 s and returns the URL of the named (or first compatible) host.
+async fn pick_lan_host(name: Option<&str>) -> Result<String, String> {
+    use hearth_client::lan::{Interfaces, LanEvent};
+    let mut browser = hearth_client::lan::browse(Interfaces::All).map_err(|e| e.to_string())?;
+    let catalog = Catalog::builtin();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut refused = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, browser.next()).await {
+        let LanEvent::Found(h) = ev else { continue };
+        if name.is_some_and(|n| n != h.name) {
+            continue;
+        }
+        match (h.compatibility(&catalog), h.ws_url()) {
+            (Ok(()), Some(url)) => {
+                println!("joining {} at {url}", h.name);
+                return Ok(url);
+            }
+            (Err(why), _) => refused.push(format!("{}: {why}", h.name)),
+            (_, None) => refused.push(format!("{}: no address", h.name)),
+        }
+    }
+    if refused.is_empty() {
+        Err("no Hearth host found on the local network in 5 s; start one with `hearth lan` and retry".into())
+    } else {
+        Err(format!(
+            "no host this client can play on: {}",
+            refused.join("; ")
+        ))
     }
 }
 

@@ -95,3 +95,91 @@ fn a_taken_address_is_a_clear_error() {
     assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
     assert!(err.contains("--bind"), "{err}");
 }
+
+#[tokio::test]
+async fn a_scripted_terminal_client_plays_a_whole_game_on_hearth_serve() {
+    let port = free_port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(["serve", "--memory"])
+        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("hearth starts");
+    let mut first = String::new();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    stdout.read_line(&mut first).unwrap();
+
+    let dir = std::env::temp_dir().join(format!("hearth-script-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("moves.txt");
+    let mut lines = String::from("bot 1\nready\nstart\n");
+    for _ in 0..8 {
+        lines.push_str("4\n3\n5\n2\n6\n1\n7\n");
+    }
+    lines.push_str(&"wait\n".repeat(5));
+    std::fs::write(&script, lines).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args([
+            "play",
+            "connect-four",
+            "--server",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .args([
+            "--room",
+            "Scripted",
+            "--name",
+            "Scripty",
+            "--device-id",
+            "device-script-0001",
+            "--script",
+        ])
+        .arg(&script)
+        .env("HOME", &dir)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("bot (level 1) seated"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Winner: seat") || l.starts_with("Draw")),
+        "the game ended: {text}"
+    );
+    // The result is on the server's record.
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (_, matches) = common::http(addr, "GET", "/v1/matches", None, None).await;
+    assert_eq!(matches["matches"][0]["status"], "over");
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unreachable_server_is_a_message_not_a_panic() {
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args([
+            "play",
+            "connect-four",
+            "--server",
+            &format!("http://127.0.0.1:{port}"),
+            "--device-id",
+            "device-nowhere-01",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach") && err.contains("retry"),
+        "{err}"
+    );
+}
