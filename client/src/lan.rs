@@ -52,6 +52,8 @@ pub struct LanHostInfo {
     pub protocol: Option<u32>,
     /// The rules it carries.
     pub fingerprints: Vec<Fingerprint>,
+    /// The games it offers.
+    pub games: Vec<String>,
     /// Open (lobby) rooms.
     pub open_rooms: u32,
     /// Players connected.
@@ -151,6 +153,12 @@ pub fn browse(interfaces: Interfaces) -> Result<Browser, LanError> {
                         port: s.port,
                         protocol: txt("protocol").and_then(|p| p.parse().ok()),
                         fingerprints,
+                        games: txt("games")
+                            .unwrap_or_default()
+                            .split(',')
+                            .filter(|g| !g.is_empty())
+                            .map(str::to_string)
+                            .collect(),
                         open_rooms: txt("rooms").and_then(|p| p.parse().ok()).unwrap_or(0),
                         players: txt("players").and_then(|p| p.parse().ok()).unwrap_or(0),
                     })
@@ -177,5 +185,52 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.daemon.stop_browse(SERVICE_TYPE);
         let _ = self.daemon.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(protocol: Option<u32>, fingerprints: Vec<Fingerprint>) -> LanHostInfo {
+        LanHostInfo {
+            fullname: "Den._hearth._tcp.local.".into(),
+            name: "Den".into(),
+            addresses: vec![
+                IpAddr::from([192, 168, 1, 9]),
+                IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+            ],
+            port: 7777,
+            protocol,
+            fingerprints,
+            games: vec!["connect-four".into()],
+            open_rooms: 1,
+            players: 2,
+        }
+    }
+
+    #[test]
+    fn incompatible_hosts_are_shown_with_a_reason() {
+        let catalog = Catalog::builtin();
+        let good = info(Some(PROTOCOL_VERSION), catalog.fingerprints());
+        assert_eq!(good.compatibility(&catalog), Ok(()));
+        assert_eq!(good.ws_url().as_deref(), Some("ws://192.168.1.9:7777/ws"));
+        let newer = info(Some(PROTOCOL_VERSION + 1), catalog.fingerprints());
+        assert!(
+            newer
+                .compatibility(&catalog)
+                .unwrap_err()
+                .contains("update the client")
+        );
+        assert!(info(None, vec![]).compatibility(&catalog).is_err());
+        let mut other = catalog.get("tanks").unwrap().fingerprint.clone();
+        other.schema ^= 1;
+        let why = info(Some(PROTOCOL_VERSION), vec![other])
+            .compatibility(&catalog)
+            .unwrap_err();
+        assert!(
+            why.contains("tanks") && why.contains("rules differ"),
+            "{why}"
+        );
     }
 }

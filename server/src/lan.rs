@@ -70,6 +70,12 @@ impl LanHost {
             .iter()
             .map(|f| f.to_string())
             .collect();
+        let games: Vec<String> = config
+            .host
+            .catalog
+            .games()
+            .map(|g| g.name.clone())
+            .collect();
         let instance = crate::names::display_name(&config.name).map_err(|e| LanError(e.message))?;
         let host_name = format!("hearth-{}.local.", &crate::hub::random_token()[..8]);
         let addrs = addresses(host.addr(), config.interfaces);
@@ -79,6 +85,7 @@ impl LanHost {
             txt.insert("protocol".to_string(), PROTOCOL_VERSION.to_string());
             txt.insert("name".to_string(), instance.clone());
             txt.insert("rules".to_string(), fingerprints.join(","));
+            txt.insert("games".to_string(), games.join(","));
             txt.insert("rooms".to_string(), rooms.to_string());
             txt.insert("players".to_string(), players.to_string());
             txt.insert("version".to_string(), env!("CARGO_PKG_VERSION").to_string());

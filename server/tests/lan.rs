@@ -119,6 +119,7 @@ fn a_lan_host_is_found_played_on_and_seen_leaving() {
         let catalog = Catalog::builtin();
         assert_eq!(info.compatibility(&catalog), Ok(()));
         assert_eq!(info.fingerprints, catalog.fingerprints());
+        assert_eq!(info.games, ["chameleon", "connect-four", "tanks"]);
         assert_eq!(info.port, host.host().addr().port());
         let url = info.ws_url().unwrap();
         assert_eq!(url, host.host().ws_url());
