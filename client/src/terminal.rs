@@ -399,11 +399,19 @@ pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
     ));
     let game = state.game.clone();
     loop {
-        // Show what happened since the last line.
+        // Show what happened since the last line; of many real-time snapshots only the newest.
+        let mut newest_snapshot = None;
         while let Some(ev) = client.try_event() {
+            if let Event::Snapshot { .. } = ev {
+                newest_snapshot = Some(ev);
+                continue;
+            }
             if let Some(done) = show(term, &client, &game, ev) {
                 return Ok(done);
             }
+        }
+        if let Some(ev) = newest_snapshot {
+            show(term, &client, &game, ev);
         }
         let Some(line) = term.line("> ").await else {
             return Ok("bye".into());
