@@ -200,6 +200,8 @@ pub struct Client {
     next_id: Arc<Mutex<u32>>,
     events: mpsc::UnboundedReceiver<Event>,
     shared: Arc<Shared>,
+    /// Dropped with the client, which ends its connection task.
+    _alive: tokio::sync::watch::Sender<()>,
 }
 
 type Socket =
@@ -234,6 +236,7 @@ impl Client {
             welcome: Mutex::new(None),
             game: Mutex::new(None),
         });
+        let (alive, alive_rx) = tokio::sync::watch::channel(());
         let client = Client {
             config: config.clone(),
             out: out.clone(),
@@ -241,6 +244,7 @@ impl Client {
             next_id: Arc::new(Mutex::new(0)),
             events,
             shared: shared.clone(),
+            _alive: alive,
         };
         tokio::spawn(run(
             config,
@@ -251,6 +255,7 @@ impl Client {
             pending,
             shared.clone(),
             client.next_id.clone(),
+            alive_rx,
         ));
         let reply = client.request(Request::Hello(client.hello())).await?;
         if let Reply::Welcome(w) = reply {
@@ -544,10 +549,11 @@ async fn run(
     pending: Pending,
     shared: Arc<Shared>,
     next_id: Arc<Mutex<u32>>,
+    mut alive: tokio::sync::watch::Receiver<()>,
 ) {
     let mut progress = Progress::default();
     loop {
-        let reason = pump(
+        let pumped = pump(
             &config,
             &mut ws,
             &mut out_rx,
@@ -557,8 +563,15 @@ async fn run(
             &shared,
             &next_id,
             &mut progress,
-        )
-        .await;
+        );
+        let reason = tokio::select! {
+            r = pumped => r,
+            // The client was dropped: close the socket politely and stop.
+            _ = alive.changed() => {
+                let _ = ws.close(None).await;
+                return;
+            }
+        };
         // Everyone waiting for a reply learns the connection dropped.
         for (_, tx) in lock(&pending).drain() {
             drop(tx);
@@ -571,7 +584,11 @@ async fn run(
             let _ = events.send(Event::Closed(reason));
             return;
         }
-        match reconnect(&config, &progress).await {
+        let again = tokio::select! {
+            ws = reconnect(&config, &progress) => ws,
+            _ = alive.changed() => return,
+        };
+        match again {
             Some(new_ws) => {
                 ws = new_ws;
                 let _ = events.send(Event::Reconnected);

@@ -75,7 +75,13 @@ pub struct HostConfig {
     pub server_version: String,
     /// Serve HTTPS/WSS with this certificate and key instead of plain HTTP.
     pub tls: Option<crate::tls::TlsFiles>,
+    /// Test hook: the seed of a room's next game, by room name (random when `None`). The
+    /// cross-mode suite uses it to play the same game offline and on hosts.
+    pub seeds: Option<SeedSource>,
 }
+
+/// Picks a game's seed from its room's name.
+pub type SeedSource = Arc<dyn Fn(&str) -> u64 + Send + Sync>;
 
 impl Default for HostConfig {
     fn default() -> Self {
@@ -89,6 +95,7 @@ impl Default for HostConfig {
             leaderboards: None,
             server_version: env!("CARGO_PKG_VERSION").to_string(),
             tls: None,
+            seeds: None,
         }
     }
 }

@@ -37,7 +37,7 @@ mod services;
 pub mod tls;
 mod wire;
 
-pub use config::{HostConfig, Limits, RouteFactory};
+pub use config::{HostConfig, Limits, RouteFactory, SeedSource};
 pub use host::{Host, HostControl, HostError, HostHandle};
 pub use hub::Online;
 pub use room::RoomInspect;

@@ -810,7 +810,10 @@ impl Room {
             ));
         }
         let seats = seated.len() as u8;
-        let seed = random_seed();
+        let seed = match &self.hub.config.seeds {
+            Some(pick) => pick(&self.setup.name),
+            None => random_seed(),
+        };
         let catalog = self.hub.config.catalog.clone();
         let created = catch_unwind(AssertUnwindSafe(|| {
             catalog.create(&meta.name, &self.setup.config_postcard, seats, seed)
