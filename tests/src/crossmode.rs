@@ -162,6 +162,14 @@ async fn view_after<G: Game>(
     }
 }
 
+/// Before which moves a seat reconnects: a sparse schedule drawn from the case's seed, so it
+/// shrinks along with the moves.
+pub fn reconnect_before(seed: u64, move_index: usize, seats: u8) -> Option<usize> {
+    let k = move_index as u64;
+    let mix = (seed ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    (move_index > 0 && (mix >> 59) == 0).then(|| ((mix >> 32) % u64::from(seats)) as usize)
+}
+
 /// Plays the moves on a host; returns what its clients saw.
 pub async fn online<G: GameUnderTest>(
     target: &Target,
@@ -240,7 +248,45 @@ pub async fn online<G: GameUnderTest>(
         outcome: None,
     };
     let mut accepted = 0u64;
-    for m in moves {
+    let configs: Vec<ClientConfig> = (0..n)
+        .map(|i| ClientConfig {
+            url: target.url.clone(),
+            token: target.tokens.as_ref().map(|t| t[i].clone()),
+            name: format!("Seat {i}"),
+            catalog: catalog.clone(),
+            reconnect: false,
+        })
+        .collect();
+    // Follows the game offline to know when it has ended (seats are resumable only while
+    // it runs; after the end a dropped player simply leaves the room).
+    let mut shadow = Session::<G>::new(case.config.clone(), case.seats, case.seed).map_err(fail)?;
+    for (k, m) in moves.iter().enumerate() {
+        // Now and then a seat's connection drops and the player comes back with its resume
+        // token on a new connection, receiving the whole stream again.
+        if !shadow.is_over()
+            && let Some(r) = reconnect_before(case.seed, k, case.seats)
+        {
+            let token = clients[r]
+                .started()
+                .and_then(|s| s.resume)
+                .ok_or_else(|| fail("a seat without a resume token"))?;
+            let fresh = Client::connect(configs[r].clone()).await.map_err(fail)?;
+            drop(std::mem::replace(&mut clients[r], fresh));
+            clients[r]
+                .request(Request::Resume { token, next: 0 })
+                .await
+                .map_err(fail)?;
+            seen[r] = 0;
+            if sync == SyncMode::HiddenInformation {
+                // The initial view plus one per accepted move so far.
+                while seen[r] < accepted + 1 {
+                    if let Event::View { .. } = next_event(&mut clients[r]).await? {
+                        seen[r] += 1;
+                    }
+                }
+            }
+        }
+        let _ = shadow.apply(Seat(m.seat), m.action.clone());
         let action = Payload::encode(&m.action, Encoding::Postcard);
         match clients[usize::from(m.seat)].act(action, None).await {
             Ok(index) => {
@@ -399,6 +445,21 @@ pub async fn check_case<G: GameUnderTest>(
     };
     let server = online::<G>(&official, &room, case, &moves).await?;
     prop_eq(&off, &server, "official server")?;
+    // The host records a match's end after telling the players; wait for it (bounded).
+    if off.outcome.is_some() {
+        for _ in 0..500 {
+            let done = modes
+                .store
+                .list_matches(None, 1000)
+                .map_err(fail)?
+                .iter()
+                .any(|m| m.room == room && m.status != "running");
+            if done {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
     // (d) the server's stored log replays to the same end.
     let (hash, outcome, len) = replay_stored(&*modes.store, &room)?;
     if (hash, &outcome, len) != (off.hash, &off.outcome, off.log_len) {
