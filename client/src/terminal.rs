@@ -350,22 +350,22 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
     );
     term.say(render(&meta.name, &view));
     let outcome = s.outcome().ok_or("the game ended without an outcome")?;
-    let line = if outcome.is_draw() {
-        format!("Draw. Scores {:?}", outcome.scores)
-    } else {
-        format!(
-            "Winner: seat {} — scores {:?}",
-            outcome
-                .winners
-                .iter()
-                .map(|w| w.0.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            outcome.scores
-        )
-    };
+    let line = outcome_line(&outcome);
     term.say(&line);
     Ok(line)
+}
+
+/// "Winner: seat 0 — scores [1, 0]" or "Draw. Scores […]".
+fn outcome_line(outcome: &hearth_rules::Outcome) -> String {
+    if outcome.is_draw() {
+        return format!("Draw. Scores {:?}", outcome.scores);
+    }
+    let winners: Vec<String> = outcome.winners.iter().map(|w| w.0.to_string()).collect();
+    format!(
+        "Winner: seat {} — scores {:?}",
+        winners.join(", "),
+        outcome.scores
+    )
 }
 
 /// Options for [`play_online`].
@@ -503,20 +503,7 @@ fn show<R: AsyncBufRead + Unpin, W: Write>(
     match ev {
         Event::Room(state) => {
             if let RoomPhase::Over { outcome, hash } = &state.phase {
-                let line = if outcome.is_draw() {
-                    format!("Draw. Scores {:?} (hash {hash})", outcome.scores)
-                } else {
-                    format!(
-                        "Winner: seat {} — scores {:?} (hash {hash})",
-                        outcome
-                            .winners
-                            .iter()
-                            .map(|w| w.0.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        outcome.scores
-                    )
-                };
+                let line = format!("{} (hash {hash})", outcome_line(outcome));
                 term.say(&line);
                 return Some(line);
             }

@@ -2,7 +2,6 @@
 //! multicast ever leaves the machine): a host is found by browsing, two clients join it by
 //! the advertised address and play a match to the end, and the host's goodbye is seen.
 
-use std::process::Command;
 use std::time::Duration;
 
 use hearth_client::lan::{Interfaces, LanEvent, browse};
@@ -11,42 +10,8 @@ use hearth_rules::protocol::JoinAs;
 use hearth_rules::{Catalog, Encoding, Seat};
 use hearth_server::HostConfig;
 use hearth_server::lan::{LanConfig, LanHost};
+use hearth_tests::netns::in_network_namespace;
 use serde_json::Value;
-
-const IN_NETNS: &str = "HEARTH_TEST_IN_NETNS";
-
-/// Runs `test` of this binary again inside a fresh network namespace with only loopback up
-/// (multicast routed to it). Fails — never skips — if the namespace cannot be made.
-fn in_network_namespace(test: &str) -> bool {
-    if std::env::var_os(IN_NETNS).is_some() {
-        // Inside: make sure this really is a namespace with nothing but loopback.
-        let devices = std::fs::read_to_string("/proc/net/dev").unwrap();
-        let names: Vec<&str> = devices
-            .lines()
-            .skip(2)
-            .filter_map(|l| l.split(':').next())
-            .map(str::trim)
-            .collect();
-        assert_eq!(names, ["lo"], "the mDNS test must run in its own namespace");
-        return true;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let status = Command::new("unshare")
-        .args(["-n", "--", "sh", "-c"])
-        .arg(
-            "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec \"$0\" \"$@\"",
-        )
-        .arg(&exe)
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(IN_NETNS, "1")
-        .status()
-        .expect("unshare runs (util-linux; needs root or user namespaces)");
-    assert!(
-        status.success(),
-        "the test inside the network namespace failed"
-    );
-    false
-}
 
 async fn found(
     browser: &mut hearth_client::lan::Browser,
