@@ -323,26 +323,22 @@ impl Client {
                     let s = self
                         .config
                         .catalog
-                        .create(name, &json, game_of(name)?.meta().max_seats, 0)
+                        .create(
+                            name,
+                            &json,
+                            self.config.catalog.get(name).map_err(refuse)?.max_seats,
+                            0,
+                        )
                         .map_err(refuse)?;
                     s.header(Encoding::Postcard).config.to_bytes()
                 }
             }))
         };
         Ok(match req {
-            Request::CreateRoom { name, options } => {
-                let game = options.game.clone();
-                Request::CreateRoom {
-                    name,
-                    options: RoomOptions {
-                        config: config(&game, options.config)?,
-                        game: options.game,
-                        max_seats: options.max_seats,
-                        public: options.public,
-                        password: options.password,
-                    },
-                }
-            }
+            Request::CreateRoom { name, options } => Request::CreateRoom {
+                name,
+                options: options.try_map_payload(config)?,
+            },
             Request::Join {
                 room,
                 password,
@@ -352,19 +348,7 @@ impl Client {
                 room,
                 password,
                 join_as,
-                create: match create {
-                    Some(o) => {
-                        let game = o.game.clone();
-                        Some(RoomOptions {
-                            config: config(&game, o.config)?,
-                            game: o.game,
-                            max_seats: o.max_seats,
-                            public: o.public,
-                            password: o.password,
-                        })
-                    }
-                    None => None,
-                },
+                create: create.map(|o| o.try_map_payload(config)).transpose()?,
             },
             Request::Action { action, tick } => {
                 let bytes = match action {

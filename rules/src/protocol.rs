@@ -716,13 +716,25 @@ impl<P> Request<P> {
 impl<P> RoomOptions<P> {
     /// The same options with the config converted.
     pub fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> RoomOptions<Q> {
-        RoomOptions {
+        match self.try_map_payload(|_, p| Ok::<Q, std::convert::Infallible>(f(p))) {
+            Ok(o) => o,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The same options with the config converted by a fallible function, which also sees
+    /// the game's name.
+    pub fn try_map_payload<Q, E>(
+        self,
+        f: impl FnOnce(&str, P) -> Result<Q, E>,
+    ) -> Result<RoomOptions<Q>, E> {
+        Ok(RoomOptions {
+            config: f(&self.game, self.config)?,
             game: self.game,
-            config: f(self.config),
             max_seats: self.max_seats,
             public: self.public,
             password: self.password,
-        }
+        })
     }
 }
 
