@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every Hearth test: formatting, clippy, unit, property, golden-vector and purity tests,
 # the server's tests (real WebSockets on loopback, a SIGKILLed server, the admin page in
-# headless Chromium), the benchmarks once in test mode, and the terminal demo. Installs what it
+# headless Chromium), the cross-mode suite (in its own network namespace), the C library's
+# consumers (a C program, valgrind, LuaJIT), the benchmarks once in test mode, and the
+# terminal demo. Installs what it
 # needs (Debian packages) only when missing. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,10 +19,14 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
-step "system packages (chromium drives the admin page test; openssl makes its TLS certificate)"
+step "system packages (chromium: admin page test; openssl: TLS certificate; cc, valgrind, luajit: the C library's consumers)"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v c++ >/dev/null 2>&1 || need+=(g++)
+command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
+command -v luajit >/dev/null 2>&1 || need+=(luajit)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -28,7 +34,7 @@ if ((${#need[@]})); then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq "${need[@]}"
 fi
-echo "chromium: $(command -v chromium); openssl: $(openssl version)"
+echo "chromium: $(command -v chromium); openssl: $(openssl version); $(cc --version | head -1); $(valgrind --version); $(luajit -v)"
 
 step "format (cargo fmt --check)"
 cargo fmt --all --check

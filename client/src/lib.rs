@@ -275,6 +275,20 @@ impl Client {
 
     /// Sends a request (game values as JSON or postcard) and waits for its reply.
     pub async fn request(&self, req: Request<Payload>) -> Result<Reply<Payload>, ClientError> {
+        self.send(req)?.await
+    }
+
+    /// Sends a request now and returns its reply as a future to await later, so a real-time
+    /// game can send its input for a tick without waiting for the tick to run.
+    ///
+    /// The frame is on its way when this returns; dropping the future just ignores the reply.
+    pub fn send(
+        &self,
+        req: Request<Payload>,
+    ) -> Result<
+        impl Future<Output = Result<Reply<Payload>, ClientError>> + Send + 'static,
+        ClientError,
+    > {
         let id = {
             let mut n = lock(&self.next_id);
             *n = n.wrapping_add(1);
@@ -288,20 +302,23 @@ impl Client {
             lock(&self.pending).remove(&id);
             return Err(ClientError::Disconnected);
         }
-        match tokio::time::timeout(REPLY_TIMEOUT, rx).await {
-            Ok(Ok(Ok(reply))) => {
-                if let Reply::Joined(state) = &reply {
-                    *lock(&self.shared.game) = Some(state.game.clone());
+        let (pending, shared) = (self.pending.clone(), self.shared.clone());
+        Ok(async move {
+            match tokio::time::timeout(REPLY_TIMEOUT, rx).await {
+                Ok(Ok(Ok(reply))) => {
+                    if let Reply::Joined(state) = &reply {
+                        *lock(&shared.game) = Some(state.game.clone());
+                    }
+                    Ok(map_reply(reply))
                 }
-                Ok(map_reply(reply))
+                Ok(Ok(Err(e))) => Err(ClientError::Refused(e)),
+                Ok(Err(_)) => Err(ClientError::Disconnected),
+                Err(_) => {
+                    lock(&pending).remove(&id);
+                    Err(ClientError::Timeout)
+                }
             }
-            Ok(Ok(Err(e))) => Err(ClientError::Refused(e)),
-            Ok(Err(_)) => Err(ClientError::Disconnected),
-            Err(_) => {
-                lock(&self.pending).remove(&id);
-                Err(ClientError::Timeout)
-            }
-        }
+        })
     }
 
     /// Converts JSON game values to postcard through the game's types.

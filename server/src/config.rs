@@ -1,7 +1,8 @@
 //! How a host is set up.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hearth_rules::Catalog;
@@ -31,6 +32,12 @@ pub struct Limits {
     pub max_rooms: usize,
     /// Most connections at once.
     pub max_connections: usize,
+    /// Sign-ins (device, register, login) one address may make at once before waiting; then
+    /// one more per `60 / sign_ins_per_minute` seconds. Official services only.
+    pub sign_in_burst: u32,
+    /// Sign-ins one address may make per minute on average (official services only). Raise
+    /// both when many players share one address (a venue, a carrier NAT).
+    pub sign_ins_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -46,6 +53,8 @@ impl Default for Limits {
             max_input_lead_ticks: 40,
             max_rooms: 50_000,
             max_connections: 100_000,
+            sign_in_burst: 10,
+            sign_ins_per_minute: 10,
         }
     }
 }
@@ -78,6 +87,37 @@ pub struct HostConfig {
     /// Test hook: the seed of a room's next game, by room name (random when `None`). The
     /// cross-mode suite uses it to play the same game offline and on hosts.
     pub seeds: Option<SeedSource>,
+    /// Test hook: real-time rooms tick only when [`ManualTicks::advance`] says so instead of
+    /// by the clock, so a test can put every input of a tick in place before the tick runs.
+    /// Everything else (stamps, late inputs, snapshots) works as with the clock.
+    pub ticks: Option<ManualTicks>,
+}
+
+/// Tick permissions by room, for [`HostConfig::ticks`].
+#[derive(Clone, Default)]
+pub struct ManualTicks {
+    gates: Arc<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>>,
+}
+
+impl ManualTicks {
+    /// No room may tick yet.
+    pub fn new() -> Self {
+        ManualTicks::default()
+    }
+
+    /// Lets the room called `room` (any case) run `n` more ticks.
+    pub fn advance(&self, room: &str, n: usize) {
+        self.gate(room).add_permits(n);
+    }
+
+    /// The permits of the room called `room`.
+    pub(crate) fn gate(&self, room: &str) -> Arc<tokio::sync::Semaphore> {
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates
+            .entry(room.trim().to_lowercase())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(0)))
+            .clone()
+    }
 }
 
 /// Picks a game's seed from its room's name.
@@ -96,6 +136,7 @@ impl Default for HostConfig {
             server_version: env!("CARGO_PKG_VERSION").to_string(),
             tls: None,
             seeds: None,
+            ticks: None,
         }
     }
 }

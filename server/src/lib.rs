@@ -37,7 +37,7 @@ mod services;
 pub mod tls;
 mod wire;
 
-pub use config::{HostConfig, Limits, RouteFactory, SeedSource};
+pub use config::{HostConfig, Limits, ManualTicks, RouteFactory, SeedSource};
 pub use host::{Host, HostControl, HostError, HostHandle};
 pub use hub::Online;
 pub use room::RoomInspect;
@@ -45,9 +45,3 @@ pub use services::{
     Authenticator, BoxFuture, Identity, LeaderboardSource, MatchRecorder, MatchStart, NullRecorder,
     OpenAuth, RecordError,
 };
-
-/// Compiles the README's examples (a game, and a host started in-process) as doc tests, so
-/// the README stays true. It lives here because this crate sees both the rules and the host.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -155,6 +155,10 @@ struct ServeArgs {
     /// Reliable messages queued per connection before it is dropped as too slow.
     #[arg(long, default_value_t = 1024)]
     outbound_queue: usize,
+    /// Sign-ins one address may make per minute (a burst of as many is allowed at once).
+    /// Raise it when many players share one address.
+    #[arg(long, default_value_t = 10)]
+    sign_ins_per_minute: u32,
     /// The SQLite database file (created if missing).
     #[arg(long, default_value = DEFAULT_DB, conflicts_with = "memory")]
     db: PathBuf,
@@ -510,6 +514,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         rate_per_sec: args.rate_per_sec.max(1),
         rate_burst: args.rate_per_sec.max(1) * 2,
         outbound_queue: args.outbound_queue.max(16),
+        sign_in_burst: args.sign_ins_per_minute.max(1),
+        sign_ins_per_minute: args.sign_ins_per_minute,
         ..Limits::default()
     };
     let store: Arc<dyn Store> = if args.memory {

@@ -148,6 +148,8 @@ impl StreamItem {
 
 struct PendingInput {
     seat: u8,
+    /// Arrival order (bots' inputs come last).
+    seq: u64,
     id: u32,
     action: Payload,
 }
@@ -165,7 +167,9 @@ struct Running {
     /// Real-time: (tick, hash) of recent ticks.
     recent: VecDeque<(u64, u64)>,
     pending: BTreeMap<u64, Vec<PendingInput>>,
-    ticker: Option<(Interval, Duration)>,
+    /// Arrival counter of real-time inputs (orders one seat's inputs within a tick).
+    arrivals: u64,
+    ticker: Option<Ticker>,
     finished: bool,
 }
 
@@ -198,11 +202,47 @@ impl Drop for Deregister {
     }
 }
 
+/// What makes a real-time game tick: the clock, or a test's [`ManualTicks`].
+struct Ticker {
+    clock: Clock,
+    period: Duration,
+}
+
+enum Clock {
+    Wall(Interval),
+    Manual(Arc<tokio::sync::Semaphore>),
+}
+
+impl Ticker {
+    fn new(rate: u16, room: &str, manual: Option<&crate::config::ManualTicks>) -> Ticker {
+        let period = Duration::from_micros(1_000_000 / u64::from(rate.max(1)));
+        let clock = match manual {
+            Some(m) => Clock::Manual(m.gate(room)),
+            None => {
+                let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+                interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+                Clock::Wall(interval)
+            }
+        };
+        Ticker { clock, period }
+    }
+}
+
 async fn next_tick(ticker: &mut Option<Running>) {
     match ticker.as_mut().and_then(|g| g.ticker.as_mut()) {
-        Some((interval, _)) => {
+        Some(Ticker {
+            clock: Clock::Wall(interval),
+            ..
+        }) => {
             interval.tick().await;
         }
+        Some(Ticker {
+            clock: Clock::Manual(gate),
+            ..
+        }) => match gate.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => std::future::pending().await,
+        },
         None => std::future::pending().await,
     }
 }
@@ -862,12 +902,9 @@ impl Room {
             m.ready = false;
         }
         let sync = meta.sync_mode();
-        let ticker = meta.tick_rate.map(|rate| {
-            let period = Duration::from_micros(1_000_000 / u64::from(rate.max(1)));
-            let mut interval = tokio::time::interval_at(Instant::now() + period, period);
-            interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
-            (interval, period)
-        });
+        let ticker = meta
+            .tick_rate
+            .map(|rate| Ticker::new(rate, &self.setup.key, self.hub.config.ticks.as_ref()));
         let hash = session.hash();
         let streams = match sync {
             SyncMode::PerfectInformation => vec![Vec::new()],
@@ -884,6 +921,7 @@ impl Room {
             hashes: vec![hash],
             recent: VecDeque::from([(0, hash)]),
             pending: BTreeMap::new(),
+            arrivals: 0,
             ticker,
             finished: false,
         });
@@ -1004,8 +1042,10 @@ impl Room {
                     ),
                 ));
             }
+            game.arrivals += 1;
             game.pending.entry(at).or_default().push(PendingInput {
                 seat: seat.0,
+                seq: game.arrivals,
                 id,
                 action,
             });
@@ -1218,7 +1258,7 @@ impl Room {
         let Some(game) = self.game.as_mut() else {
             return;
         };
-        let period = game.ticker.as_ref().map(|t| t.1).unwrap_or_default();
+        let period = game.ticker.as_ref().map(|t| t.period).unwrap_or_default();
         let now = game.session.tick_count();
         let due: Vec<u64> = game.pending.range(..=now).map(|(k, _)| *k).collect();
         let mut inputs = Vec::new();
@@ -1238,6 +1278,7 @@ impl Room {
             match self.rules(|g| g.session.bot_action(Seat(seat), level, Encoding::Postcard)) {
                 Ok(Ok(Some(action))) => inputs.push(PendingInput {
                     seat,
+                    seq: u64::MAX,
                     id: 0,
                     action,
                 }),
@@ -1245,6 +1286,9 @@ impl Room {
                 Err(_) => return,
             }
         }
+        // Seat order, then each seat's own order: the log of a tick does not depend on how
+        // the network interleaved different players' inputs.
+        inputs.sort_by_key(|i| (i.seat, i.seq));
         let mut accepted = Vec::new();
         for input in inputs {
             let result = self.rules(|g| g.session.apply(Seat(input.seat), &input.action));
@@ -1557,12 +1601,10 @@ impl Room {
                 }
             }
         }
-        let ticker = setup.meta.tick_rate.map(|rate| {
-            let period = Duration::from_micros(1_000_000 / u64::from(rate.max(1)));
-            let mut interval = tokio::time::interval_at(Instant::now() + period, period);
-            interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
-            (interval, period)
-        });
+        let ticker = setup
+            .meta
+            .tick_rate
+            .map(|rate| Ticker::new(rate, &setup.key, hub.config.ticks.as_ref()));
         let hash = session.hash();
         let grace = Instant::now() + hub.config.limits.seat_grace;
         let members = players
@@ -1598,6 +1640,7 @@ impl Room {
             },
             recent: VecDeque::from([(session.tick_count(), hash)]),
             pending: BTreeMap::new(),
+            arrivals: 0,
             ticker,
             finished: false,
             session,

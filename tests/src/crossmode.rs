@@ -14,7 +14,13 @@ use hearth_rules::{
     Catalog, DynHeader, Encoding, Game, Outcome, Payload, Seat, Session, SyncMode, Viewer,
     stable_hash,
 };
+use std::net::SocketAddr;
+
+use hearth_client::lan::{Interfaces, LanEvent, browse};
+use hearth_server::lan::{LanConfig, LanHost};
+use hearth_server::official::sqlite::SqliteStore;
 use hearth_server::official::store::Store;
+use hearth_server::{HostConfig, HostHandle, Limits, ManualTicks};
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use serde::Serialize;
 
@@ -114,6 +120,11 @@ pub struct Target {
     pub url: String,
     /// Tokens for seat 0.., then the spectator (official server); `None` on a LAN host.
     pub tokens: Option<Vec<String>>,
+    /// The host's tick permissions (`HostConfig::ticks`); real-time games need them so every
+    /// input of a tick is in place before the tick runs.
+    pub ticks: Option<ManualTicks>,
+    /// The games (the clients' and the host's catalog).
+    pub catalog: Arc<Catalog>,
 }
 
 fn fail(what: impl std::fmt::Display) -> TestCaseError {
@@ -170,33 +181,40 @@ pub fn reconnect_before(seed: u64, move_index: usize, seats: u8) -> Option<usize
     (move_index > 0 && (mix >> 59) == 0).then(|| ((mix >> 32) % u64::from(seats)) as usize)
 }
 
-/// Plays the moves on a host; returns what its clients saw.
-pub async fn online<G: GameUnderTest>(
+/// How the client for seat `i` (the spectator when `i == seats`) connects to `target`.
+pub(crate) fn seat_config(target: &Target, i: usize, seats: usize) -> ClientConfig {
+    ClientConfig {
+        url: target.url.clone(),
+        token: target.tokens.as_ref().and_then(|t| t.get(i).cloned()),
+        name: if i < seats {
+            format!("Seat {i}")
+        } else {
+            "Watcher".into()
+        },
+        catalog: target.catalog.clone(),
+        reconnect: false,
+    }
+}
+
+/// Opens the room `room` on `target` with one client per seat plus a spectator (the last),
+/// starts `game` and returns once every client has its `started`. Seats are taken in join
+/// order, so client `i` plays seat `i`.
+pub(crate) async fn start_game(
     target: &Target,
     room: &str,
-    case: &Case<G>,
-    moves: &[Move<G::Action>],
-) -> Result<Record, TestCaseError> {
-    let catalog = Arc::new(Catalog::builtin());
-    let meta = catalog.get(G::INFO.name).map_err(fail)?.clone();
-    let sync = meta.sync_mode();
-    let n = usize::from(case.seats);
+    game: &str,
+    config: serde_json::Value,
+    seats: u8,
+) -> Result<Vec<Client>, TestCaseError> {
+    let n = usize::from(seats);
     let mut clients = Vec::new();
     for i in 0..=n {
-        let config = ClientConfig {
-            url: target.url.clone(),
-            token: target.tokens.as_ref().map(|t| t[i].clone()),
-            name: if i < n {
-                format!("Seat {i}")
-            } else {
-                "Watcher".into()
-            },
-            catalog: catalog.clone(),
-            reconnect: false,
-        };
-        clients.push(Client::connect(config).await.map_err(fail)?);
+        clients.push(
+            Client::connect(seat_config(target, i, n))
+                .await
+                .map_err(fail)?,
+        );
     }
-    let config = serde_json::to_value(&case.config).map_err(fail)?;
     for (i, c) in clients.iter().enumerate() {
         let join_as = if i < n {
             JoinAs::Player
@@ -208,9 +226,9 @@ pub async fn online<G: GameUnderTest>(
             password: None,
             join_as,
             create: Some(hearth_rules::protocol::RoomOptions {
-                game: meta.name.clone(),
+                game: game.into(),
                 config: Payload::Json(config.clone()),
-                max_seats: Some(case.seats),
+                max_seats: Some(seats),
                 public: false,
                 password: None,
             }),
@@ -222,8 +240,6 @@ pub async fn online<G: GameUnderTest>(
         c.ready(true).await.map_err(fail)?;
     }
     clients[0].start().await.map_err(fail)?;
-    // Everyone has the game (and, for hidden information, its first view) before moving.
-    let mut seen = vec![0u64; n + 1];
     for c in clients.iter_mut() {
         loop {
             if let Event::Started(_) = next_event(c).await? {
@@ -231,6 +247,21 @@ pub async fn online<G: GameUnderTest>(
             }
         }
     }
+    Ok(clients)
+}
+
+/// Plays the moves on a host; returns what its clients saw.
+pub async fn online<G: GameUnderTest>(
+    target: &Target,
+    room: &str,
+    case: &Case<G>,
+    moves: &[Move<G::Action>],
+) -> Result<Record, TestCaseError> {
+    let sync = target.catalog.get(G::INFO.name).map_err(fail)?.sync_mode();
+    let n = usize::from(case.seats);
+    let config = serde_json::to_value(&case.config).map_err(fail)?;
+    let mut clients = start_game(target, room, G::INFO.name, config, case.seats).await?;
+    let mut seen = vec![0u64; n + 1];
     if sync == SyncMode::HiddenInformation {
         for (i, c) in clients.iter_mut().enumerate() {
             while seen[i] == 0 {
@@ -248,15 +279,7 @@ pub async fn online<G: GameUnderTest>(
         outcome: None,
     };
     let mut accepted = 0u64;
-    let configs: Vec<ClientConfig> = (0..n)
-        .map(|i| ClientConfig {
-            url: target.url.clone(),
-            token: target.tokens.as_ref().map(|t| t[i].clone()),
-            name: format!("Seat {i}"),
-            catalog: catalog.clone(),
-            reconnect: false,
-        })
-        .collect();
+    let configs: Vec<ClientConfig> = (0..n).map(|i| seat_config(target, i, n)).collect();
     // Follows the game offline to know when it has ended (seats are resumable only while
     // it runs; after the end a dropped player simply leaves the room).
     let mut shadow = Session::<G>::new(case.config.clone(), case.seats, case.seed).map_err(fail)?;
@@ -369,11 +392,26 @@ pub async fn online<G: GameUnderTest>(
     Ok(rec)
 }
 
-/// The official server's record of a match, replayed with the rules.
+/// What the official server stored of a match, replayed with the rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// The log as stored: (tick, seat, action as postcard bytes) per entry.
+    pub log: Vec<(u64, u8, Vec<u8>)>,
+    /// Ticks the match ran (real time).
+    pub ticks: u64,
+    /// Hash of the replayed final state.
+    pub hash: u64,
+    /// Outcome of the replay.
+    pub outcome: Option<Outcome>,
+}
+
+/// Replays the official server's record of the match in `room`: its log, then (real time)
+/// the ticks it ran after its last entry.
 pub fn replay_stored(
     store: &dyn Store,
+    catalog: &Catalog,
     room: &str,
-) -> Result<(u64, Option<Outcome>, u64), TestCaseError> {
+) -> Result<Stored, TestCaseError> {
     let m = store
         .list_matches(None, 1000)
         .map_err(fail)?
@@ -387,8 +425,33 @@ pub fn replay_stored(
         seed: m.seed,
         config: m.config.clone(),
     };
-    let s = Catalog::builtin().replay(&header, &log).map_err(fail)?;
-    Ok((s.hash(), s.outcome(), log.len() as u64))
+    let mut s = catalog.replay(&header, &log).map_err(fail)?;
+    while s.tick_count() < m.ticks && !s.is_over() {
+        s.tick(Encoding::Postcard).map_err(fail)?;
+    }
+    Ok(Stored {
+        log: log
+            .iter()
+            .map(|e| (e.tick, e.seat.0, e.action.to_bytes()))
+            .collect(),
+        ticks: m.ticks,
+        hash: s.hash(),
+        outcome: s.outcome(),
+    })
+}
+
+/// The log of an offline session in the form [`Stored::log`] has.
+pub fn log_of<G: Game>(s: &Session<G>) -> Vec<(u64, u8, Vec<u8>)> {
+    s.log()
+        .iter()
+        .map(|e| {
+            (
+                e.tick,
+                e.seat.0,
+                Payload::encode(&e.action, Encoding::Postcard).to_bytes(),
+            )
+        })
+        .collect()
 }
 
 /// The room names → seeds map hosts read their games' seeds from (see
@@ -408,73 +471,289 @@ pub fn seed_source(seeds: &Seeds) -> hearth_server::SeedSource {
     })
 }
 
-/// The hosts a cross-mode run plays on.
+/// The hosts a cross-mode run plays on: a LAN host found over mDNS and the official server
+/// with accounts over SQLite, both on loopback. Make them with [`Modes::start`] inside
+/// [`in_network_namespace`](crate::netns::in_network_namespace).
 pub struct Modes {
-    /// A LAN host found over mDNS.
+    /// The LAN host, at the address its mDNS announcement gave.
     pub lan: Target,
-    /// The official server, with a way to make accounts.
+    /// The official server (tokens are made per game, see [`Modes::tokens`]).
     pub official: Target,
-    /// Makes `n` fresh guest accounts on the official server and returns their tokens.
-    pub tokens: Arc<dyn Fn(usize) -> Vec<String> + Send + Sync>,
+    /// The official server's HTTP base URL (device login).
+    pub official_http: String,
     /// The official server's store (for the replay and leaderboard checks).
     pub store: Arc<dyn Store>,
+    /// The games both hosts offer.
+    pub catalog: Arc<Catalog>,
     /// Seeds by room name, shared with both hosts.
     pub seeds: Seeds,
+    /// How far ahead both hosts accept a stamped real-time input (`Limits::max_input_lead_ticks`).
+    pub lead: u64,
+    /// Time spent in each mode, by game.
+    pub times: Times,
+    devices: std::sync::atomic::AtomicU64,
+    hosts: Option<(LanHost, HostHandle)>,
+    files: PathBuf,
 }
 
-/// Checks that `case` plays identically offline, on the LAN host, on the official server and
-/// as a replay of the server's record, and that the leaderboard moved by the outcome.
-pub async fn check_case<G: GameUnderTest>(
-    modes: &Modes,
-    case: &Case<G>,
-    n: u64,
-) -> Result<(), TestCaseError> {
-    let (moves, off) = offline(case)?;
-    let room = format!("x{}-{n}", G::INFO.name);
-    modes
-        .seeds
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(room.clone(), case.seed);
-    let lan = online::<G>(&modes.lan, &room, case, &moves).await?;
-    prop_eq(&off, &lan, "LAN host")?;
-    let tokens = (modes.tokens)(usize::from(case.seats) + 1);
-    let official = Target {
-        tokens: Some(tokens.clone()),
-        ..modes.official.clone()
-    };
-    let server = online::<G>(&official, &room, case, &moves).await?;
-    prop_eq(&off, &server, "official server")?;
-    // The host records a match's end after telling the players; wait for it (bounded).
-    if off.outcome.is_some() {
+/// Why the cross-mode hosts could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ModesError {
+    /// Outside a network namespace mDNS would reach the real network.
+    #[error(
+        "the cross-mode hosts announce over mDNS; start them inside `netns::in_network_namespace`"
+    )]
+    NotIsolated,
+    /// A host or the browser failed.
+    #[error("{0}")]
+    Start(String),
+    /// The LAN host was not found over mDNS.
+    #[error("the LAN host was not found over mDNS within 10 s")]
+    NotFound,
+}
+
+impl Modes {
+    /// Starts a LAN host (announced on loopback and found again by browsing) and the official
+    /// server (accounts, a fresh SQLite file in the temp directory), both offering `catalog`,
+    /// both taking their games' seeds from [`Modes::seeds`] and ticking real-time rooms on
+    /// the test's word. The rate limits are raised so a test can play as fast as the hosts
+    /// answer; everything else is the default configuration.
+    pub async fn start(catalog: Catalog) -> Result<Modes, ModesError> {
+        if !crate::netns::only_loopback() {
+            return Err(ModesError::NotIsolated);
+        }
+        let catalog = Arc::new(catalog);
+        let seeds = Seeds::default();
+        let (lan_ticks, official_ticks) = (ManualTicks::new(), ManualTicks::new());
+        let config = |ticks: &ManualTicks| HostConfig {
+            catalog: catalog.clone(),
+            seeds: Some(seed_source(&seeds)),
+            ticks: Some(ticks.clone()),
+            limits: Limits {
+                rate_per_sec: 1_000_000,
+                rate_burst: 1_000_000,
+                sign_in_burst: 1_000_000,
+                sign_ins_per_minute: 1_000_000,
+                ..Limits::default()
+            },
+            ..HostConfig::on(SocketAddr::from(([127, 0, 0, 1], 0)))
+        };
+        let start = |e: &dyn std::fmt::Display| ModesError::Start(e.to_string());
+        let mut browser = browse(Interfaces::LoopbackOnly).map_err(|e| start(&e))?;
+        let name = format!("Cross-mode {}", std::process::id());
+        let lan = LanHost::start(LanConfig {
+            name: name.clone(),
+            host: config(&lan_ticks),
+            interfaces: Interfaces::LoopbackOnly,
+        })
+        .await
+        .map_err(|e| start(&e))?;
+        // The LAN mode plays on the address the announcement gives, not the one we know.
+        let found = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(event) = browser.next().await {
+                if let LanEvent::Found(info) = event
+                    && info.name == name
+                {
+                    return info.ws_url();
+                }
+            }
+            None
+        });
+        let url = found.await.ok().flatten().ok_or(ModesError::NotFound)?;
+        let files = std::env::temp_dir().join(format!("hearth-crossmode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&files);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&files.join("official.db")).map_err(|e| start(&e))?);
+        let server = hearth_server::official::start(config(&official_ticks), store.clone())
+            .await
+            .map_err(|e| start(&e))?;
+        Ok(Modes {
+            lan: Target {
+                url,
+                tokens: None,
+                ticks: Some(lan_ticks),
+                catalog: catalog.clone(),
+            },
+            official: Target {
+                url: server.ws_url(),
+                tokens: None,
+                ticks: Some(official_ticks),
+                catalog: catalog.clone(),
+            },
+            official_http: server.http_url(),
+            store,
+            catalog,
+            seeds,
+            lead: Limits::default().max_input_lead_ticks,
+            times: Times::default(),
+            devices: Default::default(),
+            hosts: Some((lan, server)),
+            files,
+        })
+    }
+
+    /// `n` fresh guest accounts made by device login over HTTP, as a game would; their tokens.
+    pub async fn tokens(&self, n: usize) -> Result<Vec<String>, TestCaseError> {
+        let mut tokens = Vec::with_capacity(n);
+        for _ in 0..n {
+            let k = self
+                .devices
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let token = hearth_client::device_login(
+                &self.official_http,
+                &format!("crossmode-device-{k:08}"),
+                &format!("P{k}"),
+            )
+            .await
+            .map_err(fail)?;
+            tokens.push(token);
+        }
+        Ok(tokens)
+    }
+
+    /// The official server as a target for one game: `seats` players and a spectator, each
+    /// with a fresh account.
+    pub async fn official_with_accounts(&self, seats: u8) -> Result<Target, TestCaseError> {
+        Ok(Target {
+            tokens: Some(self.tokens(usize::from(seats) + 1).await?),
+            ..self.official.clone()
+        })
+    }
+
+    /// Stops both hosts (and removes the server's files).
+    pub async fn stop(mut self) {
+        if let Some((lan, server)) = self.hosts.take() {
+            lan.stop().await;
+            server.shutdown().await;
+        }
+    }
+}
+
+impl Drop for Modes {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.files);
+    }
+}
+
+/// Time spent per mode, by game name (for games-per-minute figures).
+pub type Times = Arc<Mutex<std::collections::BTreeMap<&'static str, ModeTimes>>>;
+
+/// Time one game type spent in each mode.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModeTimes {
+    /// Games checked.
+    pub games: u64,
+    /// Offline in a `Session` (including resolving the case).
+    pub offline: Duration,
+    /// On the LAN host.
+    pub lan: Duration,
+    /// On the official server.
+    pub official: Duration,
+    /// Replaying the stored record and checking the leaderboard.
+    pub replay: Duration,
+}
+
+impl ModeTimes {
+    /// One line: games per minute in each mode.
+    pub fn summary(&self, game: &str) -> String {
+        let per_min = |d: Duration| self.games as f64 * 60.0 / d.as_secs_f64().max(1e-9);
+        format!(
+            "{game}: {} games; games/min offline {:.0}, LAN {:.0}, official {:.0}, replay {:.0}",
+            self.games,
+            per_min(self.offline),
+            per_min(self.lan),
+            per_min(self.official),
+            per_min(self.replay)
+        )
+    }
+}
+
+impl Modes {
+    pub(crate) fn add_times(&self, game: &'static str, t: [Duration; 4]) {
+        let mut times = self.times.lock().unwrap_or_else(|e| e.into_inner());
+        let e = times.entry(game).or_default();
+        e.games += 1;
+        e.offline += t[0];
+        e.lan += t[1];
+        e.official += t[2];
+        e.replay += t[3];
+    }
+
+    /// The per-mode summary of every game checked so far, a line each.
+    pub fn report(&self) -> String {
+        let times = self.times.lock().unwrap_or_else(|e| e.into_inner());
+        times
+            .iter()
+            .map(|(g, t)| t.summary(g))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Waits (bounded) until the official server has recorded the end of the match in `room`.
+    pub(crate) async fn wait_recorded(&self, room: &str) -> Result<(), TestCaseError> {
         for _ in 0..500 {
-            let done = modes
+            let done = self
                 .store
                 .list_matches(None, 1000)
                 .map_err(fail)?
                 .iter()
                 .any(|m| m.room == room && m.status != "running");
             if done {
-                break;
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        Err(fail(format!("the server never recorded the end of {room}")))
     }
-    // (d) the server's stored log replays to the same end.
-    let (hash, outcome, len) = replay_stored(&*modes.store, &room)?;
-    if (hash, &outcome, len) != (off.hash, &off.outcome, off.log_len) {
-        return Err(fail(format!(
-            "the stored match replays to hash {hash:016x}, {outcome:?}, {len} entries; offline: {:016x}, {:?}, {}",
-            off.hash, off.outcome, off.log_len
-        )));
+
+    /// (d): the official server's record of the match in `room` equals the offline game — the
+    /// log entry by entry, and its replay's ticks (real time: `Some`), hash and outcome — and
+    /// every player's leaderboard row moved by exactly that outcome.
+    pub(crate) async fn check_stored(
+        &self,
+        game: &str,
+        room: &str,
+        log: &[(u64, u8, Vec<u8>)],
+        ticks: Option<u64>,
+        hash: u64,
+        outcome: &Option<Outcome>,
+    ) -> Result<(), TestCaseError> {
+        // The host records a match's end after telling the players; wait for it.
+        if outcome.is_some() {
+            self.wait_recorded(room).await?;
+        }
+        let stored = replay_stored(&*self.store, &self.catalog, room)?;
+        if stored.log != log {
+            let at = stored.log.iter().zip(log).position(|(a, b)| a != b);
+            return Err(fail(format!(
+                "the stored log ({} entries) differs from the offline log ({} entries) at {at:?}",
+                stored.log.len(),
+                log.len()
+            )));
+        }
+        let stored_ticks = ticks.map(|_| stored.ticks);
+        if (stored_ticks, stored.hash, &stored.outcome) != (ticks, hash, outcome) {
+            return Err(fail(format!(
+                "the stored match replays to ({stored_ticks:?} ticks, {:016x}, {:?}); offline: ({ticks:?} ticks, {hash:016x}, {outcome:?})",
+                stored.hash, stored.outcome
+            )));
+        }
+        if let Some(outcome) = outcome {
+            self.check_leaderboard(game, room, outcome)?;
+        }
+        Ok(())
     }
-    // The leaderboard moved by exactly this outcome (fresh accounts start at 0 games).
-    if let Some(outcome) = &off.outcome {
-        let board = modes
-            .store
-            .leaderboard(G::INFO.name, 100_000)
-            .map_err(fail)?;
-        let ids = player_ids(modes, &room)?;
+
+    /// Checks every player of the match in `room` moved on `game`'s leaderboard by exactly
+    /// `outcome` (fresh accounts start at 0 games).
+    pub(crate) fn check_leaderboard(
+        &self,
+        game: &str,
+        room: &str,
+        outcome: &Outcome,
+    ) -> Result<(), TestCaseError> {
+        let board = self.store.leaderboard(game, 100_000).map_err(fail)?;
+        let ids = player_ids(self, room)?;
         for (seat, id) in ids.iter().enumerate() {
             let row = board
                 .iter()
@@ -492,7 +771,58 @@ pub async fn check_case<G: GameUnderTest>(
                 )));
             }
         }
+        Ok(())
     }
+}
+
+/// Checks that `case` plays identically offline, on the LAN host, on the official server and
+/// as a replay of the server's record, and that the leaderboard moved by the outcome.
+pub async fn check_case<G: GameUnderTest>(
+    modes: &Modes,
+    case: &Case<G>,
+    n: u64,
+) -> Result<(), TestCaseError> {
+    let clock = std::time::Instant::now();
+    let (moves, off) = offline(case)?;
+    let offline_log = {
+        let mut s = Session::<G>::new(case.config.clone(), case.seats, case.seed).map_err(fail)?;
+        for m in &moves {
+            let _ = s.apply(Seat(m.seat), m.action.clone());
+        }
+        log_of(&s)
+    };
+    let t_offline = clock.elapsed();
+    let room = format!("x{}-{n}", G::INFO.name);
+    modes
+        .seeds
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(room.clone(), case.seed);
+    let clock = std::time::Instant::now();
+    let lan = online::<G>(&modes.lan, &room, case, &moves).await?;
+    prop_eq(&off, &lan, "LAN host")?;
+    let t_lan = clock.elapsed();
+    let clock = std::time::Instant::now();
+    let official = modes.official_with_accounts(case.seats).await?;
+    let server = online::<G>(&official, &room, case, &moves).await?;
+    prop_eq(&off, &server, "official server")?;
+    let t_official = clock.elapsed();
+    let clock = std::time::Instant::now();
+    // (d) the server's stored log replays to the same end; the leaderboard moved by it.
+    modes
+        .check_stored(
+            G::INFO.name,
+            &room,
+            &offline_log,
+            None,
+            off.hash,
+            &off.outcome,
+        )
+        .await?;
+    modes.add_times(
+        G::INFO.name,
+        [t_offline, t_lan, t_official, clock.elapsed()],
+    );
     Ok(())
 }
 
@@ -557,54 +887,90 @@ pub fn check_cross_mode<G: GameUnderTest>(
     G::Config: Serialize,
     G::Action: Serialize,
 {
+    run_generated(
+        G::INFO.name,
+        case_strategy::<G>(max_steps),
+        cases_default,
+        |case, n| rt.block_on(check_case::<G>(modes, case, n)),
+        |case| write_vector::<G>(&modes.catalog, case),
+    );
+}
+
+/// Runs `check` over cases from `strategy` (`PROPTEST_CASES` or `cases_default` of them,
+/// numbered from 0); on a failure shrinks it, writes the minimal case with `write` and panics
+/// with the reason and the file's path.
+pub(crate) fn run_generated<T: Clone + std::fmt::Debug>(
+    game: &str,
+    strategy: proptest::strategy::BoxedStrategy<T>,
+    cases_default: u32,
+    check: impl Fn(&T, u64) -> Result<(), TestCaseError>,
+    write: impl Fn(&T) -> PathBuf,
+) {
     let mut runner = TestRunner::new(Config {
         cases: crate::props::cases(cases_default),
         failure_persistence: None,
         ..Config::default()
     });
     let counter = std::sync::atomic::AtomicU64::new(0);
-    let result = runner.run(&case_strategy::<G>(max_steps), |case| {
-        let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        rt.block_on(check_case::<G>(modes, &case, n))
+    let result = runner.run(&strategy, |case| {
+        check(
+            &case,
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        )
     });
-    if let Err(TestError::Fail(why, case)) = result {
-        let path = write_vector::<G>(&case);
-        panic!(
-            "{} differs between modes: {why}\nminimal case written as a vector: {}",
-            G::INFO.name,
-            path.display()
-        );
-    } else if let Err(e) = result {
-        panic!("{e}");
+    match result {
+        Ok(()) => {}
+        Err(TestError::Fail(why, case)) => panic!(
+            "{game} differs between modes: {why}\nminimal case written as a vector: {}",
+            write(&case).display()
+        ),
+        Err(e) => panic!("{e}"),
     }
 }
 
 /// Writes the offline run of `case` as a golden-vector file (runnable by the vector checker).
-pub fn write_vector<G: GameUnderTest>(case: &Case<G>) -> PathBuf
+pub fn write_vector<G: GameUnderTest>(catalog: &Catalog, case: &Case<G>) -> PathBuf
 where
     G::Config: Serialize,
     G::Action: Serialize,
+{
+    failure_vector::<G>(catalog, &case.config, case.seats, case.seed, |rec| {
+        if let Ok((moves, _)) = offline(case) {
+            for m in moves {
+                rec.apply(m.seat, serde_json::to_value(&m.action).unwrap_or_default());
+            }
+        }
+    })
+}
+
+/// Records a failing case as a vector file in the temp directory (`play` drives the recorder)
+/// and returns its path.
+pub(crate) fn failure_vector<G: Game>(
+    catalog: &Catalog,
+    config: &G::Config,
+    seats: u8,
+    seed: u64,
+    play: impl FnOnce(&mut Recorder),
+) -> PathBuf
+where
+    G::Config: Serialize,
 {
     let path = std::env::temp_dir().join(format!(
         "hearth-crossmode-{}-{}.json",
         G::INFO.name,
         std::process::id()
     ));
-    let catalog = Catalog::builtin();
-    let config = serde_json::to_value(&case.config).unwrap_or_default();
+    let config = serde_json::to_value(config).unwrap_or_default();
     if let Ok(mut rec) = Recorder::new(
-        &catalog,
+        catalog,
         "crossmode-failure",
         "a minimal case the cross-mode check failed on",
         G::INFO.name,
         config,
-        case.seats,
-        case.seed,
-    ) && let Ok((moves, _)) = offline(case)
-    {
-        for m in moves {
-            rec.apply(m.seat, serde_json::to_value(&m.action).unwrap_or_default());
-        }
+        seats,
+        seed,
+    ) {
+        play(&mut rec);
         let _ = std::fs::write(&path, to_json(&rec.finish()));
     }
     path

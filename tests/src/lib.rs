@@ -6,12 +6,25 @@
 //!   [`props::check_game`].
 //! - [`crossmode`]: one generated game played offline, on a LAN host, on the official server
 //!   and as a replay of its record, compared move by move ([`crossmode::check_cross_mode`]).
+//! - [`realtime`]: the same for real-time games, with per-tick input schedules (late,
+//!   early, missing and refused inputs) and two network orders
+//!   ([`realtime::check_cross_mode_real_time`]).
+//! - [`canary`]: games must end the same in processes with different hashing seeds.
 //! - [`netns`]: run a test inside its own network namespace (for mDNS).
 //! - [`vectors`]: the golden-vector format, its generator and its checker: the contract the
 //!   Wasm, C and Godot builds reproduce.
 
 pub mod builtin;
+pub mod canary;
 pub mod crossmode;
 pub mod netns;
 pub mod props;
+pub mod realtime;
 pub mod vectors;
+
+/// Compiles the README's examples (a game, a host started in-process, the cross-mode check of
+/// your own game) as doc tests, so the README stays true. It lives here because this crate
+/// sees the rules, the host, the client and the harness.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -12,16 +12,8 @@ const IN_NETNS: &str = "HEARTH_TEST_IN_NETNS";
 /// without `unshare` (util-linux, root or user namespaces) the test fails.
 pub fn in_network_namespace(test: &str) -> bool {
     if std::env::var_os(IN_NETNS).is_some() {
-        let devices = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
-        let names: Vec<&str> = devices
-            .lines()
-            .skip(2)
-            .filter_map(|l| l.split(':').next())
-            .map(str::trim)
-            .collect();
-        assert_eq!(
-            names,
-            ["lo"],
+        assert!(
+            only_loopback(),
             "this test must run in its own network namespace"
         );
         return true;
@@ -40,4 +32,17 @@ pub fn in_network_namespace(test: &str) -> bool {
         "the test inside the network namespace failed"
     );
     false
+}
+
+/// Whether this process sees no network interface but loopback (as inside the namespace
+/// [`in_network_namespace`] makes).
+pub fn only_loopback() -> bool {
+    let devices = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
+    let names: Vec<&str> = devices
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    names == ["lo"]
 }

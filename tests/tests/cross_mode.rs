@@ -1,116 +1,145 @@
 //! The headline claim, checked: generated games end identically offline, on a LAN host found
-//! over mDNS, on the official server (accounts + SQLite) and as a replay of the server's record.
-//! Runs inside its own network namespace. `PROPTEST_CASES` sets the games per game type.
+//! over mDNS, on the official server (device-login accounts + SQLite) and as a replay of the
+//! server's record — turn-based games move by move, the real-time game tick by tick with
+//! late, early, missing and refused inputs. Runs inside its own network namespace.
+//! `PROPTEST_CASES` sets the games per game type.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use hearth_client::lan::{Interfaces, LanEvent, browse};
 use hearth_rules::games::chameleon::Chameleon;
 use hearth_rules::games::connect_four::ConnectFour;
-use hearth_server::HostConfig;
-use hearth_server::lan::{LanConfig, LanHost};
-use hearth_server::official::sqlite::SqliteStore;
-use hearth_server::official::store::Store;
-use hearth_server::official::{accounts, start};
-use hearth_tests::crossmode::{Modes, Seeds, Target, check_cross_mode, seed_source};
+use hearth_rules::games::tanks::Tanks;
+use hearth_rules::{Catalog, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
+use hearth_tests::crossmode::{Modes, check_cross_mode};
 use hearth_tests::netns::in_network_namespace;
+use hearth_tests::props::GameUnderTest;
+use hearth_tests::realtime::check_cross_mode_real_time;
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
 
-fn modes(rt: &tokio::runtime::Runtime) -> (Modes, LanHost, hearth_server::HostHandle) {
-    rt.block_on(async {
-        let seeds = Seeds::default();
-        let mut browser = browse(Interfaces::LoopbackOnly).unwrap();
-        let lan = LanHost::start(LanConfig {
-            name: "Cross-mode".into(),
-            host: HostConfig {
-                seeds: Some(seed_source(&seeds)),
-                ..HostConfig::on("127.0.0.1:0".parse().unwrap())
-            },
-            interfaces: Interfaces::LoopbackOnly,
-        })
-        .await
-        .unwrap();
-        // The LAN mode plays on the address the announcement gives, not the one we know.
-        let url = loop {
-            let ev = tokio::time::timeout(Duration::from_secs(10), browser.next())
-                .await
-                .expect("the LAN host is found over mDNS within 10 s")
-                .unwrap();
-            if let LanEvent::Found(info) = ev
-                && info.name == "Cross-mode"
-            {
-                break info.ws_url().unwrap();
-            }
-        };
-        let dir = std::env::temp_dir().join(format!("hearth-crossmode-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("official.db")).unwrap());
-        let server = start(
-            HostConfig {
-                seeds: Some(seed_source(&seeds)),
-                ..HostConfig::on("127.0.0.1:0".parse().unwrap())
-            },
-            store.clone(),
-        )
-        .await
-        .unwrap();
-        let accounts_store = store.clone();
-        let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let modes = Modes {
-            lan: Target { url, tokens: None },
-            official: Target {
-                url: server.ws_url(),
-                tokens: None,
-            },
-            tokens: Arc::new(move |n| {
-                (0..n)
-                    .map(|_| {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let account = accounts_store
-                            .device_account(
-                                &format!("crossmode-device-{k:08}"),
-                                &format!("P{k}"),
-                                accounts::now(),
-                            )
-                            .unwrap();
-                        let (token, hash) = accounts::new_token();
-                        accounts_store
-                            .add_token(&hash, account.id, accounts::now() + 3600, accounts::now())
-                            .unwrap();
-                        token
-                    })
-                    .collect()
-            }),
-            store,
-            seeds,
-        };
-        (modes, lan, server)
-    })
-}
+/// Real-time games run 200+ ticks each in lockstep with the hosts.
+const TANKS_GAMES: u32 = 50;
 
 #[test]
 fn generated_games_end_identically_in_every_mode() {
     if !in_network_namespace("generated_games_end_identically_in_every_mode") {
         return;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (modes, lan, server) = modes(&rt);
-    let started = std::time::Instant::now();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let modes = rt.block_on(Modes::start(Catalog::builtin())).unwrap();
     check_cross_mode::<ConnectFour>(&rt, &modes, 150, 60);
-    let c4 = started.elapsed();
     check_cross_mode::<Chameleon>(&rt, &modes, 100, 80);
-    eprintln!(
-        "cross-mode: connect-four {} games in {:.1} s, chameleon {} games in {:.1} s (each game in 4 modes)",
-        hearth_tests::props::cases(150),
-        c4.as_secs_f64(),
-        hearth_tests::props::cases(100),
-        (started.elapsed() - c4).as_secs_f64()
-    );
-    rt.block_on(async {
-        lan.stop().await;
-        server.shutdown().await;
-    });
+    check_cross_mode_real_time::<Tanks>(&rt, &modes, TANKS_GAMES, 240);
+    eprintln!("cross-mode throughput:\n{}", modes.report());
+    rt.block_on(modes.stop());
+}
+
+/// A game that is not in the catalog: take 1–3 stones, taking the last one wins.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Nim {
+    stones: u8,
+    to_move: Seat,
+    winner: Option<Seat>,
+}
+
+impl Game for Nim {
+    type Config = ();
+    type Action = u8;
+    type View = (u8, Seat, Option<Seat>);
+    type Event = u8;
+
+    const INFO: GameInfo = GameInfo {
+        name: "nim",
+        version: 1,
+        min_seats: 2,
+        max_seats: 2,
+        tick_rate: None,
+        hidden_information: false,
+        description: "Take one to three stones; whoever takes the last wins.",
+    };
+
+    fn setup(_: &(), _: u8, rng: &mut Rng) -> Result<Self, RuleError> {
+        Ok(Nim {
+            stones: 10 + rng.below(10) as u8,
+            to_move: Seat(0),
+            winner: None,
+        })
+    }
+
+    fn apply(
+        &mut self,
+        seat: Seat,
+        take: &u8,
+        _: &mut Rng,
+        events: &mut Vec<u8>,
+    ) -> Result<(), RuleError> {
+        if seat != self.to_move {
+            return Err(RuleError::NotYourTurn {
+                seat: seat.0,
+                waiting_for: self.to_move.0,
+            });
+        }
+        if !(1..=3).contains(take) || *take > self.stones {
+            return Err(RuleError::illegal(format!(
+                "take 1 to 3 of the {} stones left",
+                self.stones
+            )));
+        }
+        self.stones -= take;
+        events.push(*take);
+        if self.stones == 0 {
+            self.winner = Some(seat);
+        }
+        self.to_move = Seat(1 - seat.0);
+        Ok(())
+    }
+
+    fn legal_actions(&self, seat: Seat) -> Vec<u8> {
+        if seat != self.to_move || self.winner.is_some() {
+            return Vec::new();
+        }
+        (1..=3.min(self.stones)).collect()
+    }
+
+    fn view(&self, _: Viewer) -> Self::View {
+        (self.stones, self.to_move, self.winner)
+    }
+
+    fn is_over(&self) -> bool {
+        self.winner.is_some()
+    }
+
+    fn outcome(&self) -> Option<Outcome> {
+        let w = self.winner?;
+        Some(Outcome {
+            winners: vec![w],
+            scores: vec![i32::from(w.0 == 0), i32::from(w.0 == 1)],
+        })
+    }
+}
+
+impl GameUnderTest for Nim {
+    fn configs() -> BoxedStrategy<()> {
+        Just(()).boxed()
+    }
+
+    fn wild_actions() -> BoxedStrategy<u8> {
+        any::<u8>().boxed()
+    }
+
+    fn step_bound(_: &(), _: u8) -> usize {
+        20
+    }
+}
+
+/// What a game developer writes for their own game: register it, start the modes, check.
+#[test]
+fn a_game_from_outside_the_catalog_goes_through_the_same_check() {
+    if !in_network_namespace("a_game_from_outside_the_catalog_goes_through_the_same_check") {
+        return;
+    }
+    let mut catalog = Catalog::builtin();
+    catalog.register::<Nim>().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let modes = rt.block_on(Modes::start(catalog)).unwrap();
+    check_cross_mode::<Nim>(&rt, &modes, 40, 30);
+    rt.block_on(modes.stop());
 }

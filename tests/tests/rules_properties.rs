@@ -42,3 +42,9 @@ macro_rules! properties {
 properties!(connect_four, ConnectFour, 256, 60);
 properties!(chameleon, Chameleon, 192, 120);
 properties!(tanks, Tanks, 48, 240);
+
+/// Inputs of one tick from different seats may arrive in any order (real-time games only).
+#[test]
+fn tanks_tick_ignores_the_arrival_order_of_inputs() {
+    hearth_tests::realtime::check_arrival_order::<Tanks>(48, 240);
+}

@@ -259,19 +259,34 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-/// Sign-in attempts per address and endpoint: a token bucket (10 at once, one more every
-/// 6 s), so passwords cannot be guessed quickly and accounts cannot be minted in bulk.
-#[derive(Default)]
+/// Sign-in attempts per address and endpoint: a token bucket (by default 10 at once, one
+/// more every 6 s; see `Limits::sign_in_burst`), so passwords cannot be guessed quickly and
+/// accounts cannot be minted in bulk.
 pub struct LoginLimiter {
     buckets: Mutex<HashMap<(IpAddr, &'static str), Bucket>>,
+    burst: f64,
+    per_sec: f64,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        let limits = crate::Limits::default();
+        LoginLimiter::new(limits.sign_in_burst, limits.sign_ins_per_minute)
+    }
 }
 
 /// Tokens left and when they were last topped up.
 type Bucket = (f64, Instant);
 
 impl LoginLimiter {
-    const BURST: f64 = 10.0;
-    const PER_SEC: f64 = 1.0 / 6.0;
+    /// `burst` attempts at once per address and endpoint, then `per_minute` a minute.
+    pub fn new(burst: u32, per_minute: u32) -> Self {
+        LoginLimiter {
+            buckets: Mutex::default(),
+            burst: f64::from(burst.max(1)),
+            per_sec: f64::from(per_minute) / 60.0,
+        }
+    }
 
     fn allow(&self, ip: IpAddr, endpoint: &'static str) -> bool {
         let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -279,9 +294,9 @@ impl LoginLimiter {
         if map.len() > 100_000 {
             map.retain(|_, (_, t)| now.duration_since(*t).as_secs() < 60);
         }
-        let (tokens, last) = map.entry((ip, endpoint)).or_insert((Self::BURST, now));
+        let (tokens, last) = map.entry((ip, endpoint)).or_insert((self.burst, now));
         *tokens =
-            (*tokens + now.duration_since(*last).as_secs_f64() * Self::PER_SEC).min(Self::BURST);
+            (*tokens + now.duration_since(*last).as_secs_f64() * self.per_sec).min(self.burst);
         *last = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;

@@ -28,7 +28,10 @@ pub async fn start(base: HostConfig, store: Arc<dyn Store>) -> Result<HostHandle
     let control: Arc<OnceLock<HostControl>> = Arc::new(OnceLock::new());
     let catalog = base.catalog.clone();
     let api_store = store.clone();
-    let limiter = Arc::new(api::LoginLimiter::default());
+    let limiter = Arc::new(api::LoginLimiter::new(
+        base.limits.sign_in_burst,
+        base.limits.sign_ins_per_minute,
+    ));
     let config = HostConfig {
         auth: Arc::new(accounts::AccountAuth {
             store: store.clone(),
