@@ -2,8 +2,8 @@
 # Runs every Hearth test: formatting, clippy, unit, property, golden-vector and purity tests,
 # the server's tests (real WebSockets on loopback, a SIGKILLed server, the admin page in
 # headless Chromium), the cross-mode suite (in its own network namespace), the C library's
-# consumers (a C program, valgrind, LuaJIT), the benchmarks once in test mode, and the
-# terminal demo. Installs what it
+# consumers (a C program, valgrind, LuaJIT), the Godot extension's checks (no Godot binary
+# needed), the benchmarks once in test mode, and the terminal demo. Installs what it
 # needs (Debian packages) only when missing. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v c++ >/dev/null 2>&1 || need+=(g++)
+command -v nm >/dev/null 2>&1 || need+=(binutils)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v luajit >/dev/null 2>&1 || need+=(luajit)
 if ((${#need[@]})); then

@@ -297,6 +297,51 @@ async fn matches_are_recorded_replayable_and_rated_live() {
 }
 
 #[tokio::test]
+async fn a_game_against_a_bot_is_recorded_but_not_rated() {
+    let host = memory_host().await;
+    let addr = host.addr();
+    let (ta, ada) = device_login(addr, "device-solo-0001", "Ada").await;
+    let mut a = Client::with_token(&host.ws_url(), &ta).await;
+    a.create("Versus bot", "connect-four", json!({"first_seat": 0}))
+        .await;
+    a.ok(Request::AddBot { level: 1 }).await;
+    a.ok(Request::Ready { ready: true }).await;
+    a.ok(Request::Start).await;
+    // The bot answers each move at once; full columns are refused and the next one tried.
+    let over = |list: &serde_json::Value| list["matches"][0]["status"] == "over";
+    let mut list = json!(null);
+    for k in 0..60 {
+        let _ = a
+            .call(Request::Action {
+                action: json!({"column": k % 7}),
+                tick: None,
+            })
+            .await;
+        list = http(
+            addr,
+            "GET",
+            &format!("/v1/matches?account={ada}"),
+            None,
+            None,
+        )
+        .await
+        .1;
+        if over(&list) {
+            break;
+        }
+    }
+    assert!(over(&list), "the game against the bot ended: {list}");
+    assert!(list["matches"][0]["outcome"]["winners"].is_array());
+    let (_, lb) = http(addr, "GET", "/v1/leaderboards/connect-four", None, None).await;
+    assert_eq!(
+        lb["standings"],
+        json!([]),
+        "a game with a bot moves no rating"
+    );
+    host.shutdown().await;
+}
+
+#[tokio::test]
 async fn login_attempts_are_rate_limited() {
     let host = memory_host().await;
     let wrong = json!({"username": "nobody", "password": "wrong horse"}).to_string();

@@ -72,8 +72,14 @@ impl MatchRecorder for StoreRecorder {
                     let Some(m) = store.get_match(match_id)? else {
                         return Ok(None);
                     };
-                    if let Some(outcome) = &outcome {
-                        let players: Vec<_> = m.players.iter().map(|p| p.0).collect();
+                    // Only games among accounts are rated: a bot seat has no account, and a
+                    // win against a bot says little about a player's strength.
+                    let players: Vec<_> = m.players.iter().map(|p| p.0).collect();
+                    let mut all_accounts = true;
+                    for p in &players {
+                        all_accounts &= store.account(*p)?.is_some();
+                    }
+                    if let (Some(outcome), true) = (&outcome, all_accounts) {
                         store.record_result(match_id, &m.game, &players, outcome)?;
                         return Ok(Some((
                             m.game.clone(),

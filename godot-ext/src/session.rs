@@ -1,0 +1,297 @@
+//! Offline play behind `HearthSession`, in plain Rust: every value in and out is a
+//! [`GdValue`], every failure a [`Failure`] with the code the server would send.
+
+use hearth_rules::{Catalog, DynSession, Encoding, Payload, RuleError, Seat, Viewer, hash_hex};
+use serde_json::Value;
+
+use crate::value::{ConvertError, GdValue, from_json, to_json};
+
+/// A failed call: a stable code and a sentence (GDScript gets `{ok: false, error: ...}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// `not_your_turn`, `illegal_action`, `decode`, `no_session`, ...
+    pub code: String,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl From<RuleError> for Failure {
+    fn from(e: RuleError) -> Failure {
+        Failure {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<ConvertError> for Failure {
+    fn from(e: ConvertError) -> Failure {
+        Failure {
+            code: "decode".into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Failure {
+    fn no_session() -> Failure {
+        Failure {
+            code: "no_session".into(),
+            message: "no game yet; call create(game, config, seats, seed) or restore(bytes) first"
+                .into(),
+        }
+    }
+
+    /// As GDScript sees it: `{code, message}`.
+    pub fn to_value(&self) -> GdValue {
+        GdValue::Dict(vec![
+            (
+                GdValue::String("code".into()),
+                GdValue::String(self.code.clone()),
+            ),
+            (
+                GdValue::String("message".into()),
+                GdValue::String(self.message.clone()),
+            ),
+        ])
+    }
+}
+
+fn json(p: Payload) -> Value {
+    match p {
+        Payload::Json(v) => v,
+        // Asked for JSON everywhere below; a postcard payload cannot reach here.
+        Payload::Postcard(_) => Value::Null,
+    }
+}
+
+/// One offline game.
+pub struct SessionCore {
+    session: Option<DynSession>,
+    /// Strength of [`SessionCore::bot_action`] (0 = weakest; 2 by default).
+    pub bot_level: u8,
+}
+
+impl Default for SessionCore {
+    fn default() -> Self {
+        SessionCore {
+            session: None,
+            bot_level: 2,
+        }
+    }
+}
+
+impl SessionCore {
+    fn live(&self) -> Result<&DynSession, Failure> {
+        self.session.as_ref().ok_or_else(Failure::no_session)
+    }
+
+    fn live_mut(&mut self) -> Result<&mut DynSession, Failure> {
+        self.session.as_mut().ok_or_else(Failure::no_session)
+    }
+
+    /// Starts a game (replacing any running one only if this succeeds).
+    pub fn create(
+        &mut self,
+        catalog: &Catalog,
+        game: &str,
+        config: &GdValue,
+        seats: i64,
+        seed: i64,
+    ) -> Result<(), Failure> {
+        let config = to_json(config)?;
+        let config = match config {
+            // An empty Dictionary means the defaults, as `null` does.
+            Value::Object(ref m) if m.is_empty() => Value::Null,
+            other => other,
+        };
+        let seats = u8::try_from(seats).map_err(|_| Failure {
+            code: "seat_count".into(),
+            message: format!("{seats} seats is out of range; {game} takes a handful"),
+        })?;
+        // GDScript ints are signed; the seed's bits are what count.
+        self.session = Some(catalog.create(game, &Payload::Json(config), seats, seed as u64)?);
+        Ok(())
+    }
+
+    /// Applies `seat`'s action; the events it caused.
+    pub fn apply(&mut self, seat: i64, action: &GdValue) -> Result<GdValue, Failure> {
+        let action = to_json(action)?;
+        let seat = seat_of(seat)?;
+        let events = self.live_mut()?.apply(seat, &Payload::Json(action))?;
+        Ok(from_json(&json(events)))
+    }
+
+    /// One tick of a real-time game; its events.
+    pub fn tick(&mut self) -> Result<GdValue, Failure> {
+        let events = self.live_mut()?.tick(Encoding::Json)?;
+        Ok(from_json(&json(events)))
+    }
+
+    /// What a seat (or, with a negative number, a spectator) sees.
+    pub fn view(&self, viewer: i64) -> Result<GdValue, Failure> {
+        let viewer = if viewer < 0 {
+            Viewer::Spectator
+        } else {
+            Viewer::Seat(seat_of(viewer)?)
+        };
+        Ok(from_json(&json(self.live()?.view(viewer, Encoding::Json)?)))
+    }
+
+    /// The actions `seat` may take now.
+    pub fn legal_actions(&self, seat: i64) -> Result<GdValue, Failure> {
+        let seat = seat_of(seat)?;
+        Ok(from_json(&json(
+            self.live()?.legal_actions(seat, Encoding::Json)?,
+        )))
+    }
+
+    /// A bot's action for `seat`, `Nil` if it has nothing to do.
+    pub fn bot_action(&self, seat: i64) -> Result<GdValue, Failure> {
+        let seat = seat_of(seat)?;
+        Ok(
+            match self
+                .live()?
+                .bot_action(seat, self.bot_level, Encoding::Json)?
+            {
+                Some(action) => from_json(&json(action)),
+                None => GdValue::Nil,
+            },
+        )
+    }
+
+    /// The state hash as 16 hex digits (a u64 does not fit GDScript's int).
+    pub fn state_hash(&self) -> Result<String, Failure> {
+        Ok(hash_hex(self.live()?.hash()))
+    }
+
+    /// Whether the game has ended, and how: `Nil` while it goes on.
+    pub fn outcome(&self) -> Result<GdValue, Failure> {
+        let outcome = self.live()?.outcome();
+        Ok(from_json(
+            &serde_json::to_value(outcome).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// Whether the game has ended.
+    pub fn is_over(&self) -> bool {
+        self.session.as_ref().is_some_and(DynSession::is_over)
+    }
+
+    /// Snapshot bytes.
+    pub fn snapshot(&self) -> Result<Vec<u8>, Failure> {
+        Ok(self.live()?.snapshot())
+    }
+
+    /// Continues from snapshot bytes (the running game stays if they are refused).
+    pub fn restore(&mut self, catalog: &Catalog, bytes: &[u8]) -> Result<(), Failure> {
+        self.session = Some(catalog.restore(bytes)?);
+        Ok(())
+    }
+}
+
+fn seat_of(seat: i64) -> Result<Seat, Failure> {
+    u8::try_from(seat).map(Seat).map_err(|_| Failure {
+        code: "no_such_seat".into(),
+        message: format!("seat {seat} does not exist; seats are numbered from 0"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dict(pairs: &[(&str, GdValue)]) -> GdValue {
+        GdValue::Dict(
+            pairs
+                .iter()
+                .map(|(k, v)| (GdValue::String((*k).into()), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_game_of_connect_four_as_gdscript_plays_it() {
+        let catalog = Catalog::builtin();
+        let mut s = SessionCore::default();
+        assert_eq!(s.apply(0, &GdValue::Nil).unwrap_err().code, "no_session");
+        let none = GdValue::Dict(Vec::new());
+        assert_eq!(
+            s.create(&catalog, "chess", &none, 2, 1).unwrap_err().code,
+            "unknown_game"
+        );
+        let bad_key = GdValue::Dict(vec![(GdValue::Bool(true), GdValue::Int(1))]);
+        assert_eq!(
+            s.create(&catalog, "connect-four", &bad_key, 2, 1)
+                .unwrap_err()
+                .code,
+            "decode"
+        );
+        assert_eq!(
+            s.create(&catalog, "connect-four", &none, 9, 1)
+                .unwrap_err()
+                .code,
+            "seat_count"
+        );
+        let config = dict(&[("first_seat", GdValue::Float(0.0))]);
+        s.create(&catalog, "connect-four", &config, 2, -5).unwrap();
+        let before = s.state_hash().unwrap();
+        // A refused move: the reason, and nothing changed.
+        let e = s
+            .apply(1, &dict(&[("column", GdValue::Float(3.0))]))
+            .unwrap_err();
+        assert_eq!(e.code, "not_your_turn");
+        assert_eq!(s.state_hash().unwrap(), before);
+        assert_eq!(
+            s.apply(0, &dict(&[("column", GdValue::Float(3.5))]))
+                .unwrap_err()
+                .code,
+            "decode"
+        );
+        assert_eq!(s.apply(-1, &GdValue::Nil).unwrap_err().code, "no_such_seat");
+        // The wrong shape altogether.
+        let wrong = dict(&[("col", GdValue::Int(3))]);
+        assert_eq!(s.apply(0, &wrong).unwrap_err().code, "decode");
+        for turn in 0..7 {
+            let column = dict(&[("column", GdValue::Int(turn % 2))]);
+            s.apply(turn % 2, &column).unwrap();
+        }
+        assert!(s.is_over());
+        let outcome = to_json(&s.outcome().unwrap()).unwrap();
+        assert_eq!(outcome["winners"], serde_json::json!([0]));
+        // Snapshot and restore give the same game.
+        let bytes = s.snapshot().unwrap();
+        let mut t = SessionCore::default();
+        t.restore(&catalog, &bytes).unwrap();
+        assert_eq!(t.state_hash().unwrap(), s.state_hash().unwrap());
+        assert!(t.restore(&catalog, &bytes[..10]).is_err());
+        assert_eq!(
+            t.state_hash().unwrap(),
+            s.state_hash().unwrap(),
+            "a refused restore keeps the game"
+        );
+    }
+
+    #[test]
+    fn bots_and_ticks_drive_a_real_time_game_to_its_end() {
+        let catalog = Catalog::builtin();
+        let mut s = SessionCore::default();
+        let config = dict(&[("duration_secs", GdValue::Int(10))]);
+        s.create(&catalog, "tanks", &config, 2, 3).unwrap();
+        let mut ticks = 0;
+        while !s.is_over() {
+            for seat in 0..2 {
+                let action = s.bot_action(seat).unwrap();
+                if action != GdValue::Nil {
+                    s.apply(seat, &action).unwrap();
+                }
+            }
+            s.tick().unwrap();
+            ticks += 1;
+        }
+        assert_eq!(ticks, 200, "10 s at 20 ticks per second");
+        assert!(matches!(s.legal_actions(0).unwrap(), GdValue::Array(_)));
+        assert!(matches!(s.view(-1).unwrap(), GdValue::Dict(_)));
+        assert_eq!(s.tick().unwrap_err().code, "game_over");
+    }
+}
