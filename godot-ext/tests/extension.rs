@@ -148,10 +148,14 @@ fn registered() -> BTreeMap<String, Registered> {
             "#[signal]" => "signal",
             _ => continue,
         };
-        let sig = lines[i + 1..]
-            .iter()
-            .find(|l| l.starts_with("fn ") || l.starts_with("pub fn "))
-            .expect("a fn after the attribute");
+        let at = i
+            + 1
+            + lines[i + 1..]
+                .iter()
+                .position(|l| l.starts_with("fn ") || l.starts_with("pub fn "))
+                .expect("a fn after the attribute");
+        // The signature, however rustfmt wrapped it.
+        let sig = lines[at..].join(" ");
         let sig = sig.trim_start_matches("pub ").trim_start_matches("fn ");
         let name = sig.split('(').next().expect("a name").to_string();
         let params = sig
