@@ -59,6 +59,21 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The defaults with the per-connection message rate and the per-address sign-in rate
+    /// lifted: for tests and load generators, which drive a host from one address as fast as
+    /// it answers. Never for a public server.
+    pub fn unthrottled() -> Limits {
+        Limits {
+            rate_per_sec: 1_000_000,
+            rate_burst: 1_000_000,
+            sign_in_burst: 1_000_000,
+            sign_ins_per_minute: 1_000_000,
+            ..Limits::default()
+        }
+    }
+}
+
 /// Makes extra routes from a handle on the running host.
 pub type RouteFactory = Arc<dyn Fn(crate::HostControl) -> axum::Router + Send + Sync>;
 

@@ -898,8 +898,9 @@ impl Room {
             m.seat = Some(game_seat as u8);
             m.token = Some(token);
         }
+        // Players confirm again for a rematch; bots are always ready.
         for m in &mut self.members {
-            m.ready = false;
+            m.ready = m.bot.is_some();
         }
         let sync = meta.sync_mode();
         let ticker = meta

@@ -555,6 +555,9 @@ async fn bots_fill_seats_and_play_every_game_to_the_end() {
             over["outcome"]["scores"].as_array().unwrap().len() == bots + 1,
             "{game}: {over}"
         );
+        // A rematch needs only the people to confirm: bots stay ready.
+        me.ok(Request::Ready { ready: true }).await;
+        me.ok(Request::Start).await;
         drop((me, other));
     }
     host.shutdown().await;

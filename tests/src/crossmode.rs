@@ -529,13 +529,7 @@ impl Modes {
             catalog: catalog.clone(),
             seeds: Some(seed_source(&seeds)),
             ticks: Some(ticks.clone()),
-            limits: Limits {
-                rate_per_sec: 1_000_000,
-                rate_burst: 1_000_000,
-                sign_in_burst: 1_000_000,
-                sign_ins_per_minute: 1_000_000,
-                ..Limits::default()
-            },
+            limits: Limits::unthrottled(),
             ..HostConfig::on(SocketAddr::from(([127, 0, 0, 1], 0)))
         };
         let start = |e: &dyn std::fmt::Display| ModesError::Start(e.to_string());

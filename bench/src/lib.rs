@@ -1,0 +1,547 @@
+//! `hearth-bench`: a load generator for a Hearth server over loopback. Every scenario is
+//! bounded in clients and seconds and stops by itself; results come as a table and one JSON
+//! line. Scenarios so far: `logins` (device and password sign-ins per second) and `turns`
+//! (connect-four rooms played against the room's bot as fast as the server acknowledges, every
+//! action persisted before its acknowledgement). Each simulated client is one task with small
+//! buffers, so the generator stays cheap; its own CPU is reported beside the server's so a
+//! saturated generator is visible.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use hearth_rules::games::connect_four::{ConnectFour, ConnectFourConfig, Move};
+use hearth_rules::protocol::{
+    ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, RoomPhase, ServerMsg,
+    WireBytes, from_postcard, to_postcard,
+};
+use hearth_rules::{Seat, Session};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// The server could not be reached or answered nonsense.
+    #[error("{0}")]
+    Server(String),
+}
+
+fn err(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Server(e.to_string())
+}
+
+/// Latencies in microseconds, summarised.
+#[derive(Debug, Clone, Default)]
+pub struct Latencies(Vec<u32>);
+
+impl Latencies {
+    fn add(&mut self, d: Duration) {
+        self.0.push(d.as_micros().min(u128::from(u32::MAX)) as u32);
+    }
+
+    fn merge(&mut self, other: Latencies) {
+        self.0.extend(other.0);
+    }
+
+    /// The `q`-quantile in milliseconds (0 when empty).
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        let mut v = self.0.clone();
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_unstable();
+        let i = ((v.len() - 1) as f64 * q).round() as usize;
+        f64::from(v[i]) / 1000.0
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none were recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "p50_ms": self.quantile_ms(0.50),
+            "p95_ms": self.quantile_ms(0.95),
+            "p99_ms": self.quantile_ms(0.99),
+            "max_ms": self.quantile_ms(1.0),
+        })
+    }
+}
+
+/// CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident memory of a process in KiB, from `/proc/<pid>/status`.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A minimal HTTP/1.1 client on one kept-alive connection (the load it makes is the point,
+/// not features).
+pub struct Http {
+    stream: TcpStream,
+    authority: String,
+    buf: Vec<u8>,
+}
+
+impl Http {
+    /// Connects to `addr`.
+    pub async fn connect(addr: SocketAddr) -> Result<Http, BenchError> {
+        let stream = TcpStream::connect(addr).await.map_err(err)?;
+        stream.set_nodelay(true).map_err(err)?;
+        Ok(Http {
+            stream,
+            authority: addr.to_string(),
+            buf: Vec::with_capacity(1024),
+        })
+    }
+
+    /// POSTs JSON; returns the status and the body.
+    pub async fn post(&mut self, path: &str, body: &Value) -> Result<(u16, Value), BenchError> {
+        let body = body.to_string();
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.authority,
+            body.len()
+        );
+        self.stream.write_all(req.as_bytes()).await.map_err(err)?;
+        self.buf.clear();
+        let mut chunk = [0u8; 2048];
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..end]).to_string();
+                let status = head
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| err(format!("not an HTTP response: {head}")))?;
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while self.buf.len() < end + 4 + len {
+                    let n = self.stream.read(&mut chunk).await.map_err(err)?;
+                    if n == 0 {
+                        return Err(err("the server closed the connection"));
+                    }
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                let body = serde_json::from_slice(&self.buf[end + 4..end + 4 + len])
+                    .unwrap_or(Value::Null);
+                return Ok((status, body));
+            }
+            let n = self.stream.read(&mut chunk).await.map_err(err)?;
+            if n == 0 {
+                return Err(err("the server closed the connection"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// One device login; returns the token.
+pub async fn device_login(http: &mut Http, device: &str) -> Result<String, BenchError> {
+    let (status, body) = http
+        .post(
+            "/v1/auth/device",
+            &json!({"device_id": device, "display_name": "Bench"}),
+        )
+        .await?;
+    body["token"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| err(format!("device login answered {status}: {body}")))
+}
+
+/// What the `logins` scenario measured.
+#[derive(Debug, Clone)]
+pub struct LoginReport {
+    /// Device logins completed.
+    pub device: u64,
+    /// Their latencies.
+    pub device_latency: Latencies,
+    /// Seconds spent on device logins.
+    pub device_secs: f64,
+    /// Password logins completed.
+    pub password: u64,
+    /// Their latencies.
+    pub password_latency: Latencies,
+    /// Seconds spent on password logins.
+    pub password_secs: f64,
+}
+
+/// `clients` connections sign in with fresh device ids for `seconds`, then with passwords
+/// (users registered first) for `seconds`.
+pub async fn logins(
+    addr: SocketAddr,
+    clients: usize,
+    seconds: f64,
+) -> Result<LoginReport, BenchError> {
+    let run = |password: bool| async move {
+        let stop = Instant::now() + Duration::from_secs_f64(seconds);
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            tasks.push(tokio::spawn(async move {
+                let mut http = Http::connect(addr).await?;
+                let (user, pass) = (
+                    format!("bench{c}x{}", std::process::id()),
+                    "correct horse battery",
+                );
+                if password {
+                    let (s, body) = http
+                        .post(
+                            "/v1/auth/register",
+                            &json!({"username": user, "password": pass}),
+                        )
+                        .await?;
+                    if s != 200 && s != 201 {
+                        return Err(err(format!("register answered {s}: {body}")));
+                    }
+                }
+                let mut lat = Latencies::default();
+                let mut n = 0u64;
+                let started = Instant::now();
+                while Instant::now() < stop {
+                    let t = Instant::now();
+                    if password {
+                        let (s, body) = http
+                            .post(
+                                "/v1/auth/login",
+                                &json!({"username": user, "password": pass}),
+                            )
+                            .await?;
+                        if s != 200 {
+                            return Err(err(format!("login answered {s}: {body}")));
+                        }
+                    } else {
+                        device_login(&mut http, &format!("bench-{c}-{n}-{}", std::process::id()))
+                            .await?;
+                    }
+                    lat.add(t.elapsed());
+                    n += 1;
+                }
+                Ok::<_, BenchError>((n, lat, started.elapsed().as_secs_f64()))
+            }));
+        }
+        let (mut total, mut lat, mut secs) = (0, Latencies::default(), 0f64);
+        for t in tasks {
+            let (n, l, s) = t.await.map_err(err)??;
+            total += n;
+            lat.merge(l);
+            secs = secs.max(s);
+        }
+        Ok::<_, BenchError>((total, lat, secs))
+    };
+    let (device, device_latency, device_secs) = run(false).await?;
+    let (password, password_latency, password_secs) = run(true).await?;
+    Ok(LoginReport {
+        device,
+        device_latency,
+        device_secs,
+        password,
+        password_latency,
+        password_secs,
+    })
+}
+
+/// What the `turns` scenario measured.
+#[derive(Debug, Clone)]
+pub struct TurnReport {
+    /// The clients' own actions acknowledged (each persisted first).
+    pub actions: u64,
+    /// All log entries (the bots' moves too), each persisted.
+    pub entries: u64,
+    /// Games finished.
+    pub games: u64,
+    /// Action → acknowledgement latencies.
+    pub latency: Latencies,
+    /// Seconds measured.
+    pub secs: f64,
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+async fn send(ws: &mut Ws, id: u32, req: Request<WireBytes>) -> Result<(), BenchError> {
+    ws.send(Message::Binary(to_postcard(&ClientMsg { id, req }).into()))
+        .await
+        .map_err(err)
+}
+
+async fn recv(ws: &mut Ws) -> Result<ServerMsg<WireBytes>, BenchError> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Binary(b))) => return from_postcard(&b).map_err(err),
+            Some(Ok(Message::Close(_))) | None => return Err(err("the server closed the socket")),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(err(e)),
+        }
+    }
+}
+
+/// One simulated player's connection and what it has seen of its game.
+struct Player {
+    ws: Ws,
+    id: u32,
+    seed: Option<u64>,
+    entries: Vec<(u8, Vec<u8>)>,
+    over: bool,
+}
+
+impl Player {
+    fn absorb(&mut self, m: ServerMsg<WireBytes>) {
+        match m {
+            ServerMsg::Started(s) => self.seed = s.seed,
+            ServerMsg::Entry { seat, action, .. } => self.entries.push((seat, action.0)),
+            ServerMsg::Room(state) => self.over |= matches!(state.phase, RoomPhase::Over { .. }),
+            _ => {}
+        }
+    }
+
+    /// Sends `req` and waits for its reply, keeping the pushes that arrive meanwhile.
+    async fn call(&mut self, req: Request<WireBytes>) -> Result<Reply<WireBytes>, BenchError> {
+        self.id += 1;
+        let id = self.id;
+        send(&mut self.ws, id, req).await?;
+        loop {
+            match recv(&mut self.ws).await? {
+                ServerMsg::Reply { id: r, reply } if r == id => return Ok(reply),
+                ServerMsg::Error { id: Some(r), error } if r == id => {
+                    return Err(err(format!("{}: {}", error.code, error.message)));
+                }
+                other => self.absorb(other),
+            }
+        }
+    }
+
+    /// Reads pushes until `done` holds.
+    async fn until(&mut self, done: impl Fn(&Player) -> bool) -> Result<(), BenchError> {
+        while !done(self) {
+            let m = recv(&mut self.ws).await?;
+            self.absorb(m);
+        }
+        Ok(())
+    }
+}
+
+/// What one `turns` client counted.
+struct Counted {
+    actions: u64,
+    entries: u64,
+    games: u64,
+    latency: Latencies,
+    secs: f64,
+}
+
+async fn play_turns(
+    addr: SocketAddr,
+    c: usize,
+    with_accounts: bool,
+    stop: Arc<AtomicBool>,
+) -> Result<Counted, BenchError> {
+    let token = if with_accounts {
+        let mut http = Http::connect(addr).await?;
+        Some(
+            device_login(
+                &mut http,
+                &format!("bench-turns-{c}-{}", std::process::id()),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .map_err(err)?;
+    let mut p = Player {
+        ws,
+        id: 0,
+        seed: None,
+        entries: Vec::new(),
+        over: false,
+    };
+    p.call(Request::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        fingerprints: vec![],
+        name: format!("Bench {c}"),
+        token,
+    }))
+    .await?;
+    let config = ConnectFourConfig {
+        first_seat: Some(0),
+    };
+    p.call(Request::Join {
+        room: format!("turns {c} {}", std::process::id()),
+        password: None,
+        join_as: JoinAs::Player,
+        create: Some(RoomOptions {
+            game: "connect-four".into(),
+            config: WireBytes(to_postcard(&config)),
+            max_seats: None,
+            public: false,
+            password: None,
+        }),
+    })
+    .await?;
+    p.call(Request::AddBot { level: 1 }).await?;
+    let mut n = Counted {
+        actions: 0,
+        entries: 0,
+        games: 0,
+        latency: Latencies::default(),
+        secs: 0.0,
+    };
+    let started = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        (p.seed, p.over) = (None, false);
+        p.entries.clear();
+        p.call(Request::Ready { ready: true }).await?;
+        p.call(Request::Start).await?;
+        // Perfect information: `started` carries the seed, so the game is followed locally.
+        p.until(|p| p.seed.is_some()).await?;
+        let mut game =
+            Session::<ConnectFour>::new(config.clone(), 2, p.seed.unwrap_or(0)).map_err(err)?;
+        let mut applied = 0;
+        loop {
+            while applied < p.entries.len() {
+                let (seat, bytes) = &p.entries[applied];
+                let mv: Move = from_postcard(bytes).map_err(err)?;
+                game.apply(Seat(*seat), mv).map_err(err)?;
+                applied += 1;
+                n.entries += 1;
+            }
+            if game.is_over() {
+                p.until(|p| p.over).await?;
+                n.games += 1;
+                break;
+            }
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let legal = game.legal_actions(Seat(0)).map_err(err)?;
+            let Some(mv) = legal.get(n.actions as usize % legal.len().max(1)).cloned() else {
+                // The bot's turn: wait for its entry.
+                let have = p.entries.len();
+                p.until(|p| p.entries.len() > have).await?;
+                continue;
+            };
+            let t = Instant::now();
+            let reply = p
+                .call(Request::Action {
+                    action: WireBytes(to_postcard(&mv)),
+                    tick: None,
+                })
+                .await?;
+            n.latency.add(t.elapsed());
+            n.actions += 1;
+            // Our own entry follows the acknowledgement; apply it before choosing again.
+            if let Reply::Accepted { index, .. } = reply {
+                p.until(|p| p.entries.len() as u64 > index).await?;
+            }
+        }
+    }
+    n.secs = started.elapsed().as_secs_f64();
+    let _ = p.ws.close(None).await;
+    Ok(n)
+}
+
+/// `clients` players, each in its own connect-four room against the room's bot (level 1),
+/// play as fast as the server acknowledges for `seconds`, starting a new game whenever one
+/// ends. `with_accounts`: sign in by device login first (official server).
+pub async fn turns(
+    addr: SocketAddr,
+    with_accounts: bool,
+    clients: usize,
+    seconds: f64,
+) -> Result<TurnReport, BenchError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| tokio::spawn(play_turns(addr, c, with_accounts, stop.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut r = TurnReport {
+        actions: 0,
+        entries: 0,
+        games: 0,
+        latency: Latencies::default(),
+        secs: 0.0,
+    };
+    for t in tasks {
+        let n = t.await.map_err(err)??;
+        r.actions += n.actions;
+        r.entries += n.entries;
+        r.games += n.games;
+        r.latency.merge(n.latency);
+        r.secs = r.secs.max(n.secs);
+    }
+    Ok(r)
+}
+
+impl LoginReport {
+    /// The one JSON line.
+    pub fn json(&self) -> Value {
+        json!({
+            "scenario": "logins",
+            "device_logins": self.device,
+            "device_per_sec": self.device as f64 / self.device_secs.max(1e-9),
+            "device_latency": self.device_latency.json(),
+            "password_logins": self.password,
+            "password_per_sec": self.password as f64 / self.password_secs.max(1e-9),
+            "password_latency": self.password_latency.json(),
+        })
+    }
+}
+
+impl TurnReport {
+    /// The one JSON line.
+    pub fn json(&self) -> Value {
+        json!({
+            "scenario": "turns",
+            "actions": self.actions,
+            "actions_per_sec": self.actions as f64 / self.secs.max(1e-9),
+            "persisted_entries_per_sec": self.entries as f64 / self.secs.max(1e-9),
+            "games": self.games,
+            "latency": self.latency.json(),
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! `hearth-bench`: drives a Hearth server over loopback and prints a table and one JSON line.
+//!
+//! By default it starts `hearth serve --memory` (the `hearth` binary next to this one) on a
+//! free loopback port, optionally pinned with `taskset`, and measures that process's CPU and
+//! memory; `--server ADDR --server-pid PID` targets one already running.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use hearth_bench::{BenchError, cpu_seconds, logins, rss_kib, turns};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Load generator for a Hearth server (loopback only; bounded; stops by itself)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+    /// A running server (`127.0.0.1:7777`) instead of starting one.
+    #[arg(long, global = true)]
+    server: Option<SocketAddr>,
+    /// The running server's process id (for its CPU and memory).
+    #[arg(long, global = true)]
+    server_pid: Option<u32>,
+    /// CPUs for the server this starts (`taskset -c`), e.g. `0`; run the generator itself under
+    /// `taskset -c 1` to keep them apart.
+    #[arg(long, global = true)]
+    server_cpus: Option<String>,
+    /// Seconds to measure (at most 600).
+    #[arg(long, global = true, default_value_t = 10.0)]
+    seconds: f64,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Device logins/s, then password logins/s (each client on one kept-alive connection).
+    Logins {
+        /// Concurrent connections (at most 1000).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+    /// Connect-four rooms, one player plus the room's bot each, played as fast as the server
+    /// acknowledges; every action is persisted before it is acknowledged.
+    Turns {
+        /// Concurrent players (at most 10000).
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+    },
+}
+
+/// The server under load: started here (and stopped on drop) or given.
+struct Server {
+    addr: SocketAddr,
+    pid: Option<u32>,
+    child: Option<Child>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn hearth_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.with_file_name("hearth")
+}
+
+async fn start_server(cpus: Option<&str>) -> Result<Server, String> {
+    let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let bin = hearth_binary();
+    if !bin.exists() {
+        return Err(format!(
+            "{} is missing; build it with the same profile (`cargo build --release -p hearth-server --bin hearth`)",
+            bin.display()
+        ));
+    }
+    let mut cmd = match cpus {
+        Some(cpus) => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", cpus]).arg(&bin);
+            c
+        }
+        None => Command::new(&bin),
+    };
+    cmd.args(["serve", "--memory", "--bind", &addr.to_string()])
+        // Load comes from one address: lift the per-address limits for the run.
+        .args([
+            "--sign-ins-per-minute",
+            "100000000",
+            "--rate-per-sec",
+            "100000",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let pid = child.id();
+    let server = Server {
+        addr,
+        pid: Some(pid),
+        child: Some(child),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        if Instant::now() > deadline {
+            return Err("the server did not listen within 10 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(server)
+}
+
+fn row(name: &str, value: &Value) {
+    println!("{name:<28} {value}");
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("hearth-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let seconds = cli.seconds.clamp(0.5, 600.0);
+    let server = match cli.server {
+        Some(addr) => {
+            if !addr.ip().is_loopback() {
+                return Err(format!(
+                    "{addr} is not a loopback address; load runs on this machine only"
+                ));
+            }
+            Server {
+                addr,
+                pid: cli.server_pid,
+                child: None,
+            }
+        }
+        None => start_server(cli.server_cpus.as_deref()).await?,
+    };
+    let me = std::process::id();
+    let (server_cpu0, my_cpu0, t0) = (
+        server.pid.map(cpu_seconds).unwrap_or(0.0),
+        cpu_seconds(me),
+        Instant::now(),
+    );
+    let result: Result<Value, BenchError> = match cli.scenario {
+        Scenario::Logins { clients } => logins(server.addr, clients.clamp(1, 1000), seconds)
+            .await
+            .map(|r| r.json()),
+        Scenario::Turns { clients } => turns(server.addr, true, clients.clamp(1, 10_000), seconds)
+            .await
+            .map(|r| r.json()),
+    };
+    let mut out = result.map_err(|e| e.to_string())?;
+    let wall = t0.elapsed().as_secs_f64();
+    if let Some(pid) = server.pid {
+        out["server_cpu_percent"] = json!(100.0 * (cpu_seconds(pid) - server_cpu0) / wall);
+        out["server_rss_kib"] = json!(rss_kib(pid));
+    }
+    out["generator_cpu_percent"] = json!(100.0 * (cpu_seconds(me) - my_cpu0) / wall);
+    out["seconds"] = json!(wall);
+    if let Value::Object(map) = &out {
+        for (k, v) in map {
+            row(k, v);
+        }
+    }
+    println!("{out}");
+    Ok(())
+}

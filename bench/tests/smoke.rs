@@ -1,0 +1,45 @@
+//! The load generator against an in-process official server, small and short: every scenario
+//! runs, stops by itself, and counts work the server really did.
+
+use std::sync::Arc;
+
+use hearth_bench::{logins, turns};
+use hearth_server::official::sqlite::SqliteStore;
+use hearth_server::{HostConfig, Limits};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_runs_and_counts_real_work() {
+    let store = Arc::new(SqliteStore::memory().unwrap());
+    let config = HostConfig {
+        // As `hearth-bench` starts its server: one address, as fast as it answers.
+        limits: Limits::unthrottled(),
+        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+    };
+    let server = hearth_server::official::start(config, store.clone())
+        .await
+        .unwrap();
+    let addr = server.addr();
+
+    let l = logins(addr, 2, 0.5).await.unwrap();
+    assert!(l.device > 0 && l.password > 0, "{l:?}");
+    assert_eq!(l.device_latency.len() as u64, l.device);
+    let j = l.json();
+    assert!(j["device_per_sec"].as_f64().unwrap() > 0.0);
+
+    let t = turns(addr, true, 3, 1.0).await.unwrap();
+    assert!(t.actions > 0 && t.games > 0, "{t:?}");
+    // Every acknowledged action (and every bot reply) is in the store.
+    use hearth_server::official::store::Store;
+    let matches = store.list_matches(None, 100_000).unwrap();
+    let stored: usize = matches
+        .iter()
+        .map(|m| store.match_log(m.id).unwrap().len())
+        .sum();
+    assert!(
+        stored as u64 >= t.entries,
+        "{stored} stored, {} seen",
+        t.entries
+    );
+    assert!(t.latency.quantile_ms(0.99) > 0.0);
+    server.shutdown().await;
+}
