@@ -1,8 +1,10 @@
 //! `hearth-bench`: a load generator for a Hearth server over loopback. Every scenario is
 //! bounded in clients and seconds and stops by itself; results come as a table and one JSON
-//! line. Scenarios so far: `logins` (device and password sign-ins per second) and `turns`
-//! (connect-four rooms played against the room's bot as fast as the server acknowledges, every
-//! action persisted before its acknowledgement). Each simulated client is one task with small
+//! line. Scenarios: `logins` (device and password sign-ins per second), `turns` (connect-four
+//! rooms played against the room's bot as fast as the server acknowledges, every action
+//! persisted before its acknowledgement), `held` (idle signed-in sockets: server memory per
+//! socket) and `arena` (tanks rooms of 8 at 20 Hz: input-to-snapshot latency, tick overruns,
+//! bytes per second; the binary adds a sweep for the largest arena within budget). Each simulated client is one task with small
 //! buffers, so the generator stays cheap; its own CPU is reported beside the server's so a
 //! saturated generator is visible.
 
@@ -13,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use hearth_rules::games::connect_four::{ConnectFour, ConnectFourConfig, Move};
+use hearth_rules::games::tanks::{MapId, TankInput, TanksConfig};
 use hearth_rules::protocol::{
     ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, RoomPhase, ServerMsg,
     WireBytes, from_postcard, to_postcard,
@@ -324,14 +327,52 @@ struct Player {
     seed: Option<u64>,
     entries: Vec<(u8, Vec<u8>)>,
     over: bool,
+    /// The latest room state pushed.
+    room: Option<hearth_rules::protocol::RoomState>,
+    /// Whether `started` arrived.
+    started: bool,
 }
 
 impl Player {
+    /// Opens a socket and says hello (with `token` on a server with accounts).
+    async fn connect(
+        addr: SocketAddr,
+        token: Option<String>,
+        name: String,
+    ) -> Result<Player, BenchError> {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+            .await
+            .map_err(err)?;
+        let mut p = Player {
+            ws,
+            id: 0,
+            seed: None,
+            entries: Vec::new(),
+            over: false,
+            room: None,
+            started: false,
+        };
+        p.call(Request::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            fingerprints: vec![],
+            name,
+            token,
+        }))
+        .await?;
+        Ok(p)
+    }
+
     fn absorb(&mut self, m: ServerMsg<WireBytes>) {
         match m {
-            ServerMsg::Started(s) => self.seed = s.seed,
+            ServerMsg::Started(s) => {
+                self.seed = s.seed;
+                self.started = true;
+            }
             ServerMsg::Entry { seat, action, .. } => self.entries.push((seat, action.0)),
-            ServerMsg::Room(state) => self.over |= matches!(state.phase, RoomPhase::Over { .. }),
+            ServerMsg::Room(state) => {
+                self.over |= matches!(state.phase, RoomPhase::Over { .. });
+                self.room = Some(state);
+            }
             _ => {}
         }
     }
@@ -389,23 +430,7 @@ async fn play_turns(
     } else {
         None
     };
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-        .await
-        .map_err(err)?;
-    let mut p = Player {
-        ws,
-        id: 0,
-        seed: None,
-        entries: Vec::new(),
-        over: false,
-    };
-    p.call(Request::Hello(Hello {
-        protocol: PROTOCOL_VERSION,
-        fingerprints: vec![],
-        name: format!("Bench {c}"),
-        token,
-    }))
-    .await?;
+    let mut p = Player::connect(addr, token, format!("Bench {c}")).await?;
     let config = ConnectFourConfig {
         first_seat: Some(0),
     };
@@ -514,6 +539,332 @@ pub async fn turns(
         r.latency.merge(n.latency);
         r.secs = r.secs.max(n.secs);
     }
+    Ok(r)
+}
+
+/// Signs in by device and opens an authenticated socket (hello answered).
+async fn signed_in_socket(addr: SocketAddr, who: &str) -> Result<Player, BenchError> {
+    let mut http = Http::connect(addr).await?;
+    let token = device_login(&mut http, &format!("{who}-{}", std::process::id())).await?;
+    drop(http);
+    Player::connect(addr, Some(token), "Bench".into()).await
+}
+
+/// What the `held` scenario measured.
+#[derive(Debug, Clone)]
+pub struct HeldReport {
+    /// Sockets open and signed in at once.
+    pub sockets: usize,
+    /// Seconds it took to open them.
+    pub open_secs: f64,
+    /// Server RSS before and with all sockets open, in KiB (0 if unknown).
+    pub rss_before_kib: u64,
+    /// See `rss_before_kib`.
+    pub rss_held_kib: u64,
+}
+
+impl HeldReport {
+    /// The one JSON line.
+    pub fn json(&self) -> Value {
+        let per = (self.rss_held_kib.saturating_sub(self.rss_before_kib)) as f64 * 1024.0
+            / self.sockets.max(1) as f64;
+        json!({
+            "scenario": "held",
+            "sockets": self.sockets,
+            "open_secs": self.open_secs,
+            "server_rss_before_kib": self.rss_before_kib,
+            "server_rss_held_kib": self.rss_held_kib,
+            "server_bytes_per_socket": per,
+        })
+    }
+}
+
+/// Opens `clients` signed-in sockets (64 at a time), holds them idle (answering the server's
+/// pings) for `seconds`, measuring the server's resident memory per socket.
+pub async fn held(
+    addr: SocketAddr,
+    server_pid: Option<u32>,
+    clients: usize,
+    seconds: f64,
+) -> Result<HeldReport, BenchError> {
+    let rss = || server_pid.map(rss_kib).unwrap_or(0);
+    let rss_before_kib = rss();
+    let started = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let open = Arc::new(tokio::sync::Semaphore::new(64));
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = Vec::with_capacity(clients);
+    for c in 0..clients {
+        let (stop, open, ready) = (stop.clone(), open.clone(), ready_tx.clone());
+        tasks.push(tokio::spawn(async move {
+            let permit = open.acquire_owned().await.map_err(err)?;
+            let mut p = signed_in_socket(addr, &format!("bench-held-{c}")).await?;
+            drop(permit);
+            let _ = ready.send(());
+            // Idle: reading answers the server's pings; nothing else is sent.
+            while !stop.load(Ordering::Relaxed) {
+                match tokio::time::timeout(Duration::from_millis(250), p.ws.next()).await {
+                    Ok(Some(Ok(_))) | Err(_) => {}
+                    Ok(_) => return Err(err("the server closed an idle socket")),
+                }
+            }
+            let _ = p.ws.close(None).await;
+            Ok::<_, BenchError>(())
+        }));
+    }
+    drop(ready_tx);
+    let mut ready = 0;
+    while ready < clients && ready_rx.recv().await.is_some() {
+        ready += 1;
+    }
+    let open_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    let rss_held_kib = rss();
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.map_err(err)??;
+    }
+    Ok(HeldReport {
+        sockets: ready,
+        open_secs,
+        rss_before_kib,
+        rss_held_kib,
+    })
+}
+
+/// What the `arena` scenario measured.
+#[derive(Debug, Clone)]
+pub struct ArenaReport {
+    /// Clients playing.
+    pub clients: usize,
+    /// Inputs sent.
+    pub inputs: u64,
+    /// Input sent → first snapshot reflecting it.
+    pub latency: Latencies,
+    /// Snapshot bytes received per second, all clients.
+    pub bytes_per_sec: f64,
+    /// Ticks the server reported as overrunning their period during the run.
+    pub tick_overruns: u64,
+    /// Seconds measured.
+    pub secs: f64,
+}
+
+impl ArenaReport {
+    /// The one JSON line.
+    pub fn json(&self) -> Value {
+        json!({
+            "scenario": "arena",
+            "clients": self.clients,
+            "inputs": self.inputs,
+            "latency": self.latency.json(),
+            "bytes_per_sec": self.bytes_per_sec,
+            "tick_overruns": self.tick_overruns,
+        })
+    }
+
+    /// Whether the run kept the goal: p99 within one tick plus 10 ms, no overruns.
+    pub fn within_budget(&self) -> bool {
+        self.tick_overruns == 0 && self.latency.quantile_ms(0.99) <= 60.0
+    }
+}
+
+/// The server's `hearth_tick_overruns_total`, from `/metrics`.
+pub async fn tick_overruns(addr: SocketAddr) -> Result<u64, BenchError> {
+    let mut s = TcpStream::connect(addr).await.map_err(err)?;
+    s.write_all(
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .map_err(err)?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.map_err(err)?;
+    Ok(body
+        .lines()
+        .find_map(|l| l.strip_prefix("hearth_tick_overruns_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0) as u64)
+}
+
+/// One arena player: joins its room of 8, and once the game runs sends an input every 50 ms
+/// stamped with the latest snapshot's tick, timing each until a snapshot reflects it.
+struct ArenaShared {
+    stop: AtomicBool,
+    /// Set once every room plays: only then are latencies and bytes counted.
+    measuring: AtomicBool,
+    started: std::sync::atomic::AtomicUsize,
+    open: tokio::sync::Semaphore,
+}
+
+async fn play_arena(
+    addr: SocketAddr,
+    c: usize,
+    room: String,
+    group: usize,
+    game_secs: u16,
+    shared: Arc<ArenaShared>,
+) -> Result<(u64, Latencies, u64), BenchError> {
+    // Sign-ins 64 at a time: a connection storm would measure the accept queue, not play.
+    let permit = shared.open.acquire().await.map_err(err)?;
+    let mut p = signed_in_socket(addr, &format!("bench-arena-{c}")).await?;
+    drop(permit);
+    let config = TanksConfig {
+        map: MapId::Open,
+        duration_secs: game_secs,
+        score_limit: 0,
+    };
+    let joined = p
+        .call(Request::Join {
+            room,
+            password: None,
+            join_as: JoinAs::Player,
+            create: Some(RoomOptions {
+                game: "tanks".into(),
+                config: WireBytes(to_postcard(&config)),
+                max_seats: Some(group as u8),
+                public: false,
+                password: None,
+            }),
+        })
+        .await?;
+    let me = match joined {
+        Reply::Joined(state) => {
+            let me = state.you;
+            p.room = Some(state);
+            me
+        }
+        _ => return Err(err("join did not answer `joined`")),
+    };
+    p.call(Request::Ready { ready: true }).await?;
+    // The room's host starts once all its players are in and ready (the state that shows it
+    // may have arrived while a request was in flight: look at the latest one first).
+    let mut asked = false;
+    while !p.started {
+        let all_ready = p.room.as_ref().is_some_and(|s| {
+            s.host == me && s.members.len() == group && s.members.iter().all(|m| m.ready)
+        });
+        if all_ready && !asked {
+            send(&mut p.ws, 1_000_000, Request::Start).await?;
+            asked = true;
+        }
+        let m = recv(&mut p.ws).await?;
+        p.absorb(m);
+    }
+    shared.started.fetch_add(1, Ordering::Relaxed);
+    let (mut inputs, mut lat, mut bytes) = (0u64, Latencies::default(), 0u64);
+    let mut latest_tick = 0u64;
+    // Sent inputs by request id, then by the tick whose snapshot reflects them.
+    let mut sent: std::collections::BTreeMap<u32, Instant> = Default::default();
+    let mut due: std::collections::BTreeMap<u64, Vec<Instant>> = Default::default();
+    let mut every = tokio::time::interval(Duration::from_millis(50));
+    let mut id = 1_000_000u32;
+    while !shared.stop.load(Ordering::Relaxed) {
+        tokio::select! {
+            _ = every.tick() => {
+                id += 1;
+                let input = TankInput { turn: (inputs % 3) as i8 - 1, thrust: 1, fire: inputs % 4 == 0 };
+                let req = Request::Action { action: WireBytes(to_postcard(&input)), tick: Some(latest_tick) };
+                send(&mut p.ws, id, req).await?;
+                sent.insert(id, Instant::now());
+                inputs += 1;
+            }
+            msg = p.ws.next() => {
+                let frame = match msg {
+                    Some(Ok(Message::Binary(b))) => b,
+                    Some(Ok(_)) => continue,
+                    _ => return Err(err("the server closed an arena socket")),
+                };
+                let measuring = shared.measuring.load(Ordering::Relaxed);
+                if measuring {
+                    bytes += frame.len() as u64;
+                }
+                match from_postcard::<ServerMsg<WireBytes>>(&frame).map_err(err)? {
+                    ServerMsg::Reply { id, reply: Reply::Accepted { tick, .. } } => {
+                        if let Some(t) = sent.remove(&id) {
+                            due.entry(tick + 1).or_default().push(t);
+                        }
+                    }
+                    ServerMsg::Error { id: Some(id), .. } => {
+                        sent.remove(&id);
+                    }
+                    ServerMsg::Snapshot { tick, .. } => {
+                        latest_tick = tick;
+                        let now = Instant::now();
+                        let ready: Vec<u64> = due.range(..=tick).map(|(k, _)| *k).collect();
+                        for k in ready {
+                            for t in due.remove(&k).unwrap_or_default() {
+                                if measuring {
+                                    lat.add(now - t);
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let _ = p.ws.close(None).await;
+    Ok((inputs, lat, bytes))
+}
+
+/// `clients` players (rounded up to rooms of 8) play tanks for `seconds` after every room has
+/// started.
+pub async fn arena(
+    addr: SocketAddr,
+    clients: usize,
+    seconds: f64,
+) -> Result<ArenaReport, BenchError> {
+    const GROUP: usize = 8;
+    let rooms = clients.div_ceil(GROUP);
+    let game_secs = (seconds + 60.0).clamp(10.0, 1800.0) as u16;
+    let shared = Arc::new(ArenaShared {
+        stop: AtomicBool::new(false),
+        measuring: AtomicBool::new(false),
+        started: Default::default(),
+        open: tokio::sync::Semaphore::new(64),
+    });
+    let total = rooms * GROUP;
+    let tasks: Vec<_> = (0..total)
+        .map(|c| {
+            let room = format!("arena {} {}", c / GROUP, std::process::id());
+            tokio::spawn(play_arena(addr, c, room, GROUP, game_secs, shared.clone()))
+        })
+        .collect();
+    // Measure once every room plays (bounded: a stuck start is an error, not a hang).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while shared.started.load(Ordering::Relaxed) < total {
+        if Instant::now() > deadline || tasks.iter().any(|t| t.is_finished()) {
+            shared.stop.store(true, Ordering::Relaxed);
+            for t in tasks {
+                t.await.map_err(err)??;
+            }
+            return Err(err("not every arena room started within 120 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let overruns_before = tick_overruns(addr).await?;
+    shared.measuring.store(true, Ordering::Relaxed);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    let overruns = tick_overruns(addr).await?.saturating_sub(overruns_before);
+    shared.stop.store(true, Ordering::Relaxed);
+    let secs = t0.elapsed().as_secs_f64();
+    let mut r = ArenaReport {
+        clients: total,
+        inputs: 0,
+        latency: Latencies::default(),
+        bytes_per_sec: 0.0,
+        tick_overruns: overruns,
+        secs,
+    };
+    let mut bytes = 0;
+    for t in tasks {
+        let (i, l, b) = t.await.map_err(err)??;
+        r.inputs += i;
+        r.latency.merge(l);
+        bytes += b;
+    }
+    r.bytes_per_sec = bytes as f64 / secs.max(1e-9);
     Ok(r)
 }
 

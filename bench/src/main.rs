@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use hearth_bench::{BenchError, cpu_seconds, logins, rss_kib, turns};
+use hearth_bench::{BenchError, arena, cpu_seconds, held, logins, rss_kib, turns};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -50,6 +50,27 @@ enum Scenario {
         /// Concurrent players (at most 10000).
         #[arg(long, default_value_t = 64)]
         clients: usize,
+    },
+    /// Idle signed-in sockets held open: the server's memory per socket. One process may open
+    /// about 19,000 (the open-file limit here is 20,000 for the server and the generator each).
+    Held {
+        /// Sockets (at most 19000).
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+    },
+    /// Tanks rooms of 8 sending inputs at 20 Hz: input-to-snapshot latency, tick overruns,
+    /// bytes per second.
+    Arena {
+        /// Players (rounded up to rooms of 8; at most 19000).
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Double the players from `--clients` until p99 exceeds 60 ms or a tick overruns (or
+        /// `--max-clients`), then narrow down; a fresh server for every step.
+        #[arg(long)]
+        sweep: bool,
+        /// Upper bound for the sweep.
+        #[arg(long, default_value_t = 16000)]
+        max_clients: usize,
     },
 }
 
@@ -126,6 +147,60 @@ async fn start_server(cpus: Option<&str>) -> Result<Server, String> {
     Ok(server)
 }
 
+/// One arena run on a fresh server; its JSON with the server's CPU.
+async fn arena_step(
+    clients: usize,
+    seconds: f64,
+    cpus: Option<&str>,
+) -> Result<(bool, Value), String> {
+    let server = start_server(cpus).await?;
+    let pid = server.pid.unwrap_or(0);
+    let (cpu0, t0) = (cpu_seconds(pid), Instant::now());
+    let r = arena(server.addr, clients, seconds)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut j = r.json();
+    j["server_cpu_percent"] = json!(100.0 * (cpu_seconds(pid) - cpu0) / t0.elapsed().as_secs_f64());
+    j["server_rss_kib"] = json!(rss_kib(pid));
+    j["within_budget"] = json!(r.within_budget());
+    println!("{j}");
+    Ok((r.within_budget(), j))
+}
+
+/// Finds the largest arena that keeps p99 ≤ 60 ms with no overrun: doubling, then halving the
+/// gap three times.
+async fn sweep(start: usize, max: usize, seconds: f64, cpus: Option<&str>) -> Result<(), String> {
+    let (mut good, mut bad): (Option<usize>, Option<usize>) = (None, None);
+    let mut n = start;
+    while n <= max {
+        if arena_step(n, seconds, cpus).await?.0 {
+            good = Some(n);
+            n *= 2;
+        } else {
+            bad = Some(n);
+            break;
+        }
+    }
+    if let (Some(mut lo), Some(mut hi)) = (good, bad) {
+        for _ in 0..3 {
+            let mid = (lo + hi) / 2 / 8 * 8;
+            if mid <= lo {
+                break;
+            }
+            if arena_step(mid, seconds, cpus).await?.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        good = Some(lo);
+    }
+    let out =
+        json!({"scenario": "arena_sweep", "largest_within_budget": good, "first_over_budget": bad});
+    println!("{out}");
+    Ok(())
+}
+
 fn row(name: &str, value: &Value) {
     println!("{name:<28} {value}");
 }
@@ -169,6 +244,36 @@ async fn run(cli: Cli) -> Result<(), String> {
         Scenario::Turns { clients } => turns(server.addr, true, clients.clamp(1, 10_000), seconds)
             .await
             .map(|r| r.json()),
+        Scenario::Held { clients } => {
+            held(server.addr, server.pid, clients.clamp(1, 19_000), seconds)
+                .await
+                .map(|r| r.json())
+        }
+        Scenario::Arena {
+            clients,
+            sweep: false,
+            ..
+        } => arena(server.addr, clients.clamp(8, 19_000), seconds)
+            .await
+            .map(|r| {
+                let mut j = r.json();
+                j["within_budget"] = json!(r.within_budget());
+                j
+            }),
+        Scenario::Arena {
+            clients,
+            sweep: true,
+            max_clients,
+        } => {
+            drop(server);
+            return sweep(
+                clients.clamp(8, 19_000),
+                max_clients.clamp(8, 19_000),
+                seconds,
+                cli.server_cpus.as_deref(),
+            )
+            .await;
+        }
     };
     let mut out = result.map_err(|e| e.to_string())?;
     let wall = t0.elapsed().as_secs_f64();

@@ -1,9 +1,9 @@
 //! The load generator against an in-process official server, small and short: every scenario
-//! runs, stops by itself, and counts work the server really did.
+//! (logins, turns, held, arena) runs, stops by itself, and counts work the server really did.
 
 use std::sync::Arc;
 
-use hearth_bench::{logins, turns};
+use hearth_bench::{arena, held, logins, turns};
 use hearth_server::official::sqlite::SqliteStore;
 use hearth_server::{HostConfig, Limits};
 
@@ -41,5 +41,15 @@ async fn every_scenario_runs_and_counts_real_work() {
         t.entries
     );
     assert!(t.latency.quantile_ms(0.99) > 0.0);
+
+    let h = held(addr, Some(std::process::id()), 5, 0.3).await.unwrap();
+    assert_eq!(h.sockets, 5);
+    assert!(h.rss_held_kib > 0);
+
+    // One room of eight tanks: inputs flow and each is seen in a later snapshot.
+    let a = arena(addr, 8, 1.0).await.unwrap();
+    assert_eq!(a.clients, 8);
+    assert!(a.inputs > 0 && !a.latency.is_empty(), "{a:?}");
+    assert!(a.bytes_per_sec > 0.0);
     server.shutdown().await;
 }

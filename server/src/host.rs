@@ -294,7 +294,11 @@ async fn upgrade(State(hub): State<Arc<Hub>>, ws: WebSocketUpgrade) -> Response 
     if *hub.shutdown.borrow() {
         return (StatusCode::SERVICE_UNAVAILABLE, "the host is shutting down").into_response();
     }
-    ws.max_message_size(limits.max_frame_bytes)
+    // Frames are small (BENCHMARKS.md: a few hundred bytes); tungstenite's default 128 KiB
+    // read buffer per socket was 147 KB of server memory per idle connection.
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
         .on_upgrade(move |socket| crate::conn::serve(socket, hub))
 }
