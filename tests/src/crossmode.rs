@@ -54,8 +54,16 @@ pub struct Record {
     pub outcome: Option<Outcome>,
 }
 
-/// A case resolved to concrete moves, with what playing them offline did.
-pub type Resolved<A> = (Vec<Move<A>>, Record);
+/// A case resolved to concrete moves, with what playing them offline did and the session at
+/// the end.
+pub struct Resolved<G: Game> {
+    /// The moves, in order.
+    pub moves: Vec<Move<G::Action>>,
+    /// What happened.
+    pub record: Record,
+    /// The offline session after the last move.
+    pub session: Session<G>,
+}
 
 fn view_hashes<G: Game>(s: &Session<G>) -> Vec<u64> {
     let mut v: Vec<u64> = (0..s.seats())
@@ -75,7 +83,7 @@ fn view_hashes<G: Game>(s: &Session<G>) -> Vec<u64> {
 
 /// Plays the case offline; returns the concrete moves it resolved to and what happened.
 /// Moves are from seats at the table (a network client can only speak for its own seat).
-pub fn offline<G: GameUnderTest>(case: &Case<G>) -> Result<Resolved<G::Action>, TestCaseError> {
+pub fn offline<G: GameUnderTest>(case: &Case<G>) -> Result<Resolved<G>, TestCaseError> {
     let mut s = Session::<G>::new(case.config.clone(), case.seats, case.seed)
         .map_err(|e| TestCaseError::fail(format!("setup: {e}")))?;
     let mut moves = Vec::new();
@@ -110,7 +118,11 @@ pub fn offline<G: GameUnderTest>(case: &Case<G>) -> Result<Resolved<G::Action>, 
     rec.log_len = s.log().len() as u64;
     rec.hash = s.hash();
     rec.outcome = s.outcome();
-    Ok((moves, rec))
+    Ok(Resolved {
+        moves,
+        record: rec,
+        session: s,
+    })
 }
 
 /// Where an online mode plays.
@@ -251,11 +263,14 @@ pub(crate) async fn start_game(
 }
 
 /// Plays the moves on a host; returns what its clients saw.
+/// `offline` is the offline record of the same moves: whether the game ended there decides
+/// whether to wait for the room's end or ask the host for its hash.
 pub async fn online<G: GameUnderTest>(
     target: &Target,
     room: &str,
     case: &Case<G>,
     moves: &[Move<G::Action>],
+    offline: &Record,
 ) -> Result<Record, TestCaseError> {
     let sync = target.catalog.get(G::INFO.name).map_err(fail)?.sync_mode();
     let n = usize::from(case.seats);
@@ -346,20 +361,7 @@ pub async fn online<G: GameUnderTest>(
     }
     rec.log_len = accepted;
     // The end: the room's final state, or the host's hash at our log length.
-    let offline_hash = {
-        let mut s = Session::<G>::new(case.config.clone(), case.seats, case.seed).map_err(fail)?;
-        for m in moves {
-            let _ = s.apply(Seat(m.seat), m.action.clone());
-        }
-        s.hash()
-    };
-    let over = G::INFO.tick_rate.is_none() && {
-        let mut s = Session::<G>::new(case.config.clone(), case.seats, case.seed).map_err(fail)?;
-        for m in moves {
-            let _ = s.apply(Seat(m.seat), m.action.clone());
-        }
-        s.is_over()
-    };
+    let over = offline.outcome.is_some();
     if over {
         let c = &mut clients[0];
         loop {
@@ -375,7 +377,7 @@ pub async fn online<G: GameUnderTest>(
         let reply = clients[0]
             .request(Request::Hash {
                 index: accepted,
-                hash: hearth_rules::hash_hex(offline_hash),
+                hash: hearth_rules::hash_hex(offline.hash),
             })
             .await
             .map_err(fail)?;
@@ -738,6 +740,16 @@ impl Modes {
         Ok(())
     }
 
+    /// The room a case plays in on both hosts (`n` tells cases apart), its seed registered.
+    pub(crate) fn room_for(&self, game: &str, seed: u64, n: u64) -> String {
+        let room = format!("x{game}-{n}");
+        self.seeds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(room.clone(), seed);
+        room
+    }
+
     /// Checks every player of the match in `room` moved on `game`'s leaderboard by exactly
     /// `outcome` (fresh accounts start at 0 games).
     pub(crate) fn check_leaderboard(
@@ -777,28 +789,21 @@ pub async fn check_case<G: GameUnderTest>(
     n: u64,
 ) -> Result<(), TestCaseError> {
     let clock = std::time::Instant::now();
-    let (moves, off) = offline(case)?;
-    let offline_log = {
-        let mut s = Session::<G>::new(case.config.clone(), case.seats, case.seed).map_err(fail)?;
-        for m in &moves {
-            let _ = s.apply(Seat(m.seat), m.action.clone());
-        }
-        log_of(&s)
-    };
+    let Resolved {
+        moves,
+        record: off,
+        session,
+    } = offline(case)?;
+    let offline_log = log_of(&session);
     let t_offline = clock.elapsed();
-    let room = format!("x{}-{n}", G::INFO.name);
-    modes
-        .seeds
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(room.clone(), case.seed);
+    let room = modes.room_for(G::INFO.name, case.seed, n);
     let clock = std::time::Instant::now();
-    let lan = online::<G>(&modes.lan, &room, case, &moves).await?;
+    let lan = online::<G>(&modes.lan, &room, case, &moves, &off).await?;
     prop_eq(&off, &lan, "LAN host")?;
     let t_lan = clock.elapsed();
     let clock = std::time::Instant::now();
     let official = modes.official_with_accounts(case.seats).await?;
-    let server = online::<G>(&official, &room, case, &moves).await?;
+    let server = online::<G>(&official, &room, case, &moves, &off).await?;
     prop_eq(&off, &server, "official server")?;
     let t_official = clock.elapsed();
     let clock = std::time::Instant::now();
@@ -929,8 +934,8 @@ where
     G::Action: Serialize,
 {
     failure_vector::<G>(catalog, &case.config, case.seats, case.seed, |rec| {
-        if let Ok((moves, _)) = offline(case) {
-            for m in moves {
+        if let Ok(resolved) = offline(case) {
+            for m in resolved.moves {
                 rec.apply(m.seat, serde_json::to_value(&m.action).unwrap_or_default());
             }
         }

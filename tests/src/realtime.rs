@@ -529,12 +529,7 @@ pub async fn check_tick_case<G: GameUnderTest>(
     let plan = plan(case, modes.lead)?;
     let offline_log = log_of(&plan.session);
     let t_offline = clock.elapsed();
-    let room = format!("x{}-{n}", G::INFO.name);
-    modes
-        .seeds
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(room.clone(), case.seed);
+    let room = modes.room_for(G::INFO.name, case.seed, n);
     let clock = std::time::Instant::now();
     let lan = online_real_time(&modes.lan, &room, case, &plan, NetworkOrder::Generated).await?;
     tick_eq(&plan.record, &lan, "LAN host")?;
