@@ -28,7 +28,7 @@ use crate::props::{Case, GameUnderTest, Step, case_strategy, resolve_legal};
 use crate::vectors::{Recorder, to_json};
 
 /// How long one expected message may take (a liveness bound, not a speed assertion).
-const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
 /// One concrete move: who sends what.
 #[derive(Debug, Clone)]
@@ -65,20 +65,14 @@ pub struct Resolved<G: Game> {
     pub session: Session<G>,
 }
 
-fn view_hashes<G: Game>(s: &Session<G>) -> Vec<u64> {
-    let mut v: Vec<u64> = (0..s.seats())
-        .map(|i| {
-            s.view(Viewer::Seat(Seat(i)))
-                .map(|v| stable_hash(&v))
-                .unwrap_or(0)
-        })
-        .collect();
-    v.push(
-        s.view(Viewer::Spectator)
-            .map(|v| stable_hash(&v))
-            .unwrap_or(0),
-    );
-    v
+/// The hash of each seat's view, then the spectator's.
+pub(crate) fn view_hashes<G: Game>(s: &Session<G>) -> Vec<u64> {
+    let mut viewers: Vec<Viewer> = (0..s.seats()).map(|i| Viewer::Seat(Seat(i))).collect();
+    viewers.push(Viewer::Spectator);
+    viewers
+        .into_iter()
+        .map(|v| s.view(v).map(|v| stable_hash(&v)).unwrap_or(0))
+        .collect()
 }
 
 /// Plays the case offline; returns the concrete moves it resolved to and what happened.
@@ -139,7 +133,7 @@ pub struct Target {
     pub catalog: Arc<Catalog>,
 }
 
-fn fail(what: impl std::fmt::Display) -> TestCaseError {
+pub(crate) fn fail(what: impl std::fmt::Display) -> TestCaseError {
     TestCaseError::fail(what.to_string())
 }
 
@@ -720,7 +714,7 @@ impl Modes {
         }
         let stored = replay_stored(&*self.store, &self.catalog, room)?;
         if stored.log != log {
-            let at = stored.log.iter().zip(log).position(|(a, b)| a != b);
+            let at = first_difference(&stored.log, log);
             return Err(fail(format!(
                 "the stored log ({} entries) differs from the offline log ({} entries) at {at:?}",
                 stored.log.len(),
@@ -836,24 +830,21 @@ fn player_ids(modes: &Modes, room: &str) -> Result<Vec<u64>, TestCaseError> {
     Ok(m.players.iter().map(|p| p.0).collect())
 }
 
+/// Where two sequences first differ (`None` if one is a prefix of the other).
+pub(crate) fn first_difference<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
+    a.iter().zip(b).position(|(x, y)| x != y)
+}
+
 fn prop_eq(offline: &Record, online: &Record, mode: &str) -> Result<(), TestCaseError> {
     if offline.decisions != online.decisions {
-        let at = offline
-            .decisions
-            .iter()
-            .zip(&online.decisions)
-            .position(|(a, b)| a != b);
+        let at = first_difference(&offline.decisions, &online.decisions);
         return Err(fail(format!(
             "{mode}: decisions differ at move {at:?}: offline {:?}, {mode} {:?}",
             offline.decisions, online.decisions
         )));
     }
     if offline.views != online.views {
-        let at = offline
-            .views
-            .iter()
-            .zip(&online.views)
-            .position(|(a, b)| a != b);
+        let at = first_difference(&offline.views, &online.views);
         return Err(fail(format!(
             "{mode}: views differ after accepted move {at:?}"
         )));

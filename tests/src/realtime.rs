@@ -15,22 +15,19 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use hearth_client::{Client, ClientError, Event};
 use hearth_rules::protocol::{Reply, Request, RoomPhase};
-use hearth_rules::{Catalog, Encoding, Game, Outcome, Payload, Seat, Session, Viewer, stable_hash};
+use hearth_rules::{Catalog, Encoding, Game, Outcome, Payload, Seat, Session, stable_hash};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde::Serialize;
 
 use crate::crossmode::{
-    Modes, Target, failure_vector, log_of, reconnect_before, run_generated, seat_config, start_game,
+    Modes, Target, WAIT, fail, failure_vector, first_difference, log_of, reconnect_before,
+    run_generated, seat_config, start_game, view_hashes,
 };
 use crate::props::{GameUnderTest, Step, resolve_legal};
-
-/// How long one expected message may take (a liveness bound, not a speed assertion).
-const WAIT: Duration = Duration::from_secs(15);
 
 /// How an input is stamped, relative to the tick the sender is at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,19 +137,6 @@ pub struct Plan<G: Game> {
     pub record: TickRecord,
     /// The session at the end.
     pub session: Session<G>,
-}
-
-fn fail(what: impl std::fmt::Display) -> TestCaseError {
-    TestCaseError::fail(what.to_string())
-}
-
-fn view_hashes<G: Game>(s: &Session<G>) -> Vec<u64> {
-    let mut viewers: Vec<Viewer> = (0..s.seats()).map(|i| Viewer::Seat(Seat(i))).collect();
-    viewers.push(Viewer::Spectator);
-    viewers
-        .into_iter()
-        .map(|v| s.view(v).map(|v| stable_hash(&v)).unwrap_or(0))
-        .collect()
 }
 
 /// Plays the case offline by the protocol's rules for stamps: an input stamped for tick `s`
@@ -486,11 +470,7 @@ pub async fn online_real_time<G: GameUnderTest>(
 
 fn tick_eq(offline: &TickRecord, online: &TickRecord, mode: &str) -> Result<(), TestCaseError> {
     if offline.decisions != online.decisions {
-        let at = offline
-            .decisions
-            .iter()
-            .zip(&online.decisions)
-            .position(|(a, b)| a != b);
+        let at = first_difference(&offline.decisions, &online.decisions);
         let show = |r: &TickRecord| at.and_then(|k| r.decisions.get(k).cloned());
         return Err(fail(format!(
             "{mode}: input {at:?} decided differently: offline {:?}, {mode} {:?}",
@@ -499,11 +479,7 @@ fn tick_eq(offline: &TickRecord, online: &TickRecord, mode: &str) -> Result<(), 
         )));
     }
     if offline.views != online.views {
-        let at = offline
-            .views
-            .iter()
-            .zip(&online.views)
-            .position(|(a, b)| a != b);
+        let at = first_difference(&offline.views, &online.views);
         return Err(fail(format!("{mode}: views differ after tick {at:?}")));
     }
     if (offline.ticks, offline.hash, &offline.outcome)
