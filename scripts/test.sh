@@ -3,7 +3,9 @@
 # the server's tests (real WebSockets on loopback, a SIGKILLed server, the admin page in
 # headless Chromium), the cross-mode suite (in its own network namespace), the C library's
 # consumers (a C program, valgrind, LuaJIT), the Godot extension's checks (no Godot binary
-# needed), the benchmarks once in test mode, and the terminal demo. Installs what it
+# needed), the Wasm module (golden vectors under node) and the browser client (Playwright
+# driving Chromium against a real server), the benchmarks once in test mode, and the
+# terminal demo. Installs what it
 # needs (Debian packages) only when missing. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
-step "system packages (chromium: admin page test; openssl: TLS certificate; cc, valgrind, luajit: the C library's consumers)"
+step "system packages (chromium: admin page and browser client tests; node, npm: the Wasm build and Playwright; openssl: TLS certificate; cc, valgrind, luajit: the C library's consumers)"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
@@ -28,6 +30,8 @@ command -v c++ >/dev/null 2>&1 || need+=(g++)
 command -v nm >/dev/null 2>&1 || need+=(binutils)
 command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v luajit >/dev/null 2>&1 || need+=(luajit)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -35,16 +39,24 @@ if ((${#need[@]})); then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq "${need[@]}"
 fi
-echo "chromium: $(command -v chromium); openssl: $(openssl version); $(cc --version | head -1); $(valgrind --version); $(luajit -v)"
+echo "node $(node --version); chromium: $(command -v chromium); openssl: $(openssl version); $(cc --version | head -1); $(valgrind --version); $(luajit -v)"
+
+step "browser module (scripts/build-web.sh: wasm32 target, wasm-bindgen-cli, npm tools when missing)"
+./scripts/build-web.sh
 
 step "format (cargo fmt --check)"
 cargo fmt --all --check
 
 step "lints (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p hearth-wasm --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "unit, property, vector and purity tests; benchmarks and examples once in test mode"
 cargo test --workspace --all-targets --locked
+
+step "the Wasm module under node: every golden vector, step by step"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p hearth-wasm --target wasm32-unknown-unknown --locked
 
 step "doc tests"
 cargo test --workspace --doc --locked

@@ -38,9 +38,10 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use hearth_rules::protocol::{
     ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, RoomState, ServerMsg,
-    Standing, Started, Welcome, WireBytes, WireError, codes, from_postcard, to_postcard,
+    Standing, Started, Welcome, WireBytes, WireError, codes, from_postcard, request_to_wire,
+    to_postcard,
 };
-use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, SyncMode, hash_hex};
+use hearth_rules::{Catalog, DynSession, Payload, Seat, SyncMode, hash_hex};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -323,73 +324,8 @@ impl Client {
 
     /// Converts JSON game values to postcard through the game's types.
     fn to_postcard(&self, req: Request<Payload>) -> Result<Request<WireBytes>, ClientError> {
-        let refuse = |e: hearth_rules::RuleError| ClientError::Refused(e.into());
-        let game_of = |name: &str| -> Result<DynSession, ClientError> {
-            let meta = self.config.catalog.get(name).map_err(refuse)?;
-            self.config
-                .catalog
-                .create(name, &Payload::Postcard(vec![]), meta.min_seats, 0)
-                .map_err(refuse)
-        };
-        let config = |name: &str, p: Payload| -> Result<WireBytes, ClientError> {
-            Ok(WireBytes(match p {
-                Payload::Postcard(b) => b,
-                Payload::Json(serde_json::Value::Null) => vec![],
-                json => {
-                    // Validate and re-encode through a probe session of the game.
-                    let s = self
-                        .config
-                        .catalog
-                        .create(
-                            name,
-                            &json,
-                            self.config.catalog.get(name).map_err(refuse)?.max_seats,
-                            0,
-                        )
-                        .map_err(refuse)?;
-                    s.header(Encoding::Postcard).config.to_bytes()
-                }
-            }))
-        };
-        Ok(match req {
-            Request::CreateRoom { name, options } => Request::CreateRoom {
-                name,
-                options: options.try_map_payload(config)?,
-            },
-            Request::Join {
-                room,
-                password,
-                join_as,
-                create,
-            } => Request::Join {
-                room,
-                password,
-                join_as,
-                create: create.map(|o| o.try_map_payload(config)).transpose()?,
-            },
-            Request::Action { action, tick } => {
-                let bytes = match action {
-                    Payload::Postcard(b) => b,
-                    json => {
-                        let game = lock(&self.shared.game).clone().ok_or_else(|| {
-                            ClientError::Refused(WireError::new(
-                                codes::NOT_IN_ROOM,
-                                "join a room first",
-                            ))
-                        })?;
-                        game_of(&game)?
-                            .convert_action(&json, Encoding::Postcard)
-                            .map_err(refuse)?
-                            .to_bytes()
-                    }
-                };
-                Request::Action {
-                    action: WireBytes(bytes),
-                    tick,
-                }
-            }
-            other => other.map_payload(|p| WireBytes(p.to_bytes())),
-        })
+        let game = lock(&self.shared.game).clone();
+        request_to_wire(&self.config.catalog, game.as_deref(), req).map_err(ClientError::Refused)
     }
 
     /// The next event; `None` once the client is closed for good.

@@ -223,5 +223,61 @@ fn replay_and_hash(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, connect_four, chameleon, tanks, replay_and_hash);
+/// Every golden vector (`tests/vectors/*.json`) played through the catalog with JSON values:
+/// the native side of the Wasm comparison (`node wasm/bench/vectors.mjs` plays the same steps
+/// through the browser module's `Session`).
+fn golden_vectors(c: &mut Criterion) {
+    use hearth_rules::{Catalog, Encoding, Payload};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors");
+    let mut vectors: Vec<serde_json::Value> = std::fs::read_dir(dir)
+        .expect("tests/vectors")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| {
+            let text = std::fs::read_to_string(e.path()).expect("readable");
+            serde_json::from_str(&text).expect("JSON")
+        })
+        .collect();
+    vectors.sort_by_key(|v| v["name"].to_string());
+    let steps: u64 = vectors
+        .iter()
+        .map(|v| v["steps"].as_array().map_or(0, |s| s.len() as u64))
+        .sum();
+    let catalog = Catalog::builtin();
+    let mut group = c.benchmark_group("golden vectors");
+    group.throughput(Throughput::Elements(steps));
+    group.bench_function("all, JSON through the catalog (steps/s)", |b| {
+        b.iter(|| {
+            for v in &vectors {
+                let mut s = catalog
+                    .create(
+                        v["game"].as_str().unwrap_or_default(),
+                        &Payload::Json(v["config"].clone()),
+                        v["seats"].as_u64().unwrap_or(0) as u8,
+                        v["seed"].as_u64().unwrap_or(0),
+                    )
+                    .expect("setup");
+                for step in v["steps"].as_array().into_iter().flatten() {
+                    if step["op"] == "tick" {
+                        black_box(s.tick(Encoding::Json).expect("tick"));
+                    } else {
+                        let seat = hearth_rules::Seat(step["seat"].as_u64().unwrap_or(0) as u8);
+                        let _ = black_box(s.apply(seat, &Payload::Json(step["action"].clone())));
+                    }
+                }
+                black_box(s.hash());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    connect_four,
+    chameleon,
+    tanks,
+    replay_and_hash,
+    golden_vectors
+);
 criterion_main!(benches);

@@ -211,6 +211,7 @@ impl<G: Game> ErasedSession for Session<G> {
 type CreateFn = fn(&Payload, u8, u64) -> Result<Box<dyn ErasedSession>, RuleError>;
 type RestoreFn = fn(&[u8]) -> Result<Box<dyn ErasedSession>, RuleError>;
 type ReplayFn = fn(&DynHeader, &[DynLogEntry]) -> Result<Box<dyn ErasedSession>, RuleError>;
+type PredictFn = fn(&Payload, u8, u64, &Payload) -> Result<Box<dyn ErasedSession>, RuleError>;
 
 fn create_erased<G: Game>(
     config: &Payload,
@@ -219,6 +220,22 @@ fn create_erased<G: Game>(
 ) -> Result<Box<dyn ErasedSession>, RuleError> {
     let config: G::Config = config.decode_or_default("config")?;
     Ok(Box::new(Session::<G>::new(config, seats, seed)?))
+}
+
+fn predict_erased<G: Game>(
+    config: &Payload,
+    seats: u8,
+    tick: u64,
+    view: &Payload,
+) -> Result<Box<dyn ErasedSession>, RuleError> {
+    let config: G::Config = config.decode_or_default("config")?;
+    let view: G::View = view.decode("view")?;
+    let header = SessionHeader {
+        seats,
+        seed: 0,
+        config,
+    };
+    Ok(Box::new(Session::<G>::predict(header, tick, &view)?))
 }
 
 fn restore_erased<G: Game>(bytes: &[u8]) -> Result<Box<dyn ErasedSession>, RuleError> {
@@ -258,6 +275,7 @@ struct Entry {
     create: CreateFn,
     restore: RestoreFn,
     replay: ReplayFn,
+    predict: PredictFn,
 }
 
 /// Games by name. The server, the C ABI, Wasm and Godot all drive games through this, so
@@ -337,6 +355,7 @@ impl Catalog {
                 create: create_erased::<G>,
                 restore: restore_erased::<G>,
                 replay: replay_erased::<G>,
+                predict: predict_erased::<G>,
             },
         );
         Ok(&self.entries[at].meta)
@@ -378,6 +397,24 @@ impl Catalog {
         Ok(DynSession {
             meta: entry.meta.clone(),
             inner: (entry.replay)(header, log)?,
+        })
+    }
+
+    /// A session continuing from a host's `view` at `tick`, for client-side prediction in
+    /// real-time games (see [`crate::Game::from_view`]); `no_prediction` for games that
+    /// cannot. It is a forecast: it has no log and its hash means nothing to a host.
+    pub fn predict(
+        &self,
+        game: &str,
+        config: &Payload,
+        seats: u8,
+        tick: u64,
+        view: &Payload,
+    ) -> Result<DynSession, RuleError> {
+        let entry = self.entry(game)?;
+        Ok(DynSession {
+            meta: entry.meta.clone(),
+            inner: (entry.predict)(config, seats, tick, view)?,
         })
     }
 

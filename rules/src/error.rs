@@ -105,6 +105,12 @@ pub enum RuleError {
         /// Why.
         reason: String,
     },
+    /// The game cannot rebuild its state from a view (see `Game::from_view`).
+    #[error("{game} cannot predict from a view; draw the host's views as they come")]
+    NoPrediction {
+        /// The game's name.
+        game: String,
+    },
 }
 
 impl RuleError {
@@ -124,6 +130,7 @@ impl RuleError {
             RuleError::NotRealTime { .. } => "not_real_time",
             RuleError::Replay { .. } => "replay",
             RuleError::Snapshot { .. } => "snapshot",
+            RuleError::NoPrediction { .. } => "no_prediction",
         }
     }
 

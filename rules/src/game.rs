@@ -164,6 +164,15 @@ pub trait Game:
         let _ = (rng, events);
     }
 
+    /// Rebuilds a state that continues from `view`, so a client can run its own input ahead
+    /// of the host's snapshots (prediction) with these very rules. Only games whose views show
+    /// everything can: the default is `None`. What a view leaves out (other seats' held
+    /// inputs, say) starts at its default, so the result is a forecast, never an authority.
+    fn from_view(config: &Self::Config, seats: u8, view: &Self::View) -> Option<Self> {
+        let _ = (config, seats, view);
+        None
+    }
+
     /// An action a computer player would choose for `seat`, or `None` if it has nothing to
     /// do. `level` is a strength hint each game reads its own way (0 = weakest). The default
     /// picks a random legal action. `rng` is the bot's own generator, never the game's.

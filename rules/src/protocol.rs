@@ -668,6 +668,70 @@ pub fn from_postcard<M: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<M, 
     })
 }
 
+/// Puts a request's game values ([`Payload`]s in either encoding) into postcard through the
+/// game's own types, ready for a binary frame. A config is checked against its game here, so
+/// a bad one is refused before any round trip; a JSON action needs `game`, the game of the
+/// room you are in. Clients in every language use this one conversion.
+pub fn request_to_wire(
+    catalog: &crate::Catalog,
+    game: Option<&str>,
+    req: Request<Payload>,
+) -> Result<Request<WireBytes>, WireError> {
+    let config = |name: &str, p: Payload| -> Result<WireBytes, WireError> {
+        Ok(WireBytes(match p {
+            Payload::Postcard(b) => b,
+            Payload::Json(serde_json::Value::Null) => vec![],
+            json => {
+                // Validated and re-encoded by a probe session at the most seats.
+                let max = catalog.get(name)?.max_seats;
+                let probe = catalog.create(name, &json, max, 0)?;
+                probe.header(crate::Encoding::Postcard).config.to_bytes()
+            }
+        }))
+    };
+    Ok(match req {
+        Request::CreateRoom { name, options } => Request::CreateRoom {
+            name,
+            options: options.try_map_payload(config)?,
+        },
+        Request::Join {
+            room,
+            password,
+            join_as,
+            create,
+        } => Request::Join {
+            room,
+            password,
+            join_as,
+            create: create.map(|o| o.try_map_payload(config)).transpose()?,
+        },
+        Request::Action { action, tick } => {
+            let bytes = match action {
+                Payload::Postcard(b) => b,
+                json => {
+                    let game = game
+                        .ok_or_else(|| WireError::new(codes::NOT_IN_ROOM, "join a room first"))?;
+                    probe(catalog, game)?
+                        .convert_action(&json, crate::Encoding::Postcard)?
+                        .to_bytes()
+                }
+            };
+            Request::Action {
+                action: WireBytes(bytes),
+                tick,
+            }
+        }
+        other => other.map_payload(|p| WireBytes(p.to_bytes())),
+    })
+}
+
+/// A session of `game` with the fewest seats, whose only use is converting the game's values
+/// between encodings.
+pub fn probe(catalog: &crate::Catalog, game: &str) -> Result<crate::DynSession, WireError> {
+    let min = catalog.get(game)?.min_seats;
+    Ok(catalog.create(game, &Payload::Postcard(vec![]), min, 0)?)
+}
+
 impl<P> Request<P> {
     /// The same request with its game values converted (e.g. JSON values or bytes into
     /// [`Payload`]s).

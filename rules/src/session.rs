@@ -160,6 +160,39 @@ impl<G: Game> Session<G> {
         })
     }
 
+    /// A session continuing from `view` at `tick`, for client-side prediction (see
+    /// [`Game::from_view`]). Its log starts empty and its generator is seeded from the
+    /// header, so it does not replay from its header and its hash means nothing to a host:
+    /// run it a few ticks ahead, draw it, and throw it away at the next snapshot.
+    pub fn predict(
+        header: SessionHeader<G::Config>,
+        tick: u64,
+        view: &G::View,
+    ) -> Result<Self, RuleError> {
+        let info = G::INFO;
+        if header.seats < info.min_seats || header.seats > info.max_seats {
+            return Err(RuleError::SeatCount {
+                game: info.name.into(),
+                seats: header.seats,
+                min: info.min_seats,
+                max: info.max_seats,
+            });
+        }
+        let state = G::from_view(&header.config, header.seats, view).ok_or_else(|| {
+            RuleError::NoPrediction {
+                game: info.name.into(),
+            }
+        })?;
+        Ok(Session {
+            rng: Rng::from_seed(header.seed),
+            header,
+            tick,
+            state,
+            log: Vec::new(),
+            events: Vec::new(),
+        })
+    }
+
     /// Rebuilds a session by replaying `log` from `header`. Real-time games are ticked up to
     /// each entry's tick before it is applied; call [`Session::advance_to`] afterwards to
     /// reach ticks after the last entry.

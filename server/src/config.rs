@@ -106,6 +106,8 @@ pub struct HostConfig {
     /// by the clock, so a test can put every input of a tick in place before the tick runs.
     /// Everything else (stamps, late inputs, snapshots) works as with the clock.
     pub ticks: Option<ManualTicks>,
+    /// Serve the files of this folder at `/` (the browser client and its Wasm module).
+    pub web_root: Option<std::path::PathBuf>,
 }
 
 /// Tick permissions by room, for [`HostConfig::ticks`].
@@ -152,6 +154,7 @@ impl Default for HostConfig {
             tls: None,
             seeds: None,
             ticks: None,
+            web_root: None,
         }
     }
 }

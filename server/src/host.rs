@@ -89,6 +89,7 @@ impl Host {
         let (stop_tx, stop_rx) = watch::channel(false);
         let metrics = Arc::new(Metrics::default());
         let extra = config.routes.clone();
+        let web_root = config.web_root.clone();
         let config_bind = config.bind;
         let tls = match &config.tls {
             Some(files) => Some(files.server_config()?),
@@ -103,6 +104,9 @@ impl Host {
             .with_state(hub.clone());
         if let Some(extra) = extra {
             app = app.merge(extra(control.clone()));
+        }
+        if let Some(root) = web_root {
+            app = app.fallback_service(axum::routing::get(crate::web::serve).with_state(root));
         }
         let stop = stop_rx;
         let secure = tls.is_some();

@@ -35,6 +35,7 @@ pub mod official;
 mod room;
 mod services;
 pub mod tls;
+mod web;
 mod wire;
 
 pub use config::{HostConfig, Limits, ManualTicks, RouteFactory, SeedSource};

@@ -171,6 +171,10 @@ struct ServeArgs {
     /// The PEM private key for --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Serve the browser client from this folder at `/` (the repository's `web/`, with its
+    /// Wasm module built into `web/pkg` by scripts/build-web.sh).
+    #[arg(long, env = "HEARTH_WEB")]
+    web: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -536,16 +540,28 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             args.bind
         );
     }
+    if let Some(web) = &args.web
+        && !web.join("pkg").join("hearth_wasm.js").is_file()
+    {
+        tracing::warn!(
+            "{} has no pkg/hearth_wasm.js: the browser client will not load until scripts/build-web.sh has built it",
+            web.display()
+        );
+    }
     let host = start(
         HostConfig {
             limits,
             tls,
+            web_root: args.web.clone(),
             ..HostConfig::on(args.bind)
         },
         store,
     )
     .await
     .map_err(|e| e.to_string())?;
+    if args.web.is_some() {
+        println!("play in the browser: {}/", host.http_url());
+    }
     println!(
         "hearth serving on {}  (WebSocket: {}; admin: {}/admin; data: {}; Ctrl-C stops)",
         host.http_url(),

@@ -428,13 +428,17 @@ impl Room {
             && !creator
             && !password.as_deref().is_some_and(|p| want.matches(p))
         {
-            return Err(err(
-                codes::WRONG_PASSWORD,
-                format!(
+            let message = match password.as_deref() {
+                None | Some("") => format!(
                     "room `{}` needs its password; ask its host for it",
                     self.setup.name
                 ),
-            ));
+                Some(_) => format!(
+                    "that is not the password of room `{}`; check it with its host and retry",
+                    self.setup.name
+                ),
+            };
+            return Err(err(codes::WRONG_PASSWORD, message));
         }
         // The same account coming back (accounts give stable ids): take over its place.
         if let Some(idx) = self.members.iter().position(|m| m.player == player) {

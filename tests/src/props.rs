@@ -12,7 +12,7 @@
 
 use std::fmt::Debug;
 
-use hearth_rules::{Catalog, Encoding, Game, Payload, Rng, Seat, Session, Viewer};
+use hearth_rules::{Catalog, Encoding, Game, Payload, Rng, Seat, Session, SessionHeader, Viewer};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde::{Serialize, de::DeserializeOwned};
@@ -398,6 +398,88 @@ pub fn check_replay<G: GameUnderTest>(cases_default: u32, max_steps: usize) {
         cases(cases_default),
         case_strategy::<G>(max_steps),
         |c| replay_equals_live(&c),
+    );
+}
+
+/// A forecast (`Session::predict`) from any host view, fed the same inputs and ticks as the
+/// host, keeps exactly the host's state until the generator is drawn (`draws` tells from a
+/// step's events; the forecast's generator is not the host's). Real-time games that
+/// implement `Game::from_view`.
+pub fn forecast_matches<G: Game + PartialEq>(
+    case: &Case<G>,
+    split: usize,
+    viewer: Viewer,
+    draws: fn(&G::Event) -> bool,
+) -> Result<(), TestCaseError> {
+    let split = split.min(case.steps.len());
+    let mut live = new_session(case)?;
+    for step in &case.steps[..split] {
+        run_step(&mut live, step)?;
+    }
+    let view = live
+        .view(viewer)
+        .map_err(|e| TestCaseError::fail(format!("view: {e}")))?;
+    let header = SessionHeader {
+        seed: 0,
+        ..live.header().clone()
+    };
+    let mut forecast = Session::<G>::predict(header, live.tick_count(), &view)
+        .map_err(|e| TestCaseError::fail(format!("predict: {e}")))?;
+    prop_assert_eq!(forecast.state(), live.state());
+    for step in &case.steps[split..] {
+        // The host's decision, then the very same call on the forecast.
+        let (seat, action) = match step {
+            Step::Legal { seat, pick } => match resolve_legal(&live, *seat, *pick) {
+                Some(picked) => picked,
+                None => continue,
+            },
+            Step::Wild { seat, action } => (Seat(*seat % (live.seats() + 1)), action.clone()),
+            Step::Tick => {
+                if live.is_over() {
+                    continue;
+                }
+                let drawn = live
+                    .tick()
+                    .map_err(|e| TestCaseError::fail(format!("tick: {e}")))?
+                    .iter()
+                    .any(draws);
+                if drawn {
+                    return Ok(());
+                }
+                forecast
+                    .tick()
+                    .map_err(|e| TestCaseError::fail(format!("forecast tick: {e}")))?;
+                prop_assert_eq!(forecast.state(), live.state());
+                continue;
+            }
+        };
+        let a = live.apply(seat, action.clone()).map(|e| e.to_vec());
+        let b = forecast.apply(seat, action).map(|e| e.to_vec());
+        prop_assert_eq!(a.map_err(|e| e.code()), b.map_err(|e| e.code()));
+        prop_assert_eq!(forecast.state(), live.state());
+        prop_assert_eq!(forecast.view(viewer).ok(), live.view(viewer).ok());
+    }
+    Ok(())
+}
+
+/// Property: [`forecast_matches`] from a spectator's and a seat's view at any point.
+pub fn check_forecasts<G: GameUnderTest + PartialEq>(
+    cases_default: u32,
+    max_steps: usize,
+    draws: fn(&G::Event) -> bool,
+) {
+    run(
+        "forecast from a view equals the host",
+        cases(cases_default),
+        (case_strategy::<G>(max_steps), any::<usize>(), any::<bool>()),
+        |(c, split, seated)| {
+            let viewer = if seated {
+                Viewer::Seat(Seat(0))
+            } else {
+                Viewer::Spectator
+            };
+            forecast_matches(&c, split % (c.steps.len() + 1), viewer, draws)
+        },
     );
 }
 

@@ -48,3 +48,38 @@ properties!(tanks, Tanks, 48, 240);
 fn tanks_tick_ignores_the_arrival_order_of_inputs() {
     hearth_tests::realtime::check_arrival_order::<Tanks>(48, 240);
 }
+
+/// A client's forecast of the arena from any snapshot view, fed the inputs the host got,
+/// stays exactly the host's state until a tank respawns (spawn points come from the host's
+/// generator, which views do not carry).
+#[test]
+fn tanks_forecast_from_a_view_matches_the_host_until_a_respawn() {
+    use hearth_rules::games::tanks::TanksEvent;
+    check_forecasts::<Tanks>(48, 240, |e| matches!(e, TanksEvent::Respawned { .. }));
+}
+
+/// Turn-based games cannot be forecast from a view, and say so.
+#[test]
+fn turn_based_games_refuse_to_predict_with_a_reason() {
+    use hearth_rules::{Catalog, Encoding, Payload, Viewer};
+    let catalog = Catalog::builtin();
+    let defaults = Payload::Json(serde_json::Value::Null);
+    for game in ["connect-four", "chameleon"] {
+        let seats = catalog.get(game).expect("registered").min_seats;
+        let session = catalog.create(game, &defaults, seats, 1).expect("setup");
+        let view = session
+            .view(Viewer::Spectator, Encoding::Json)
+            .expect("view");
+        let Err(err) = catalog.predict(game, &defaults, seats, 0, &view) else {
+            panic!("{game} predicted from a view");
+        };
+        assert_eq!(err.code(), "no_prediction", "{game}");
+        assert!(err.to_string().contains("cannot predict"), "{err}");
+    }
+    // A damaged view is refused as such, for a game that can predict.
+    let damaged = Payload::Json(serde_json::json!({"tanks": 3}));
+    let Err(err) = catalog.predict("tanks", &defaults, 2, 0, &damaged) else {
+        panic!("a damaged view was predicted from");
+    };
+    assert_eq!(err.code(), "decode");
+}

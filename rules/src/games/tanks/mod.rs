@@ -164,10 +164,13 @@ pub struct TankView {
     pub score: i32,
     /// Ticks until respawn, while destroyed.
     pub respawn_in: u16,
-    /// Whether bullets pass through it (just respawned).
-    pub protected: bool,
+    /// Ticks for which bullets still pass through it (just respawned); 0 when unprotected.
+    pub protected: u16,
     /// Ticks until it can fire again.
     pub cooldown: u16,
+    /// The input it holds: what it does next tick unless its seat sends another. Public, so
+    /// that clients can forecast every tank, not only their own.
+    pub input: TankInput,
 }
 
 /// One bullet as viewers see it.
@@ -183,6 +186,8 @@ pub struct BulletView {
     pub vy: i32,
     /// Who fired it.
     pub owner: Seat,
+    /// Ticks before it fizzles out.
+    pub ttl: u16,
 }
 
 /// The arena as every viewer sees it (perfect information), sent every tick.
@@ -511,6 +516,49 @@ impl Game for Tanks {
         }
     }
 
+    /// The view shows all of the state but the game's generator, so the forecast is exact
+    /// until a tank respawns (spawn points are drawn from the generator).
+    fn from_view(config: &TanksConfig, seats: u8, view: &TanksView) -> Option<Self> {
+        if view.tanks.len() != usize::from(seats) || view.map != config.map {
+            return None;
+        }
+        Some(Tanks {
+            config: config.clone(),
+            tick: view.tick,
+            ticks_total: view.tick.saturating_add(view.ticks_left),
+            tanks: view
+                .tanks
+                .iter()
+                .map(|t| Tank {
+                    x: t.x,
+                    y: t.y,
+                    vx: t.vx,
+                    vy: t.vy,
+                    heading: t.heading,
+                    hp: t.hp,
+                    score: t.score,
+                    cooldown: t.cooldown,
+                    respawn_in: t.respawn_in,
+                    protected: t.protected,
+                    input: t.input,
+                })
+                .collect(),
+            bullets: view
+                .bullets
+                .iter()
+                .map(|b| Bullet {
+                    x: b.x,
+                    y: b.y,
+                    vx: b.vx,
+                    vy: b.vy,
+                    owner: b.owner,
+                    ttl: b.ttl,
+                })
+                .collect(),
+            over: view.ticks_left == 0,
+        })
+    }
+
     fn legal_actions(&self, _seat: Seat) -> Vec<TankInput> {
         let mut all = Vec::with_capacity(18);
         for turn in -1..=1 {
@@ -541,8 +589,9 @@ impl Game for Tanks {
                     hp: t.hp,
                     score: t.score,
                     respawn_in: t.respawn_in,
-                    protected: t.protected > 0,
+                    protected: t.protected,
                     cooldown: t.cooldown,
+                    input: t.input,
                 })
                 .collect(),
             bullets: self
@@ -554,6 +603,7 @@ impl Game for Tanks {
                     vx: b.vx,
                     vy: b.vy,
                     owner: b.owner,
+                    ttl: b.ttl,
                 })
                 .collect(),
         }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the browser client's Wasm module into web/pkg (git-ignored), which `hearth serve
+# --web web` serves at /pkg: the hearth-wasm crate for wasm32 (profile wasm-release), then
+# `wasm-bindgen --target web` at the crate's exact version (ES module + TypeScript types),
+# then `wasm-opt -Oz` from npm binaryen (Debian's wasm-opt emits broken modules).
+#
+# Does nothing when web/pkg is newer than every input; `--force` rebuilds anyway.
+# Installs what it lacks: the wasm32 target, wasm-bindgen-cli, the npm tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=web/pkg
+wasm="$out/hearth_wasm_bg.wasm"
+inputs=(rules/src rules/Cargo.toml wasm/src wasm/Cargo.toml Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
+if [[ "${1:-}" != "--force" && -f "$wasm" && -f "$out/hearth_wasm.js" ]] \
+    && [[ -z "$(find "${inputs[@]}" -newer "$wasm" -print -quit)" ]]; then
+    echo "build-web: $out is up to date"
+    exit 0
+fi
+
+# The CLI must be the crate's own version (the lockfile names it).
+want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $want" ]]; then
+    echo "build-web: installing wasm-bindgen-cli $want (once; a few minutes)"
+    # Not --locked: its lockfile names a webpki-roots release the registry mirror lacks.
+    cargo install wasm-bindgen-cli --version "$want"
+fi
+if [[ ! -x node_modules/.bin/wasm-opt || ! -d node_modules/playwright-core ]]; then
+    npm ci --no-audit --no-fund
+fi
+
+cargo build --locked -p hearth-wasm --target wasm32-unknown-unknown --profile wasm-release
+mkdir -p "$out"
+wasm-bindgen --target web --out-dir "$out" \
+    target/wasm32-unknown-unknown/wasm-release/hearth_wasm.wasm
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
+mv "$wasm.opt" "$wasm"
+echo "build-web: $out/ ($(stat -c %s "$wasm") bytes of wasm, $(gzip -9 -c "$wasm" | wc -c) gzipped)"

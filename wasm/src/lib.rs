@@ -1,0 +1,258 @@
+//! Hearth in the browser: the very rules the server runs, compiled to Wasm, plus a
+//! WebSocket client for LAN hosts and the official server.
+//!
+//! Built with `wasm-bindgen --target web` into an ES module with TypeScript types
+//! (`scripts/build-web.sh`). From JavaScript:
+//!
+//! ```js
+//! import init, { Session, games } from './pkg/hearth_wasm.js';
+//! await init();
+//! const s = new Session('connect-four', null, 2, 7);
+//! s.apply(0, { column: 3 });                  // events, as plain objects
+//! const move = s.botAction(1, 2);              // what the built-in bot would play
+//! s.view(null);                                // what a spectator sees
+//! ```
+//!
+//! Every game value is a plain JS object in the game's JSON form (the same JSON as the
+//! protocol and the golden vectors). Every failure is thrown as an `Error` whose `message`
+//! says what to do and whose `code` is the stable code (`not_your_turn`, `illegal_action`, …).
+#![warn(missing_docs)]
+
+mod client;
+mod js;
+
+use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, Viewer, hash_hex};
+use std::sync::OnceLock;
+use wasm_bindgen::prelude::*;
+
+pub use client::{Client, device_login};
+
+/// The catalog every call here uses (the built-in games).
+pub(crate) fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(Catalog::builtin)
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** A game of the catalog, as `games()` and the host's `welcome` list it. */
+export interface GameMeta {
+  name: string; version: number; min_seats: number; max_seats: number;
+  tick_rate: number | null; hidden_information: boolean; description: string;
+  fingerprint: string;
+}
+/** How a finished game ended. */
+export interface Outcome { winners: number[]; scores: number[]; }
+/** Every failure thrown or rejected by this module. */
+export interface HearthError extends Error { code: string; }
+"#;
+
+/// The games this module carries, with their rules fingerprints.
+#[wasm_bindgen(unchecked_return_type = "GameMeta[]")]
+pub fn games() -> JsValue {
+    js::from_serde(&catalog().games().collect::<Vec<_>>())
+}
+
+/// The wire protocol version this module speaks.
+#[wasm_bindgen(js_name = protocolVersion)]
+pub fn protocol_version() -> u32 {
+    hearth_rules::protocol::PROTOCOL_VERSION
+}
+
+/// The rows of a tanks map (`"arena"`, `"open"`: a view's `map`), top to bottom: `#` wall,
+/// `s` spawn point, `.` floor; one character per tile of `TILE` (1024) fixed-point units.
+/// Views name their map instead of carrying it, so a client draws it from the rules.
+#[wasm_bindgen(js_name = tanksMap, unchecked_return_type = "string[]")]
+pub fn tanks_map(name: &str) -> Result<JsValue, JsValue> {
+    use hearth_rules::games::tanks::MapId;
+    let map: MapId = serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
+        js::error(
+            "decode",
+            &format!("there is no tanks map `{name}`; the maps are arena and open"),
+        )
+    })?;
+    Ok(js::from_serde(map.rows()))
+}
+
+/// A JS number as a small count or index, refused clearly otherwise.
+pub(crate) fn small(value: f64, what: &str, code: &str) -> Result<u8, JsValue> {
+    if value.fract() == 0.0 && (0.0..=255.0).contains(&value) {
+        Ok(value as u8)
+    } else {
+        Err(js::error(
+            code,
+            &format!("{what} {value} is not a whole number from 0 to 255"),
+        ))
+    }
+}
+
+/// A JS number as a seed or tick (whole, 0 ≤ n < 2^53, so it is exact in JS).
+pub(crate) fn whole(value: f64, what: &str) -> Result<u64, JsValue> {
+    if value.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&value) {
+        Ok(value as u64)
+    } else {
+        Err(js::error(
+            "bad_request",
+            &format!("{what} {value} is not a whole number from 0 to 2^53 - 1"),
+        ))
+    }
+}
+
+fn json(p: Payload) -> JsValue {
+    match p {
+        Payload::Json(v) => js::from_serde(&v),
+        // Only JSON is asked for below.
+        Payload::Postcard(_) => JsValue::NULL,
+    }
+}
+
+/// One offline game: pure rules, no network.
+#[wasm_bindgen]
+pub struct Session {
+    inner: DynSession,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Starts `game` with `config` (`null` for the defaults) at `seats` seats with `seed`
+    /// (a whole number below 2^53).
+    #[wasm_bindgen(constructor)]
+    pub fn new(game: &str, config: JsValue, seats: f64, seed: f64) -> Result<Session, JsValue> {
+        let config = Payload::Json(js::to_json(&config)?);
+        let seats = small(seats, "seat count", "seat_count")?;
+        let seed = whole(seed, "seed")?;
+        let inner = catalog()
+            .create(game, &config, seats, seed)
+            .map_err(js::rule_error)?;
+        Ok(Session { inner })
+    }
+
+    /// Continues from `snapshot()` bytes.
+    pub fn restore(bytes: &[u8]) -> Result<Session, JsValue> {
+        let inner = catalog().restore(bytes).map_err(js::rule_error)?;
+        Ok(Session { inner })
+    }
+
+    /// A forecast continuing from a host's `view` at `tick`, for client-side prediction in
+    /// real-time games (tanks): apply your own input and `tick()` ahead of the next snapshot,
+    /// draw it, and throw it away when that snapshot comes. Exact until a tank respawns.
+    pub fn predict(
+        game: &str,
+        config: JsValue,
+        seats: f64,
+        view: JsValue,
+        tick: Option<f64>,
+    ) -> Result<Session, JsValue> {
+        let config = Payload::Json(js::to_json(&config)?);
+        let view = Payload::Json(js::to_json(&view)?);
+        let seats = small(seats, "seat count", "seat_count")?;
+        let tick = whole(tick.unwrap_or(0.0), "tick")?;
+        let inner = catalog()
+            .predict(game, &config, seats, tick, &view)
+            .map_err(js::rule_error)?;
+        Ok(Session { inner })
+    }
+
+    /// Applies `seat`'s action; the events it caused. Throws on refusal (nothing changes).
+    #[wasm_bindgen(unchecked_return_type = "any[]")]
+    pub fn apply(&mut self, seat: f64, action: JsValue) -> Result<JsValue, JsValue> {
+        let seat = Seat(small(seat, "seat", "no_such_seat")?);
+        let action = Payload::Json(js::to_json(&action)?);
+        let events = self.inner.apply(seat, &action).map_err(js::rule_error)?;
+        Ok(json(events))
+    }
+
+    /// One tick of a real-time game; its events.
+    #[wasm_bindgen(unchecked_return_type = "any[]")]
+    pub fn tick(&mut self) -> Result<JsValue, JsValue> {
+        let events = self.inner.tick(Encoding::Json).map_err(js::rule_error)?;
+        Ok(json(events))
+    }
+
+    /// What `seat` sees; `null` (or nothing) for a spectator.
+    pub fn view(&self, seat: Option<f64>) -> Result<JsValue, JsValue> {
+        let viewer = match seat {
+            None => Viewer::Spectator,
+            Some(s) => Viewer::Seat(Seat(small(s, "seat", "no_such_seat")?)),
+        };
+        let view = self
+            .inner
+            .view(viewer, Encoding::Json)
+            .map_err(js::rule_error)?;
+        Ok(json(view))
+    }
+
+    /// The actions `seat` may take now.
+    #[wasm_bindgen(js_name = legalActions, unchecked_return_type = "any[]")]
+    pub fn legal_actions(&self, seat: f64) -> Result<JsValue, JsValue> {
+        let seat = Seat(small(seat, "seat", "no_such_seat")?);
+        let actions = self
+            .inner
+            .legal_actions(seat, Encoding::Json)
+            .map_err(js::rule_error)?;
+        Ok(json(actions))
+    }
+
+    /// The action the built-in bot would take for `seat` at strength `level` (0 = weakest),
+    /// or `null` when it has nothing to do.
+    #[wasm_bindgen(js_name = botAction)]
+    pub fn bot_action(&self, seat: f64, level: f64) -> Result<JsValue, JsValue> {
+        let seat = Seat(small(seat, "seat", "no_such_seat")?);
+        let level = small(level, "bot level", "bad_request")?;
+        let action = self
+            .inner
+            .bot_action(seat, level, Encoding::Json)
+            .map_err(js::rule_error)?;
+        Ok(action.map(json).unwrap_or(JsValue::NULL))
+    }
+
+    /// The state hash as 16 hex digits (what hosts and golden vectors compare).
+    #[wasm_bindgen(getter)]
+    pub fn hash(&self) -> String {
+        hash_hex(self.inner.hash())
+    }
+
+    /// Whether the game has ended.
+    #[wasm_bindgen(getter, js_name = isOver)]
+    pub fn is_over(&self) -> bool {
+        self.inner.is_over()
+    }
+
+    /// How the game ended; `null` while it goes on.
+    #[wasm_bindgen(getter, unchecked_return_type = "Outcome | null")]
+    pub fn outcome(&self) -> JsValue {
+        match self.inner.outcome() {
+            Some(o) => js::from_serde(&o),
+            None => JsValue::NULL,
+        }
+    }
+
+    /// Ticks played (real-time games).
+    #[wasm_bindgen(getter, js_name = tickCount)]
+    pub fn tick_count(&self) -> f64 {
+        self.inner.tick_count() as f64
+    }
+
+    /// Accepted actions so far.
+    #[wasm_bindgen(getter, js_name = logLength)]
+    pub fn log_length(&self) -> f64 {
+        self.inner.log_len() as f64
+    }
+
+    /// The game's catalog name.
+    #[wasm_bindgen(getter)]
+    pub fn game(&self) -> String {
+        self.inner.meta().name.clone()
+    }
+
+    /// Seats at the table.
+    #[wasm_bindgen(getter)]
+    pub fn seats(&self) -> u8 {
+        self.inner.header(Encoding::Postcard).seats
+    }
+
+    /// Snapshot bytes for `Session.restore` (a save game).
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.inner.snapshot()
+    }
+}

@@ -1,0 +1,210 @@
+//! The golden vectors (`tests/vectors/*.json`), replayed step by step through the very API
+//! JavaScript calls, compiled to Wasm and run under node:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test -p hearth-wasm --target wasm32-unknown-unknown`.
+//! Every hash, refusal code and outcome must be what the native rules recorded.
+
+use serde_json::Value;
+
+macro_rules! vectors {
+    ($($name:literal),* $(,)?) => {
+        /// Every vector, by file name.
+        const VECTORS: &[(&str, &str)] = &[
+            $(($name, include_str!(concat!("../../tests/vectors/", $name)))),*
+        ];
+    };
+}
+
+vectors!(
+    "chameleon-3-seats.json",
+    "chameleon-8-seats.json",
+    "chameleon-random.json",
+    "chameleon-refusals.json",
+    "chameleon-short-clues.json",
+    "connect-four-bots.json",
+    "connect-four-deep.json",
+    "connect-four-draw.json",
+    "connect-four-random.json",
+    "connect-four-refusals.json",
+    "tanks-16-score-limit.json",
+    "tanks-4-arena.json",
+    "tanks-8-open.json",
+    "tanks-duel.json",
+    "tanks-sparse-inputs.json",
+);
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).expect("a golden vector is JSON")
+}
+
+/// Natively: the list above is every file there is, so a new vector cannot be skipped here.
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn every_golden_vector_is_listed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .expect("tests/vectors")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let listed: Vec<String> = VECTORS.iter().map(|(n, _)| n.to_string()).collect();
+    assert_eq!(
+        listed, on_disk,
+        "list every vector in wasm/tests/vectors.rs"
+    );
+    for (_, text) in VECTORS {
+        assert_eq!(parse(text)["format"], 1);
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod wasm {
+    use super::*;
+    use hearth_wasm::{Session, games};
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn js(v: &Value) -> JsValue {
+        js_sys::JSON::parse(&v.to_string()).expect("JSON")
+    }
+
+    fn back(v: &JsValue) -> Value {
+        let text: String = js_sys::JSON::stringify(v).expect("stringify").into();
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    /// The error of a call that must fail.
+    fn refused<T>(r: Result<T, JsValue>) -> JsValue {
+        match r {
+            Ok(_) => panic!("accepted, but it must be refused"),
+            Err(e) => e,
+        }
+    }
+
+    fn code(e: &JsValue) -> String {
+        js_sys::Reflect::get(e, &"code".into())
+            .ok()
+            .and_then(|c| c.as_string())
+            .unwrap_or_default()
+    }
+
+    fn play(name: &str, v: &Value) -> usize {
+        let fingerprint = back(&games())
+            .as_array()
+            .expect("games")
+            .iter()
+            .find(|g| g["name"] == v["game"])
+            .map(|g| g["fingerprint"].clone());
+        assert_eq!(
+            fingerprint.as_ref(),
+            Some(&v["fingerprint"]),
+            "{name}: fingerprint"
+        );
+        let mut s = Session::new(
+            v["game"].as_str().expect("game"),
+            js(&v["config"]),
+            v["seats"].as_f64().expect("seats"),
+            v["seed"].as_f64().expect("seed"),
+        )
+        .expect("setup");
+        assert_eq!(
+            Value::from(s.hash()),
+            v["initial_hash"],
+            "{name}: initial hash"
+        );
+        let steps = v["steps"].as_array().expect("steps");
+        for (i, step) in steps.iter().enumerate() {
+            if i == steps.len() / 2 {
+                // Halfway, carry on from a snapshot instead: it must not make a difference.
+                s = Session::restore(&s.snapshot()).expect("restore");
+            }
+            match step["op"].as_str() {
+                Some("apply") => {
+                    let seat = step["seat"].as_f64().expect("seat");
+                    let result = s.apply(seat, js(&step["action"]));
+                    match (&result, step["error"].as_str()) {
+                        (Ok(_), None) => {}
+                        (Err(e), Some(want)) => assert_eq!(code(e), want, "{name} step {i}"),
+                        (Ok(_), Some(want)) => panic!("{name} step {i}: accepted, want {want}"),
+                        (Err(e), None) => panic!("{name} step {i}: refused {}", code(e)),
+                    }
+                }
+                Some("tick") => {
+                    s.tick().expect("tick");
+                }
+                other => panic!("{name} step {i}: unknown op {other:?}"),
+            }
+            assert_eq!(Value::from(s.hash()), step["hash"], "{name} step {i}");
+        }
+        assert_eq!(back(&s.outcome()), v["outcome"], "{name}: outcome");
+        steps.len()
+    }
+
+    #[wasm_bindgen_test]
+    fn every_golden_vector_reproduces_step_by_step() {
+        let mut steps = 0;
+        for (name, text) in VECTORS {
+            steps += play(name, &parse(text));
+        }
+        assert!(steps > 1000, "{steps} steps");
+    }
+
+    #[wasm_bindgen_test]
+    fn bad_input_throws_errors_with_codes_and_changes_nothing() {
+        let mut s = Session::new("connect-four", JsValue::NULL, 2.0, 7.0).expect("setup");
+        let before = s.hash();
+        let e = refused(s.apply(0.0, js(&serde_json::json!({"column": 9}))));
+        assert_eq!(code(&e), "illegal_action");
+        let e = refused(s.apply(1.0, js(&serde_json::json!({"column": 0}))));
+        assert_eq!(code(&e), "not_your_turn");
+        let e = refused(s.apply(0.5, js(&serde_json::json!({"column": 0}))));
+        assert_eq!(code(&e), "no_such_seat");
+        let e = refused(s.apply(0.0, js(&serde_json::json!({"row": "x"}))));
+        assert_eq!(code(&e), "decode");
+        assert_eq!(s.hash(), before);
+        let e = refused(Session::new("chess", JsValue::NULL, 2.0, 1.0));
+        assert_eq!(code(&e), "unknown_game");
+        let message: String = js_sys::Error::from(e).message().into();
+        assert!(message.contains("connect-four"), "{message}");
+        let e = refused(Session::new("connect-four", JsValue::NULL, 2.0, -1.0));
+        assert_eq!(code(&e), "bad_request");
+        let e = refused(Session::restore(&[1, 2, 3]));
+        assert_eq!(code(&e), "snapshot");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_forecast_runs_the_own_tank_ahead_of_the_snapshot() {
+        let mut host = Session::new("tanks", js(&serde_json::json!({"map": "open"})), 2.0, 5.0)
+            .expect("setup");
+        let input = js(&serde_json::json!({"turn": 1, "thrust": 1, "fire": false}));
+        host.apply(0.0, input.clone()).expect("input");
+        host.tick().expect("tick");
+        let view = host.view(None).expect("view");
+        let mut forecast = Session::predict(
+            "tanks",
+            js(&serde_json::json!({"map": "open"})),
+            2.0,
+            view,
+            Some(1.0),
+        )
+        .expect("predict");
+        assert_eq!(forecast.tick_count(), 1.0);
+        for _ in 0..5 {
+            host.tick().expect("tick");
+            forecast.tick().expect("tick");
+        }
+        assert_eq!(
+            back(&forecast.view(None).expect("view")),
+            back(&host.view(None).expect("view"))
+        );
+        let e = refused(Session::predict(
+            "connect-four",
+            JsValue::NULL,
+            2.0,
+            JsValue::NULL,
+            None,
+        ));
+        assert!(matches!(code(&e).as_str(), "decode" | "no_prediction"));
+    }
+}
