@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 out=web/pkg
 wasm="$out/hearth_wasm_bg.wasm"
-inputs=(rules/src rules/Cargo.toml wasm/src wasm/Cargo.toml Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
+inputs=(rules/src rules/Cargo.toml wasm/src wasm/build.rs wasm/Cargo.toml Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
 if [[ "${1:-}" != "--force" && -f "$wasm" && -f "$out/hearth_wasm.js" ]] \
     && [[ -z "$(find "${inputs[@]}" -newer "$wasm" -print -quit)" ]]; then
     echo "build-web: $out is up to date"

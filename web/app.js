@@ -42,6 +42,8 @@ function say(text) {
 
 /** Every failure ends up here: thrown Errors, rejected promises, pushed errors. */
 function fail(err) {
+  // A request cut off by a drop: the `disconnected` notice already says what happens.
+  if (err && err.code === 'disconnected' && linkDown) return;
   say(err && err.message ? err.message : String(err || 'Something went wrong.'));
 }
 

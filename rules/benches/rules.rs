@@ -269,6 +269,67 @@ fn golden_vectors(c: &mut Criterion) {
             }
         })
     });
+    // The same games as records of accepted actions, replayed (as `Session.replay` in Wasm).
+    let records: Vec<_> = vectors
+        .iter()
+        .map(|v| {
+            let header = hearth_rules::DynHeader {
+                game: v["game"].as_str().unwrap_or_default().to_string(),
+                seats: v["seats"].as_u64().unwrap_or(0) as u8,
+                seed: v["seed"].as_u64().unwrap_or(0),
+                config: Payload::Json(v["config"].clone()),
+            };
+            let mut s = catalog
+                .create(&header.game, &header.config, header.seats, header.seed)
+                .expect("setup");
+            for step in v["steps"].as_array().into_iter().flatten() {
+                if step["op"] == "tick" {
+                    s.tick(Encoding::Json).expect("tick");
+                } else {
+                    let seat = hearth_rules::Seat(step["seat"].as_u64().unwrap_or(0) as u8);
+                    let _ = s.apply(seat, &Payload::Json(step["action"].clone()));
+                }
+            }
+            // As JSON text, which the replay parses, as the Wasm module's `Session.replay` does.
+            let log: Vec<serde_json::Value> = s
+                .log(0, Encoding::Json)
+                .into_iter()
+                .map(|e| {
+                    let action = match e.action {
+                        Payload::Json(v) => v,
+                        Payload::Postcard(_) => serde_json::Value::Null,
+                    };
+                    serde_json::json!({"index": e.index, "tick": e.tick, "seat": e.seat.0, "action": action})
+                })
+                .collect();
+            let text = serde_json::to_string(&log).expect("JSON");
+            (header, text, s.tick_count(), s.hash())
+        })
+        .collect();
+    group.bench_function(
+        "all, replayed from their records as JSON text (steps/s)",
+        |b| {
+            b.iter(|| {
+                for (header, text, ticks, hash) in &records {
+                    let entries: Vec<serde_json::Value> = serde_json::from_str(text).expect("JSON");
+                    let log: Vec<hearth_rules::DynLogEntry> = entries
+                        .into_iter()
+                        .map(|mut e| hearth_rules::DynLogEntry {
+                            index: e["index"].as_u64().unwrap_or(0),
+                            tick: e["tick"].as_u64().unwrap_or(0),
+                            seat: hearth_rules::Seat(e["seat"].as_u64().unwrap_or(0) as u8),
+                            action: Payload::Json(e["action"].take()),
+                        })
+                        .collect();
+                    let mut s = catalog.replay(header, &log).expect("replays");
+                    while s.tick_count() < *ticks && !s.is_over() {
+                        s.tick(Encoding::Postcard).expect("tick");
+                    }
+                    assert_eq!(s.hash(), *hash);
+                }
+            })
+        },
+    );
     group.finish();
 }
 

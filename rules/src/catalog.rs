@@ -6,7 +6,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{Encoding, Payload};
-use crate::schema::{Fingerprint, fingerprint};
+use crate::schema::Fingerprint;
+#[cfg(feature = "schema")]
+use crate::schema::fingerprint;
 use crate::session::{LogEntry, SessionHeader, SnapshotPrefix};
 use crate::{Game, GameInfo, Outcome, RuleError, Seat, Session, Viewer};
 
@@ -311,6 +313,7 @@ impl Catalog {
     }
 
     /// A catalog with the built-in games: connect-four, chameleon and tanks.
+    #[cfg(feature = "schema")]
     pub fn builtin() -> Self {
         let mut catalog = Catalog::new();
         // The built-in games are checked by this crate's tests; failing here is a bug in
@@ -330,9 +333,54 @@ impl Catalog {
         catalog
     }
 
+    /// The built-in games with fingerprints computed elsewhere (by a native build of this
+    /// crate: `Catalog::builtin().fingerprints()`), for builds without the `schema` feature.
+    /// Fails unless there is one fingerprint per built-in game, naming its game and version.
+    pub fn builtin_fingerprinted(fingerprints: &[Fingerprint]) -> Result<Self, RuleError> {
+        let find = |info: &crate::GameInfo| {
+            fingerprints
+                .iter()
+                .find(|f| f.game == info.name)
+                .cloned()
+                .ok_or_else(|| RuleError::InvalidGame {
+                    name: info.name.into(),
+                    reason: "no fingerprint was given for it".into(),
+                })
+        };
+        use crate::games::{chameleon::Chameleon, connect_four::ConnectFour, tanks::Tanks};
+        let mut catalog = Catalog::new();
+        catalog.register_fingerprinted::<ConnectFour>(find(&ConnectFour::INFO)?)?;
+        catalog.register_fingerprinted::<Chameleon>(find(&Chameleon::INFO)?)?;
+        catalog.register_fingerprinted::<Tanks>(find(&Tanks::INFO)?)?;
+        Ok(catalog)
+    }
+
     /// Registers a game. Fails if the name is taken or the game's types cannot be traced or
     /// hold floats in the state.
+    #[cfg(feature = "schema")]
     pub fn register<G: Game>(&mut self) -> Result<&GameMeta, RuleError> {
+        let fingerprint = fingerprint::<G>()?;
+        self.register_fingerprinted::<G>(fingerprint)
+    }
+
+    /// Registers a game with a fingerprint computed elsewhere — by [`Catalog::register`] in a
+    /// native build — for builds without the `schema` feature, which cannot trace types (the
+    /// Wasm module leaves the tracer out for size). The fingerprint must name this game and
+    /// version; a wrong schema hash is caught by every host's handshake, not here.
+    pub fn register_fingerprinted<G: Game>(
+        &mut self,
+        fingerprint: Fingerprint,
+    ) -> Result<&GameMeta, RuleError> {
+        if fingerprint.game != G::INFO.name || fingerprint.version != G::INFO.version {
+            return Err(RuleError::InvalidGame {
+                name: G::INFO.name.into(),
+                reason: format!(
+                    "the fingerprint {fingerprint} is not of {}@{}",
+                    G::INFO.name,
+                    G::INFO.version
+                ),
+            });
+        }
         let name = G::INFO.name;
         let at = match self
             .entries
@@ -347,7 +395,7 @@ impl Catalog {
                 reason: "its seat range is empty or starts at 0".into(),
             });
         }
-        let meta = GameMeta::new(&G::INFO, fingerprint::<G>()?);
+        let meta = GameMeta::new(&G::INFO, fingerprint);
         self.entries.insert(
             at,
             Entry {

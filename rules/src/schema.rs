@@ -1,11 +1,7 @@
 //! Rules fingerprints: a game's name, version and a hash of the shape of its types.
 
-use serde::de::DeserializeOwned;
-use serde_reflection::{
-    ContainerFormat, Format, Named, Registry, Tracer, TracerConfig, VariantFormat,
-};
-
-use crate::{Game, RuleError, session::SESSION_FORMAT};
+#[cfg(feature = "schema")]
+pub(crate) use traced::fingerprint;
 
 /// Identifies the exact rules a build carries: `name@version#schema`, where `schema` is a
 /// hash of the serde shape of the game's state, config, action, view and event types (and
@@ -63,121 +59,136 @@ impl std::str::FromStr for Fingerprint {
     }
 }
 
-/// Traces `G`'s types, refuses floats anywhere in the state, and hashes the shapes.
-pub(crate) fn fingerprint<G: Game>() -> Result<Fingerprint, RuleError> {
-    let invalid = |reason: String| RuleError::InvalidGame {
-        name: G::INFO.name.to_string(),
-        reason,
+/// Computing fingerprints by tracing the games' serde types (feature `schema`, on by
+/// default; builds without it take fingerprints computed natively).
+#[cfg(feature = "schema")]
+mod traced {
+    use serde::de::DeserializeOwned;
+    use serde_reflection::{
+        ContainerFormat, Format, Named, Registry, Tracer, TracerConfig, VariantFormat,
     };
-    let (roots, registry) = trace_all::<G>().map_err(|e| {
+
+    use super::Fingerprint;
+    use crate::{Game, RuleError, session::SESSION_FORMAT};
+
+    /// Traces `G`'s types, refuses floats anywhere in the state, and hashes the shapes.
+    pub(crate) fn fingerprint<G: Game>() -> Result<Fingerprint, RuleError> {
+        let invalid = |reason: String| RuleError::InvalidGame {
+            name: G::INFO.name.to_string(),
+            reason,
+        };
+        let (roots, registry) = trace_all::<G>().map_err(|e| {
         invalid(format!(
             "its types cannot be traced ({e}); avoid custom deserializers and untagged or flattened enums"
         ))
     })?;
-    let mut seen = Vec::new();
-    if let Some(path) = find_float(&roots[0], &registry, &mut seen) {
-        return Err(invalid(format!(
-            "its state holds a float ({path}); use fixed-point integers so every target computes the same result"
-        )));
-    }
-    let shape = serde_json::to_vec(&(SESSION_FORMAT, &roots, &registry))
-        .map_err(|e| invalid(format!("its schema cannot be encoded ({e})")))?;
-    Ok(Fingerprint {
-        game: G::INFO.name.to_string(),
-        version: G::INFO.version,
-        schema: xxhash_rust::xxh3::xxh3_64(&shape),
-    })
-}
-
-/// Traces the state, config, action, view and event types of `G` to a complete registry.
-///
-/// serde-reflection explores a *nested* enum one variant per pass and only while it is not
-/// flagged incomplete, so: trace, learn which enums are incomplete from the registry's
-/// error, then trace again clearing those flags between passes until none remains.
-fn trace_all<G: Game>() -> serde_reflection::Result<(Vec<Format>, Registry)> {
-    let mut nested: Vec<String> = Vec::new();
-    loop {
-        let mut tracer = Tracer::new(TracerConfig::default());
-        let mut roots = Vec::new();
-        for pass in 0..256 {
-            roots = vec![
-                trace::<G>(&mut tracer)?,
-                trace::<G::Config>(&mut tracer)?,
-                trace::<G::Action>(&mut tracer)?,
-                trace::<G::View>(&mut tracer)?,
-                trace::<G::Event>(&mut tracer)?,
-            ];
-            let mut incomplete = false;
-            for name in &nested {
-                incomplete |= tracer.check_incomplete_enum(name).is_some();
-            }
-            if !incomplete || pass == 255 {
-                break;
-            }
+        let mut seen = Vec::new();
+        if let Some(path) = find_float(&roots[0], &registry, &mut seen) {
+            return Err(invalid(format!(
+                "its state holds a float ({path}); use fixed-point integers so every target computes the same result"
+            )));
         }
-        match tracer.registry() {
-            Ok(registry) => return Ok((roots, registry)),
-            Err(serde_reflection::Error::MissingVariants(names))
-                if names.iter().any(|n| !nested.contains(n)) =>
-            {
-                nested.extend(names);
-            }
-            Err(e) => return Err(e),
-        }
+        let shape = serde_json::to_vec(&(SESSION_FORMAT, &roots, &registry))
+            .map_err(|e| invalid(format!("its schema cannot be encoded ({e})")))?;
+        Ok(Fingerprint {
+            game: G::INFO.name.to_string(),
+            version: G::INFO.version,
+            schema: xxhash_rust::xxh3::xxh3_64(&shape),
+        })
     }
-}
 
-fn trace<T: DeserializeOwned>(tracer: &mut Tracer) -> serde_reflection::Result<Format> {
-    tracer.trace_simple_type::<T>().map(|(format, _)| format)
-}
-
-/// Returns a description of where a float occurs in `format`, if anywhere.
-fn find_float(format: &Format, registry: &Registry, seen: &mut Vec<String>) -> Option<String> {
-    match format {
-        Format::F32 => Some("f32".into()),
-        Format::F64 => Some("f64".into()),
-        Format::TypeName(name) => {
-            if seen.contains(name) {
-                return None;
-            }
-            seen.push(name.clone());
-            let container = registry.get(name)?;
-            let inner = match container {
-                ContainerFormat::UnitStruct => None,
-                ContainerFormat::NewTypeStruct(f) => find_float(f, registry, seen),
-                ContainerFormat::TupleStruct(fs) => {
-                    fs.iter().find_map(|f| find_float(f, registry, seen))
+    /// Traces the state, config, action, view and event types of `G` to a complete registry.
+    ///
+    /// serde-reflection explores a *nested* enum one variant per pass and only while it is not
+    /// flagged incomplete, so: trace, learn which enums are incomplete from the registry's
+    /// error, then trace again clearing those flags between passes until none remains.
+    fn trace_all<G: Game>() -> serde_reflection::Result<(Vec<Format>, Registry)> {
+        let mut nested: Vec<String> = Vec::new();
+        loop {
+            let mut tracer = Tracer::new(TracerConfig::default());
+            let mut roots = Vec::new();
+            for pass in 0..256 {
+                roots = vec![
+                    trace::<G>(&mut tracer)?,
+                    trace::<G::Config>(&mut tracer)?,
+                    trace::<G::Action>(&mut tracer)?,
+                    trace::<G::View>(&mut tracer)?,
+                    trace::<G::Event>(&mut tracer)?,
+                ];
+                let mut incomplete = false;
+                for name in &nested {
+                    incomplete |= tracer.check_incomplete_enum(name).is_some();
                 }
-                ContainerFormat::Struct(fields) => find_in_named(fields, registry, seen),
-                ContainerFormat::Enum(variants) => variants.values().find_map(|v| match &v.value {
-                    VariantFormat::NewType(f) => find_float(f, registry, seen),
-                    VariantFormat::Tuple(fs) => {
+                if !incomplete || pass == 255 {
+                    break;
+                }
+            }
+            match tracer.registry() {
+                Ok(registry) => return Ok((roots, registry)),
+                Err(serde_reflection::Error::MissingVariants(names))
+                    if names.iter().any(|n| !nested.contains(n)) =>
+                {
+                    nested.extend(names);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn trace<T: DeserializeOwned>(tracer: &mut Tracer) -> serde_reflection::Result<Format> {
+        tracer.trace_simple_type::<T>().map(|(format, _)| format)
+    }
+
+    /// Returns a description of where a float occurs in `format`, if anywhere.
+    fn find_float(format: &Format, registry: &Registry, seen: &mut Vec<String>) -> Option<String> {
+        match format {
+            Format::F32 => Some("f32".into()),
+            Format::F64 => Some("f64".into()),
+            Format::TypeName(name) => {
+                if seen.contains(name) {
+                    return None;
+                }
+                seen.push(name.clone());
+                let container = registry.get(name)?;
+                let inner = match container {
+                    ContainerFormat::UnitStruct => None,
+                    ContainerFormat::NewTypeStruct(f) => find_float(f, registry, seen),
+                    ContainerFormat::TupleStruct(fs) => {
                         fs.iter().find_map(|f| find_float(f, registry, seen))
                     }
-                    VariantFormat::Struct(fields) => find_in_named(fields, registry, seen),
-                    _ => None,
-                }),
-            };
-            inner.map(|path| format!("{name}.{path}"))
+                    ContainerFormat::Struct(fields) => find_in_named(fields, registry, seen),
+                    ContainerFormat::Enum(variants) => {
+                        variants.values().find_map(|v| match &v.value {
+                            VariantFormat::NewType(f) => find_float(f, registry, seen),
+                            VariantFormat::Tuple(fs) => {
+                                fs.iter().find_map(|f| find_float(f, registry, seen))
+                            }
+                            VariantFormat::Struct(fields) => find_in_named(fields, registry, seen),
+                            _ => None,
+                        })
+                    }
+                };
+                inner.map(|path| format!("{name}.{path}"))
+            }
+            Format::Option(f) | Format::Seq(f) => find_float(f, registry, seen),
+            Format::Map { key, value } => {
+                find_float(key, registry, seen).or_else(|| find_float(value, registry, seen))
+            }
+            Format::Tuple(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
+            Format::TupleArray { content, .. } => find_float(content, registry, seen),
+            _ => None,
         }
-        Format::Option(f) | Format::Seq(f) => find_float(f, registry, seen),
-        Format::Map { key, value } => {
-            find_float(key, registry, seen).or_else(|| find_float(value, registry, seen))
-        }
-        Format::Tuple(fs) => fs.iter().find_map(|f| find_float(f, registry, seen)),
-        Format::TupleArray { content, .. } => find_float(content, registry, seen),
-        _ => None,
     }
-}
 
-fn find_in_named(
-    fields: &[Named<Format>],
-    registry: &Registry,
-    seen: &mut Vec<String>,
-) -> Option<String> {
-    fields
-        .iter()
-        .find_map(|f| find_float(&f.value, registry, seen).map(|p| format!("{}: {p}", f.name)))
+    fn find_in_named(
+        fields: &[Named<Format>],
+        registry: &Registry,
+        seen: &mut Vec<String>,
+    ) -> Option<String> {
+        fields
+            .iter()
+            .find_map(|f| find_float(&f.value, registry, seen).map(|p| format!("{}: {p}", f.name)))
+    }
 }
 
 #[cfg(test)]

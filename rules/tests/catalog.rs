@@ -281,3 +281,28 @@ fn an_edited_snapshot_is_refused() {
         s.hash()
     );
 }
+
+/// A build without the type tracer takes fingerprints computed natively; they must name the
+/// game and version they are registered for, and give the same catalog as tracing does.
+#[test]
+fn fingerprints_computed_elsewhere_register_the_same_catalog() {
+    let traced = Catalog::builtin();
+    let given = Catalog::builtin_fingerprinted(&traced.fingerprints()).expect("registers");
+    assert_eq!(given.fingerprints(), traced.fingerprints());
+    let mut other = Catalog::new();
+    let tanks = traced.get("tanks").expect("registered").fingerprint.clone();
+    let err = other
+        .register_fingerprinted::<ConnectFour>(tanks)
+        .expect_err("another game's fingerprint");
+    assert_eq!(err.code(), "invalid_game");
+    assert!(err.to_string().contains("tanks@1"), "{err}");
+    let missing = Catalog::builtin_fingerprinted(&traced.fingerprints()[..2])
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        missing
+            .as_deref()
+            .is_some_and(|m| m.contains("no fingerprint")),
+        "{missing:?}"
+    );
+}

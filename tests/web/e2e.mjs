@@ -4,8 +4,10 @@
 // 1. Two pages sign in (device login), meet in a room and play connect-four online to a win;
 //    one of them reloads mid-game and gets its seat back; a refused move shows a message.
 // 2. A third page's leaderboard updates live when that game ends.
-// 3. A page plays connect-four offline against the bot to the end with every request to
-//    the server blocked.
+// 3. A dropped connection is shown and recovered from; a host that stays away ends in a
+//    "Reconnect" offer; a host with other rules refuses the handshake, readably.
+// 4. A page plays connect-four offline against the bot to the end, then chameleon and tanks,
+//    with every request to the server blocked.
 // Screenshots of each stage go to SCREENSHOT_DIR for a person to look at.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
@@ -201,7 +203,7 @@ try {
   await links.at(-1).close({ code: 1001, reason: 'network hiccup' });
   await dee.page.waitForFunction(() => /reconnecting/i.test(document.querySelector('#status').textContent));
   log('a drop says:', await dee.page.textContent('#message'), '/', await dee.page.textContent('#status'));
-  await shot(dee, '6-dropped');
+  await shot(dee, '8-dropped');
   step('drop: back and playing');
   await dee.page.waitForFunction(() => !/reconnecting/i.test(document.querySelector('#status').textContent));
   // Dee (seat 0, the room's creator) plays on: one more disc of hers shows.
@@ -218,7 +220,7 @@ try {
   await dee.page.waitForSelector('#reconnect:not([hidden])', { timeout: 60_000 });
   log('a host that stays away says:', await dee.page.textContent('#message'));
   if (await dee.page.isDisabled('#play-bot')) throw new Error('the page is stuck: offline play is disabled');
-  await shot(dee, '7-host-gone');
+  await shot(dee, '9-host-gone');
 
   // ---- a host with other rules refuses the handshake, readably --------------------------
   step('rules mismatch');
@@ -230,7 +232,7 @@ try {
   if (!(await eve.page.isEnabled('#sign-in'))) throw new Error('the sign-in button stays disabled');
   await eve.page.click('#play-bot');
   await eve.page.waitForSelector('#board');
-  await shot(eve, '8-rules-mismatch');
+  await shot(eve, '10-rules-mismatch');
 
   step('offline');
   const solo = await newPage('solo');
@@ -256,9 +258,31 @@ try {
   }
   const soloSays = await outcome(solo);
   if (!/^(You won|You lost|Draw)/.test(soloSays)) throw new Error(`offline outcome: "${soloSays}"`);
-  if (requests.length) throw new Error(`offline play made requests: ${requests.join(', ')}`);
   await shot(solo, '5-offline-vs-bot');
-  log('offline vs bot:', soloSays, '(no request reached the network)');
+  log('offline vs bot:', soloSays);
+
+  step('offline chameleon');
+  // Chameleon against bots: the page reaches a decision of the human seat (a clue to give,
+  // a vote, or a guess) with the topic card on screen.
+  await solo.page.selectOption('#game', 'chameleon');
+  await solo.page.click('#play-bot');
+  await solo.page.waitForSelector('#clue, [data-vote], [data-guess]');
+  await shot(solo, '6-offline-chameleon');
+
+  step('offline tanks');
+  // Tanks against bots: the arena is drawn and moving (two frames differ).
+  await solo.page.selectOption('#game', 'tanks');
+  await solo.page.click('#play-bot');
+  await solo.page.waitForSelector('canvas#arena');
+  const frame = () => solo.page.$eval('canvas#arena', (c) => c.toDataURL());
+  const still = await frame();
+  await solo.page.keyboard.down('KeyW');
+  await solo.page.waitForTimeout(600);
+  await solo.page.keyboard.up('KeyW');
+  if ((await frame()) === still) throw new Error('the tanks arena does not move');
+  await shot(solo, '7-offline-tanks');
+  if (requests.length) throw new Error(`offline play made requests: ${requests.join(', ')}`);
+  log('offline: connect-four, chameleon and tanks played with no request reaching the network');
 } catch (e) {
   problems.push(`at "${stage}": ${e.stack || e}`);
   for (const p of pages) {

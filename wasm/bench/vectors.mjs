@@ -28,17 +28,47 @@ function playAll() {
   }
 }
 
-const seconds = Number(process.argv[2] || 5);
-for (let i = 0; i < 5; i++) playAll(); // warm-up: let the engine tier up
-let rounds = 0;
-const start = process.hrtime.bigint();
-let elapsed = 0;
-while (elapsed < seconds) {
-  playAll();
-  rounds++;
-  elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+// The same games as records (accepted actions with their ticks), replayed inside Wasm in one
+// call each: the rules' own speed in Wasm, with one crossing of the JS boundary per game.
+const records = vectors.map((v) => {
+  const s = new Session(v.game, v.config, v.seats, v.seed);
+  const log = [];
+  for (const step of v.steps) {
+    if (step.op === 'tick') { s.tick(); continue; }
+    const tick = s.tickCount;
+    try { s.apply(step.seat, step.action); } catch { continue; }
+    log.push({ index: log.length, tick, seat: step.seat, action: step.action });
+  }
+  return { v, log, ticks: s.tickCount, hash: s.hash };
+});
+function replayAll() {
+  for (const r of records) {
+    const s = Session.replay(r.v.game, r.v.config, r.v.seats, r.v.seed, r.log, r.ticks);
+    if (s.hash !== r.hash) throw new Error(`${r.v.name}: replay hash differs`);
+    s.free();
+  }
 }
-const perSecond = (rounds * steps) / elapsed;
-console.log(`${vectors.length} vectors, ${steps} steps a round, ${rounds} rounds in ${elapsed.toFixed(2)} s: `
-  + `${Math.round(perSecond).toLocaleString('en')} steps/s (${(1e6 / perSecond).toFixed(2)} µs a step), node ${process.version}`);
-console.log(JSON.stringify({ bench: 'wasm golden vectors', steps_per_sec: Math.round(perSecond), rounds, steps }));
+
+/** Runs `fn` for `seconds` after a warm-up that lets the engine tier up; rounds per second. */
+function measure(fn, seconds) {
+  for (let i = 0; i < 5; i++) fn();
+  let rounds = 0;
+  let elapsed = 0;
+  const start = process.hrtime.bigint();
+  while (elapsed < seconds) {
+    fn();
+    rounds++;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  }
+  return rounds / elapsed;
+}
+
+const seconds = Number(process.argv[2] || 5);
+const playPerSec = measure(playAll, seconds) * steps;
+const entries = records.reduce((n, r) => n + r.log.length, 0);
+const replayPerSec = measure(replayAll, seconds) * steps;
+console.log(`${vectors.length} vectors, ${steps} steps (${entries} accepted actions), node ${process.version}:`);
+console.log(`  Session.apply/tick from JS: ${Math.round(playPerSec).toLocaleString('en')} steps/s (${(1e6 / playPerSec).toFixed(2)} µs a step)`);
+console.log(`  Session.replay (inside Wasm): ${Math.round(replayPerSec).toLocaleString('en')} steps/s (${(1e6 / replayPerSec).toFixed(3)} µs a step)`);
+console.log(JSON.stringify({ bench: 'wasm golden vectors', steps, entries,
+  apply_steps_per_sec: Math.round(playPerSec), replay_steps_per_sec: Math.round(replayPerSec) }));

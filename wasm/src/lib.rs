@@ -27,10 +27,20 @@ use wasm_bindgen::prelude::*;
 
 pub use client::{Client, device_login};
 
-/// The catalog every call here uses (the built-in games).
+include!(concat!(env!("OUT_DIR"), "/fingerprints.rs"));
+
+/// The catalog every call here uses: the built-in games, with the fingerprints build.rs
+/// computed natively.
 pub(crate) fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(Catalog::builtin)
+    CATALOG.get_or_init(|| {
+        let fingerprints: Vec<_> = FINGERPRINTS.iter().filter_map(|f| f.parse().ok()).collect();
+        match Catalog::builtin_fingerprinted(&fingerprints) {
+            Ok(catalog) => catalog,
+            // build.rs wrote them from this very crate's games: failing is a build bug.
+            Err(e) => panic!("the built-in games' fingerprints do not fit: {e}"),
+        }
+    })
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -74,6 +84,14 @@ pub fn tanks_map(name: &str) -> Result<JsValue, JsValue> {
     Ok(js::from_serde(map.rows()))
 }
 
+/// A JS number as JS writes it (Rust's float formatting would add ~10 KB to the module).
+fn number(value: f64) -> String {
+    js_sys::Number::from(value)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 /// A JS number as a small count or index, refused clearly otherwise.
 pub(crate) fn small(value: f64, what: &str, code: &str) -> Result<u8, JsValue> {
     if value.fract() == 0.0 && (0.0..=255.0).contains(&value) {
@@ -81,7 +99,10 @@ pub(crate) fn small(value: f64, what: &str, code: &str) -> Result<u8, JsValue> {
     } else {
         Err(js::error(
             code,
-            &format!("{what} {value} is not a whole number from 0 to 255"),
+            &format!(
+                "{what} {} is not a whole number from 0 to 255",
+                number(value)
+            ),
         ))
     }
 }
@@ -93,7 +114,10 @@ pub(crate) fn whole(value: f64, what: &str) -> Result<u64, JsValue> {
     } else {
         Err(js::error(
             "bad_request",
-            &format!("{what} {value} is not a whole number from 0 to 2^53 - 1"),
+            &format!(
+                "{what} {} is not a whole number from 0 to 2^53 - 1",
+                number(value)
+            ),
         ))
     }
 }
@@ -130,6 +154,63 @@ impl Session {
     /// Continues from `snapshot()` bytes.
     pub fn restore(bytes: &[u8]) -> Result<Session, JsValue> {
         let inner = catalog().restore(bytes).map_err(js::rule_error)?;
+        Ok(Session { inner })
+    }
+
+    /// Rebuilds a game from its record — `log` as the server's match history gives it
+    /// (`GET /v1/matches/{id}`: `[{index, tick, seat, action}]`) — entirely inside Wasm, then
+    /// ticks a real-time game on to `ticks` if given. Compare its `hash` with the record's to
+    /// check a replay; throws `replay` at the first entry the rules refuse.
+    pub fn replay(
+        game: &str,
+        config: JsValue,
+        seats: f64,
+        seed: f64,
+        #[wasm_bindgen(
+            unchecked_param_type = "{index: number, tick: number, seat: number, action: any}[]"
+        )]
+        log: JsValue,
+        ticks: Option<f64>,
+    ) -> Result<Session, JsValue> {
+        use hearth_rules::{DynHeader, DynLogEntry};
+        let header = DynHeader {
+            game: game.to_string(),
+            seats: small(seats, "seat count", "seat_count")?,
+            seed: whole(seed, "seed")?,
+            config: Payload::Json(js::to_json(&config)?),
+        };
+        let serde_json::Value::Array(entries) = js::to_json(&log)? else {
+            return Err(js::error(
+                "decode",
+                "the log is not an array of {index, tick, seat, action}",
+            ));
+        };
+        let mut parsed = Vec::with_capacity(entries.len());
+        for (i, mut e) in entries.into_iter().enumerate() {
+            let field = |e: &serde_json::Value, k: &str| e[k].as_u64();
+            let (Some(index), Some(tick), Some(seat)) =
+                (field(&e, "index"), field(&e, "tick"), field(&e, "seat"))
+            else {
+                return Err(js::error(
+                    "decode",
+                    &format!("log entry {i} lacks a whole index, tick or seat"),
+                ));
+            };
+            parsed.push(DynLogEntry {
+                index,
+                tick,
+                seat: Seat(u8::try_from(seat).unwrap_or(u8::MAX)),
+                action: Payload::Json(e["action"].take()),
+            });
+        }
+        let mut inner = catalog().replay(&header, &parsed).map_err(js::rule_error)?;
+        let target = ticks.map(|t| whole(t, "ticks")).transpose()?;
+        while let Some(t) = target
+            && inner.tick_count() < t
+            && !inner.is_over()
+        {
+            inner.tick(Encoding::Postcard).map_err(js::rule_error)?;
+        }
         Ok(Session { inner })
     }
 
