@@ -43,19 +43,42 @@ extern "C" {
 const TS_TYPES: &str = r#"
 /** What a `Client` reports, in order, to its `onEvent` callback. */
 export type ClientEvent =
-  | { type: 'room'; room: any }
+  | { type: 'room'; room: RoomState }
   | { type: 'chat'; from: number; name: string; text: string }
   | { type: 'started'; started: Started }
   | { type: 'entry'; seq: number; seat: number; action: any; events: any[] }
   | { type: 'view'; seq: number; view: any; events: any[] }
   | { type: 'snapshot'; tick: number; index: number; view: any; events: any[] }
-  | { type: 'leaderboard'; game: string; standings: any[] }
+  | { type: 'leaderboard'; game: string; standings: Standing[] }
   | { type: 'left'; reason: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'desync'; index: number }
   | { type: 'disconnected'; reason: string }
   | { type: 'reconnected' }
   | { type: 'closed'; reason: string };
+/** A room as its members see it (protocol `room`). */
+export interface RoomState {
+  name: string; game: string; host: number; you: number; max_seats: number; public: boolean;
+  has_password: boolean; members: Member[];
+  phase: 'lobby' | 'playing' | { over: { outcome: Outcome; hash: string } } | { aborted: { error: { code: string; message: string } } };
+}
+/** One member of a room. */
+export interface Member {
+  player: number; name: string; seat: number | null; ready: boolean; connected: boolean; bot: boolean;
+}
+/** A room in the public list. */
+export interface RoomSummary {
+  name: string; game: string; players: number; max_seats: number; spectators: number;
+  phase: 'lobby' | 'playing' | 'over' | 'aborted'; has_password: boolean;
+}
+/** One row of a leaderboard, best first. */
+export interface Standing {
+  account: number; name: string; wins: number; losses: number; draws: number; rating: number;
+}
+/** The host's answer to the handshake. */
+export interface Welcome {
+  player: number; name: string; protocol: number; server_version: string; games: GameMeta[];
+}
 /** A game starting (or, after a resume, still running). `config` is the game's JSON config. */
 export interface Started {
   game: string; sync: 'perfect_information' | 'hidden_information' | 'real_time';
@@ -816,7 +839,7 @@ impl Client {
     }
 
     /// The host's welcome: `{player, name, protocol, server_version, games}`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "Welcome")]
     pub fn welcome(&self) -> JsValue {
         js::from_serde(&self.inner.borrow().welcome)
     }
@@ -831,28 +854,29 @@ impl Client {
     }
 
     /// The public rooms (protocol `room_summary` objects).
-    #[wasm_bindgen(js_name = listRooms, unchecked_return_type = "Promise<any[]>")]
+    #[wasm_bindgen(js_name = listRooms, unchecked_return_type = "Promise<RoomSummary[]>")]
     pub fn list_rooms(&self) -> Promise {
         self.request(Request::ListRooms, Shape::Key("rooms"))
     }
 
     /// Makes a room named `name` for `game` (config `null` for the defaults) and sits you in
     /// seat 0 as its host; resolves to the room state.
-    #[wasm_bindgen(js_name = createRoom)]
+    #[wasm_bindgen(js_name = createRoom, unchecked_return_type = "RoomState")]
     pub async fn create_room(
         &self,
         name: String,
         game: String,
         config: JsValue,
         password: Option<String>,
-        public: bool,
+        listed: bool,
     ) -> Result<JsValue, JsValue> {
-        let options = options(game, &config, password, public)?;
+        let options = options(game, &config, password, listed)?;
         self.call(Request::CreateRoom { name, options }, Shape::Key("joined"))
             .await
     }
 
     /// Joins the room `room` (seated, or watching with `spectate`); resolves to its state.
+    #[wasm_bindgen(unchecked_return_type = "RoomState")]
     pub async fn join(
         &self,
         room: String,
@@ -874,6 +898,7 @@ impl Client {
 
     /// Takes a seat back with the `resume` token of its `started` (after a reload use
     /// `next = 0`: the whole game stream is sent again). Resolves to the room state.
+    #[wasm_bindgen(unchecked_return_type = "RoomState")]
     pub async fn resume(&self, token: String, next: f64) -> Result<JsValue, JsValue> {
         let next = whole(next, "next")?;
         self.call(Request::Resume { token, next }, Shape::Key("joined"))
@@ -881,23 +906,26 @@ impl Client {
     }
 
     /// Says whether you are ready to start.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn ready(&self, ready: bool) -> Promise {
         self.request(Request::Ready { ready }, Shape::Unit)
     }
 
     /// Starts the game (room host only; everyone seated must be ready).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn start(&self) -> Promise {
         self.request(Request::Start, Shape::Unit)
     }
 
     /// Adds a bot of strength `level` (0–3) to a free seat (room host only).
-    #[wasm_bindgen(js_name = addBot)]
+    #[wasm_bindgen(js_name = addBot, unchecked_return_type = "Promise<void>")]
     pub fn add_bot(&self, level: f64) -> Result<Promise, JsValue> {
         let level = small(level, "bot level", codes::BAD_REQUEST)?;
         Ok(self.request(Request::AddBot { level }, Shape::Unit))
     }
 
     /// Leaves the room.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn leave(&self) -> Promise {
         let p = self.request(Request::Leave, Shape::Unit);
         let mut i = self.inner.borrow_mut();
@@ -908,6 +936,7 @@ impl Client {
     }
 
     /// Says something to the room.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn chat(&self, text: String) -> Promise {
         self.request(Request::Chat { text }, Shape::Unit)
     }
@@ -922,7 +951,7 @@ impl Client {
     }
 
     /// Sends `leaderboard` events for `game`: the current standings at once, then every change.
-    #[wasm_bindgen(js_name = subscribeLeaderboard)]
+    #[wasm_bindgen(js_name = subscribeLeaderboard, unchecked_return_type = "Promise<void>")]
     pub fn subscribe_leaderboard(&self, game: String) -> Promise {
         self.request(Request::SubscribeLeaderboard { game }, Shape::Unit)
     }
