@@ -579,57 +579,94 @@ impl HeldReport {
     }
 }
 
+/// Idle signed-in sockets being held, until [`Idle::release`].
+struct Idle {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Result<(), BenchError>>>,
+    open: usize,
+}
+
+impl Idle {
+    /// Opens `clients` signed-in sockets, 64 at a time, and returns once all are open; they
+    /// stay idle (reading answers the server's pings; nothing else is sent).
+    async fn open(addr: SocketAddr, clients: usize) -> Idle {
+        let stop = Arc::new(AtomicBool::new(false));
+        let gate = Arc::new(tokio::sync::Semaphore::new(64));
+        let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut tasks = Vec::with_capacity(clients);
+        for c in 0..clients {
+            let (stop, gate, ready) = (stop.clone(), gate.clone(), ready_tx.clone());
+            tasks.push(tokio::spawn(async move {
+                let permit = gate.acquire_owned().await.map_err(err)?;
+                let mut p = signed_in_socket(addr, &format!("bench-held-{c}")).await?;
+                drop(permit);
+                let _ = ready.send(());
+                while !stop.load(Ordering::Relaxed) {
+                    match tokio::time::timeout(Duration::from_millis(250), p.ws.next()).await {
+                        Ok(Some(Ok(_))) | Err(_) => {}
+                        Ok(_) => return Err(err("the server closed an idle socket")),
+                    }
+                }
+                let _ = p.ws.close(None).await;
+                Ok::<_, BenchError>(())
+            }));
+        }
+        drop(ready_tx);
+        let mut open = 0;
+        while open < clients && ready_rx.recv().await.is_some() {
+            open += 1;
+        }
+        Idle { stop, tasks, open }
+    }
+
+    /// Closes them all; the first failure of any socket, if one failed.
+    async fn release(self) -> Result<(), BenchError> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            t.await.map_err(err)??;
+        }
+        Ok(())
+    }
+}
+
 /// Opens `clients` signed-in sockets (64 at a time), holds them idle (answering the server's
-/// pings) for `seconds`, measuring the server's resident memory per socket.
+/// pings) for `seconds`, measuring the server's resident memory per socket. `elsewhere` opens
+/// more in other processes (one process may hold only as many sockets as its open-file limit
+/// allows) once the memory before has been read; it resolves to how many it holds.
 pub async fn held(
     addr: SocketAddr,
     server_pid: Option<u32>,
     clients: usize,
     seconds: f64,
+    elsewhere: impl Future<Output = Result<usize, BenchError>>,
 ) -> Result<HeldReport, BenchError> {
     let rss = || server_pid.map(rss_kib).unwrap_or(0);
     let rss_before_kib = rss();
     let started = Instant::now();
-    let stop = Arc::new(AtomicBool::new(false));
-    let open = Arc::new(tokio::sync::Semaphore::new(64));
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut tasks = Vec::with_capacity(clients);
-    for c in 0..clients {
-        let (stop, open, ready) = (stop.clone(), open.clone(), ready_tx.clone());
-        tasks.push(tokio::spawn(async move {
-            let permit = open.acquire_owned().await.map_err(err)?;
-            let mut p = signed_in_socket(addr, &format!("bench-held-{c}")).await?;
-            drop(permit);
-            let _ = ready.send(());
-            // Idle: reading answers the server's pings; nothing else is sent.
-            while !stop.load(Ordering::Relaxed) {
-                match tokio::time::timeout(Duration::from_millis(250), p.ws.next()).await {
-                    Ok(Some(Ok(_))) | Err(_) => {}
-                    Ok(_) => return Err(err("the server closed an idle socket")),
-                }
-            }
-            let _ = p.ws.close(None).await;
-            Ok::<_, BenchError>(())
-        }));
-    }
-    drop(ready_tx);
-    let mut ready = 0;
-    while ready < clients && ready_rx.recv().await.is_some() {
-        ready += 1;
-    }
+    let others = elsewhere.await?;
+    let idle = Idle::open(addr, clients).await;
     let open_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     let rss_held_kib = rss();
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await.map_err(err)??;
-    }
+    let sockets = idle.open + others;
+    idle.release().await?;
     Ok(HeldReport {
-        sockets: ready,
+        sockets,
         open_secs,
         rss_before_kib,
         rss_held_kib,
     })
+}
+
+/// A helper process of `held`: opens `clients` signed-in sockets, prints `held N` on stdout
+/// once they are open, and holds them until its stdin closes (the parent is done or gone).
+pub async fn hold_until_stdin_closes(addr: SocketAddr, clients: usize) -> Result<(), BenchError> {
+    let idle = Idle::open(addr, clients).await;
+    println!("held {}", idle.open);
+    let mut sink = [0u8; 64];
+    let mut stdin = tokio::io::stdin();
+    while stdin.read(&mut sink).await.map_err(err)? > 0 {}
+    idle.release().await
 }
 
 /// What the `arena` scenario measured.

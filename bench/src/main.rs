@@ -10,7 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use hearth_bench::{BenchError, arena, cpu_seconds, held, logins, rss_kib, turns};
+use hearth_bench::{
+    BenchError, arena, cpu_seconds, held, hold_until_stdin_closes, logins, rss_kib, turns,
+};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -52,11 +54,18 @@ enum Scenario {
         clients: usize,
     },
     /// Idle signed-in sockets held open: the server's memory per socket. One process may open
-    /// about 19,000 (the open-file limit here is 20,000 for the server and the generator each).
+    /// about 19,000 (the open-file limit here is 20,000 per process): `--processes` spreads
+    /// the sockets over several generator processes so that the server's limit is what counts.
     Held {
-        /// Sockets (at most 19000).
+        /// Sockets in all (at most 19000 per process).
         #[arg(long, default_value_t = 1000)]
         clients: usize,
+        /// Generator processes sharing the sockets (1–8).
+        #[arg(long, default_value_t = 1)]
+        processes: usize,
+        /// Internal: run as one of those helper processes.
+        #[arg(long, hide = true)]
+        child: bool,
     },
     /// Tanks rooms of 8 sending inputs at 20 Hz: input-to-snapshot latency, tick overruns,
     /// bytes per second.
@@ -201,6 +210,78 @@ async fn sweep(start: usize, max: usize, seconds: f64, cpus: Option<&str>) -> Re
     Ok(())
 }
 
+/// Helper generator processes of the `held` scenario; closing their stdin (on drop) ends them.
+#[derive(Default)]
+struct Helpers {
+    children: Vec<Child>,
+}
+
+impl Helpers {
+    /// Starts `n` helpers holding `share` sockets each; resolves to how many they hold once
+    /// every one has said so.
+    fn start(
+        &mut self,
+        addr: SocketAddr,
+        n: usize,
+        share: usize,
+    ) -> impl Future<Output = Result<usize, BenchError>> + use<> {
+        let mut outputs = Vec::new();
+        let mut failed = None;
+        for _ in 0..n {
+            let spawned = Command::new(std::env::current_exe().unwrap_or_default())
+                .args(["--server", &addr.to_string(), "held", "--child"])
+                .args(["--clients", &share.to_string()])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn();
+            match spawned {
+                Ok(mut child) => {
+                    outputs.extend(child.stdout.take());
+                    self.children.push(child);
+                }
+                Err(e) => failed = Some(e.to_string()),
+            }
+        }
+        async move {
+            if let Some(e) = failed {
+                return Err(BenchError::Server(format!(
+                    "cannot start a helper process: {e}"
+                )));
+            }
+            let mut total = 0;
+            for out in outputs {
+                let line = tokio::task::spawn_blocking(move || {
+                    let mut line = String::new();
+                    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)
+                        .map(|_| line)
+                })
+                .await
+                .map_err(|e| BenchError::Server(e.to_string()))?
+                .map_err(|e| BenchError::Server(e.to_string()))?;
+                total += line
+                    .trim()
+                    .strip_prefix("held ")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .ok_or_else(|| {
+                        BenchError::Server(format!(
+                            "a helper process failed before holding its sockets: {line:?}"
+                        ))
+                    })?;
+            }
+            Ok(total)
+        }
+    }
+}
+
+impl Drop for Helpers {
+    fn drop(&mut self) {
+        for mut c in self.children.drain(..) {
+            drop(c.stdin.take());
+            let _ = c.wait();
+        }
+    }
+}
+
 fn row(name: &str, value: &Value) {
     println!("{name:<28} {value}");
 }
@@ -244,10 +325,29 @@ async fn run(cli: Cli) -> Result<(), String> {
         Scenario::Turns { clients } => turns(server.addr, true, clients.clamp(1, 10_000), seconds)
             .await
             .map(|r| r.json()),
-        Scenario::Held { clients } => {
-            held(server.addr, server.pid, clients.clamp(1, 19_000), seconds)
+        Scenario::Held {
+            clients,
+            child: true,
+            ..
+        } => {
+            return hold_until_stdin_closes(server.addr, clients.clamp(1, 19_000))
                 .await
-                .map(|r| r.json())
+                .map_err(|e| e.to_string());
+        }
+        Scenario::Held {
+            clients, processes, ..
+        } => {
+            let processes = processes.clamp(1, 8);
+            let share = clients.div_ceil(processes).clamp(1, 19_000);
+            let mut helpers = Helpers::default();
+            let elsewhere = helpers.start(server.addr, processes - 1, share);
+            held(server.addr, server.pid, share, seconds, elsewhere)
+                .await
+                .map(|r| {
+                    let mut j = r.json();
+                    j["processes"] = json!(processes);
+                    j
+                })
         }
         Scenario::Arena {
             clients,

@@ -42,7 +42,9 @@ async fn every_scenario_runs_and_counts_real_work() {
     );
     assert!(t.latency.quantile_ms(0.99) > 0.0);
 
-    let h = held(addr, Some(std::process::id()), 5, 0.3).await.unwrap();
+    let h = held(addr, Some(std::process::id()), 5, 0.3, async { Ok(0) })
+        .await
+        .unwrap();
     assert_eq!(h.sockets, 5);
     assert!(h.rss_held_kib > 0);
 

@@ -299,8 +299,10 @@ async fn upgrade(State(hub): State<Arc<Hub>>, ws: WebSocketUpgrade) -> Response 
         return (StatusCode::SERVICE_UNAVAILABLE, "the host is shutting down").into_response();
     }
     // Frames are small (BENCHMARKS.md: a few hundred bytes); tungstenite's default 128 KiB
-    // read buffer per socket was 147 KB of server memory per idle connection.
-    ws.read_buffer_size(4 * 1024)
+    // read buffer per socket was 147 KB of server memory per idle connection, and at 4 KiB
+    // it was still the largest allocation per socket (heaptrack). A larger frame takes a few
+    // reads.
+    ws.read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)

@@ -98,6 +98,11 @@ impl Latest {
     pub fn take(&self) -> Option<Frame> {
         self.slot.lock().ok().and_then(|mut s| s.take())
     }
+
+    /// Whether a snapshot is waiting.
+    pub fn waiting(&self) -> bool {
+        self.slot.lock().is_ok_and(|s| s.is_some())
+    }
 }
 
 /// The sending half of one connection, held by the room it is in.

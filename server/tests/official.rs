@@ -763,3 +763,40 @@ fn hostile_strings_are_data_and_stale_guests_are_cleaned_up() {
         assert!(store.account(kept).unwrap().is_some());
     }
 }
+
+/// Group commit: appends of several matches go into the log in one transaction, each in
+/// order, and every match's tick count follows; an empty batch changes nothing.
+#[test]
+fn several_matches_append_their_logs_in_one_commit() {
+    use hearth_rules::{DynLogEntry, Payload, Seat};
+    let store = SqliteStore::memory().unwrap();
+    let fingerprint = hearth_rules::Catalog::builtin()
+        .get("connect-four")
+        .unwrap()
+        .fingerprint
+        .clone();
+    let start = |room: &str| hearth_server::MatchStart {
+        room: room.into(),
+        game: "connect-four".into(),
+        fingerprint: fingerprint.clone(),
+        seats: 2,
+        seed: 1,
+        config: Payload::Postcard(vec![]),
+        players: vec![],
+    };
+    let a = store.match_started(&start("a"), 0).unwrap();
+    let b = store.match_started(&start("b"), 0).unwrap();
+    let entry = |index: u64, column: u8| DynLogEntry {
+        index,
+        tick: 0,
+        seat: Seat((index % 2) as u8),
+        action: Payload::Postcard(vec![column]),
+    };
+    let (a_log, b_log) = ([entry(0, 3), entry(1, 4)], [entry(0, 6)]);
+    store
+        .append_logs(&[(a, &a_log[..1], 0), (b, &b_log, 0), (a, &a_log[1..], 0)])
+        .unwrap();
+    store.append_logs(&[]).unwrap();
+    assert_eq!(store.match_log(a).unwrap(), a_log.to_vec());
+    assert_eq!(store.match_log(b).unwrap(), b_log.to_vec());
+}

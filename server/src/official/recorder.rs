@@ -18,12 +18,59 @@ pub struct StoreRecorder {
     store: Arc<dyn Store>,
     /// Set once the host runs, to push leaderboards.
     pub host: Arc<OnceLock<HostControl>>,
+    log: std::sync::mpsc::Sender<Append>,
 }
 
+/// One room's accepted entries, waiting for the log writer.
+struct Append {
+    match_id: u64,
+    entries: Vec<DynLogEntry>,
+    ticks: u64,
+    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+}
+
+/// Most appends committed in one transaction.
+const GROUP_COMMIT_MAX: usize = 512;
+
 impl StoreRecorder {
-    /// A recorder over `store`.
+    /// A recorder over `store`, with its log writer thread.
     pub fn new(store: Arc<dyn Store>, host: Arc<OnceLock<HostControl>>) -> Self {
-        StoreRecorder { store, host }
+        let (log, rx) = std::sync::mpsc::channel();
+        let writer = store.clone();
+        // One thread owns the log writes: every append that arrives while a transaction
+        // commits goes into the next one (group commit). A blocking-pool thread and a commit
+        // per action were most of a turn's cost (thread hand-offs and lock contention).
+        let spawned = std::thread::Builder::new()
+            .name("hearth-log-writer".into())
+            .spawn(move || write_logs(&*writer, &rx));
+        if let Err(e) = spawned {
+            // Appends then fail with a reason (the sender's receiver is gone); rooms close.
+            tracing::error!("cannot start the match log writer: {e}");
+        }
+        StoreRecorder { store, host, log }
+    }
+}
+
+/// The log writer: waits for appends, commits every one that is queued in one transaction,
+/// and tells each room its result. Ends when the recorder is dropped.
+fn write_logs(store: &dyn Store, rx: &std::sync::mpsc::Receiver<Append>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < GROUP_COMMIT_MAX {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let items: Vec<(u64, &[DynLogEntry], u64)> = batch
+            .iter()
+            .map(|a| (a.match_id, a.entries.as_slice(), a.ticks))
+            .collect();
+        let result = store.append_logs(&items).map_err(|e| e.to_string());
+        drop(items);
+        for a in batch {
+            let _ = a.done.send(result.clone());
+        }
     }
 }
 
@@ -48,10 +95,20 @@ impl MatchRecorder for StoreRecorder {
         entries: Vec<DynLogEntry>,
         ticks: u64,
     ) -> BoxFuture<'static, Result<(), RecordError>> {
-        let store = self.store.clone();
-        Box::pin(blocking(move || {
-            store.append_log(match_id, &entries, ticks)
-        }))
+        let (done, result) = tokio::sync::oneshot::channel();
+        let queued = self.log.send(Append {
+            match_id,
+            entries,
+            ticks,
+            done,
+        });
+        Box::pin(async move {
+            queued.map_err(|_| RecordError("the match log writer has stopped".into()))?;
+            result
+                .await
+                .map_err(|_| RecordError("the match log writer has stopped".into()))?
+                .map_err(RecordError)
+        })
     }
 
     fn finished(

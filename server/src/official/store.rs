@@ -201,6 +201,15 @@ pub trait Store: Send + Sync + 'static {
         entries: &[DynLogEntry],
         ticks: u64,
     ) -> Result<(), StoreError>;
+    /// Appends several matches' entries at once — `(match, entries, ticks)` — all or none
+    /// (group commit: the recorder batches the appends that arrive while one commits). The
+    /// default appends one by one; a store with transactions should use one.
+    fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError> {
+        for (match_id, entries, ticks) in batch {
+            self.append_log(*match_id, entries, *ticks)?;
+        }
+        Ok(())
+    }
     /// The match ended.
     fn match_finished(
         &self,
