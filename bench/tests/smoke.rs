@@ -55,3 +55,44 @@ async fn every_scenario_runs_and_counts_real_work() {
     assert!(a.bytes_per_sec > 0.0);
     server.shutdown().await;
 }
+
+/// `held --processes 3`: the sockets are spread over helper processes of the real binary,
+/// all of them held at once and counted, and the helpers end with the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_sockets_spread_over_helper_processes() {
+    let store = Arc::new(SqliteStore::memory().unwrap());
+    let config = HostConfig {
+        limits: Limits::unthrottled(),
+        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+    };
+    let server = hearth_server::official::start(config, store).await.unwrap();
+    let addr = server.addr().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hearth-bench"))
+            .args(["--server", &addr, "--seconds", "0.5", "held"])
+            .args(["--clients", "9", "--processes", "3"])
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["sockets"], 9, "{last}");
+    assert_eq!(last["processes"], 3, "{last}");
+    // The helpers closed their sockets when the run ended (the server notices shortly).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.control().online().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        server.control().online().is_empty(),
+        "sockets outlived the run"
+    );
+    server.shutdown().await;
+}
