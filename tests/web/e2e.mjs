@@ -5,7 +5,8 @@
 //    one of them reloads mid-game and gets its seat back; a refused move shows a message.
 // 2. A third page's leaderboard updates live when that game ends.
 // 3. A dropped connection is shown and recovered from; a host that stays away ends in a
-//    "Reconnect" offer; a host with other rules refuses the handshake, readably.
+//    "Reconnect" offer; a host with other rules or another protocol version refuses the
+//    handshake, readably.
 // 4. A page plays connect-four offline against the bot to the end, then chameleon and tanks,
 //    with every request to the server blocked.
 // Screenshots of each stage go to SCREENSHOT_DIR for a person to look at.
@@ -233,6 +234,28 @@ try {
   await eve.page.click('#play-bot');
   await eve.page.waitForSelector('#board');
   await shot(eve, '10-rules-mismatch');
+
+  // ---- a host speaking another protocol version refuses the handshake, readably -------
+  step('protocol mismatch');
+  // A mocked host answers the page's `hello` (request id 1) with the refusal a host of
+  // another protocol version sends: postcard `ServerMsg::Error { id: Some(1), error }`
+  // (variant 1, Some, id 1, then code and message as length-prefixed UTF-8).
+  const refusal = (code, message) => {
+    const text = (t) => { const b = Buffer.from(t, 'utf8'); if (b.length > 127) throw new Error('too long'); return [b.length, ...b]; };
+    return Buffer.from([1, 1, 1, ...text(code), ...text(message)]);
+  };
+  const old = await newPage('old', {
+    setup: (context) => context.routeWebSocket(/\/ws$/, (ws) => {
+      ws.onMessage(() => ws.send(refusal('protocol_mismatch',
+        'this host speaks Hearth protocol 2, the client 1; update the client')));
+    }),
+  });
+  await old.page.fill('#name', 'Olga');
+  await old.page.click('#sign-in');
+  await old.page.waitForFunction(() => /protocol 2/.test(document.querySelector('#message').textContent));
+  log('a host of another protocol says:', await old.page.textContent('#message'));
+  if (!(await old.page.isEnabled('#sign-in'))) throw new Error('the sign-in button stays disabled');
+  await shot(old, '11-protocol-mismatch');
 
   step('offline');
   const solo = await newPage('solo');
