@@ -168,8 +168,6 @@ async fn write_loop(
             },
         };
         let close = matches!(frame, Frame::Close(..));
-        // A send blocked on a peer that does not read gives way to the last words (the frame
-        // stays buffered in the sink and goes first, so nothing is cut in half).
         // Frames queued together go out in one write: a real-time tick queues the replies to
         // its inputs and then the snapshot, and a write (a syscall) per frame was the larger
         // part of a tick's cost per player. Flush once nothing else waits.
@@ -181,6 +179,8 @@ async fn write_loop(
             }
             Ok::<(), axum::Error>(())
         };
+        // A send blocked on a peer that does not read gives way to the last words (the frame
+        // stays buffered in the sink and goes first, so nothing is cut in half).
         let sent = tokio::select! {
             r = write => r.is_ok(),
             words = &mut last_words => {

@@ -3,7 +3,8 @@
 //   node tests/web/e2e.mjs http://127.0.0.1:PORT SCREENSHOT_DIR
 // 1. Two pages sign in (device login), meet in a room and play connect-four online to a win;
 //    one of them reloads mid-game and gets its seat back; a refused move shows a message.
-// 2. A third page's leaderboard updates live when that game ends.
+// 2. A third page's leaderboard updates live when that game ends; that page then plays tanks
+//    online against a bot (snapshots, the forecast of its own tank, 60 fps drawing).
 // 3. A dropped connection is shown and recovered from; a host that stays away ends in a
 //    "Reconnect" offer; a host with other rules or another protocol version refuses the
 //    handshake, readably.
@@ -177,6 +178,38 @@ try {
   log('leaderboard after the game:', after.join(', '));
 
   // ---- offline: against the bot with the server unreachable -----------------------------
+  // ---- tanks online: Cy against a bot; snapshots arrive, the own tank is forecast from
+  // them with the shared rules and drawn at 60 fps -----------------------------------------
+  step('tanks online');
+  await cy.page.selectOption('#game', 'tanks');
+  await cy.page.fill('#room-name', 'Arena');
+  await cy.page.fill('#room-password', '');
+  await cy.page.click('#create-room');
+  await cy.page.waitForSelector('#lobby:not([hidden])');
+  await cy.page.click('#add-bot');
+  await cy.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+  await cy.page.click('#ready');
+  await cy.page.click('#start');
+  await cy.page.waitForSelector('canvas#arena');
+  // A few frames apart while driving: the arena moves, and no page error was raised (the
+  // forecast runs on every snapshot; a failure there would throw).
+  const arenaFrame = () => cy.page.$eval('canvas#arena', (c) => c.toDataURL());
+  await cy.page.waitForTimeout(500);
+  const parked = await arenaFrame();
+  await cy.page.keyboard.down('KeyW');
+  await cy.page.waitForTimeout(700);
+  await cy.page.keyboard.up('KeyW');
+  if ((await arenaFrame()) === parked) throw new Error('the online tanks arena does not move');
+  const fps = await cy.page.evaluate(() => new Promise((done) => {
+    let frames = 0;
+    const start = performance.now();
+    const count = () => { frames++; if (performance.now() - start < 1000) requestAnimationFrame(count); else done(frames); };
+    requestAnimationFrame(count);
+  }));
+  log(`tanks online: the arena redraws (${fps} animation frames in 1 s)`);
+  await shot(cy, '5-tanks-online');
+  await cy.page.click('#leave').catch(() => {});
+
   // ---- a dropped connection: the page says so, reconnects, and the game goes on; when the
   // host stays away the page offers to sign in again instead of hanging -----------------
   step('drop: set up');
