@@ -441,32 +441,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn map_reply(r: Reply<WireBytes>) -> Reply<Payload> {
-    match r {
-        Reply::Welcome(w) => Reply::Welcome(w),
-        Reply::Ok => Reply::Ok,
-        Reply::Games(g) => Reply::Games(g),
-        Reply::Rooms(r) => Reply::Rooms(r),
-        Reply::Joined(s) => Reply::Joined(s),
-        Reply::Accepted { index, tick } => Reply::Accepted { index, tick },
-        Reply::View { index, tick, view } => Reply::View {
-            index,
-            tick,
-            view: view.into(),
-        },
-        Reply::Legal { actions } => Reply::Legal {
-            actions: actions.into(),
-        },
-        Reply::HashChecked {
-            index,
-            matches,
-            host,
-        } => Reply::HashChecked {
-            index,
-            matches,
-            host,
-        },
-        Reply::Pong => Reply::Pong,
-    }
+    r.map_payload(Payload::from)
 }
 
 /// Stream positions the connection task keeps to resume without gaps or duplicates.
@@ -653,17 +628,7 @@ fn handle(
         }
         ServerMsg::Chat { from, name, text } => emit(Event::Chat { from, name, text }),
         ServerMsg::Started(s) => {
-            let started = Started {
-                game: s.game,
-                sync: s.sync,
-                seats: s.seats,
-                players: s.players,
-                seat: s.seat,
-                seed: s.seed,
-                config: Payload::from(s.config),
-                tick_rate: s.tick_rate,
-                resume: s.resume,
-            };
+            let started = s.map_config(Payload::from);
             if started.resume.is_some() {
                 progress.token = started.resume.clone();
             }

@@ -777,6 +777,55 @@ impl<P> Request<P> {
     }
 }
 
+impl<P> Started<P> {
+    /// The same `started` with its config converted.
+    pub fn map_config<Q>(self, f: impl FnOnce(P) -> Q) -> Started<Q> {
+        Started {
+            game: self.game,
+            sync: self.sync,
+            seats: self.seats,
+            players: self.players,
+            seat: self.seat,
+            seed: self.seed,
+            config: f(self.config),
+            tick_rate: self.tick_rate,
+            resume: self.resume,
+        }
+    }
+}
+
+impl<P> Reply<P> {
+    /// The same reply with its game values (a `view`'s view, `legal`'s actions) converted.
+    pub fn map_payload<Q>(self, mut f: impl FnMut(P) -> Q) -> Reply<Q> {
+        match self {
+            Reply::Welcome(w) => Reply::Welcome(w),
+            Reply::Ok => Reply::Ok,
+            Reply::Games(g) => Reply::Games(g),
+            Reply::Rooms(r) => Reply::Rooms(r),
+            Reply::Joined(s) => Reply::Joined(s),
+            Reply::Accepted { index, tick } => Reply::Accepted { index, tick },
+            Reply::View { index, tick, view } => Reply::View {
+                index,
+                tick,
+                view: f(view),
+            },
+            Reply::Legal { actions } => Reply::Legal {
+                actions: f(actions),
+            },
+            Reply::HashChecked {
+                index,
+                matches,
+                host,
+            } => Reply::HashChecked {
+                index,
+                matches,
+                host,
+            },
+            Reply::Pong => Reply::Pong,
+        }
+    }
+}
+
 impl<P> RoomOptions<P> {
     /// The same options with the config converted.
     pub fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> RoomOptions<Q> {

@@ -137,17 +137,23 @@ impl<G: Game> Session<G> {
         })
     }
 
-    /// Starts a game from a header.
-    pub fn from_header(header: SessionHeader<G::Config>) -> Result<Self, RuleError> {
+    /// Refuses a seat count outside the game's range.
+    fn check_seats(seats: u8) -> Result<(), RuleError> {
         let info = G::INFO;
-        if header.seats < info.min_seats || header.seats > info.max_seats {
+        if seats < info.min_seats || seats > info.max_seats {
             return Err(RuleError::SeatCount {
                 game: info.name.into(),
-                seats: header.seats,
+                seats,
                 min: info.min_seats,
                 max: info.max_seats,
             });
         }
+        Ok(())
+    }
+
+    /// Starts a game from a header.
+    pub fn from_header(header: SessionHeader<G::Config>) -> Result<Self, RuleError> {
+        Self::check_seats(header.seats)?;
         let mut rng = Rng::from_seed(header.seed);
         let state = G::setup(&header.config, header.seats, &mut rng)?;
         Ok(Session {
@@ -169,15 +175,8 @@ impl<G: Game> Session<G> {
         tick: u64,
         view: &G::View,
     ) -> Result<Self, RuleError> {
+        Self::check_seats(header.seats)?;
         let info = G::INFO;
-        if header.seats < info.min_seats || header.seats > info.max_seats {
-            return Err(RuleError::SeatCount {
-                game: info.name.into(),
-                seats: header.seats,
-                min: info.min_seats,
-                max: info.max_seats,
-            });
-        }
         let state = G::from_view(&header.config, header.seats, view).ok_or_else(|| {
             RuleError::NoPrediction {
                 game: info.name.into(),

@@ -436,17 +436,7 @@ impl Inner {
         if s.resume.is_some() {
             self.started_token = s.resume.clone();
         }
-        let started = Started {
-            game: s.game,
-            sync: s.sync,
-            seats: s.seats,
-            players: s.players,
-            seat: s.seat,
-            seed: s.seed,
-            config,
-            tick_rate: s.tick_rate,
-            resume: s.resume,
-        };
+        let started = s.map_config(|_| config);
         self.emit(calls, json!({"type": "started", "started": started}));
         self.started = Some(started);
     }
@@ -497,33 +487,7 @@ impl Inner {
 /// A reply as the protocol's JSON; game values inside (`view`, `legal`) are not asked for by
 /// this client's methods and come out as `null`.
 fn reply_json(reply: Reply<WireBytes>) -> Value {
-    let reply: Reply<Value> = match reply {
-        Reply::Welcome(w) => Reply::Welcome(w),
-        Reply::Ok => Reply::Ok,
-        Reply::Games(g) => Reply::Games(g),
-        Reply::Rooms(r) => Reply::Rooms(r),
-        Reply::Joined(s) => Reply::Joined(s),
-        Reply::Accepted { index, tick } => Reply::Accepted { index, tick },
-        Reply::View { index, tick, .. } => Reply::View {
-            index,
-            tick,
-            view: Value::Null,
-        },
-        Reply::Legal { .. } => Reply::Legal {
-            actions: Value::Null,
-        },
-        Reply::HashChecked {
-            index,
-            matches,
-            host,
-        } => Reply::HashChecked {
-            index,
-            matches,
-            host,
-        },
-        Reply::Pong => Reply::Pong,
-    };
-    serde_json::to_value(reply).unwrap_or(Value::Null)
+    serde_json::to_value(reply.map_payload(|_| Value::Null)).unwrap_or(Value::Null)
 }
 
 /// Conversions of one game's postcard values to JSON, as plain functions for `Inner::convert`.
