@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 out=web/pkg
 wasm="$out/hearth_wasm_bg.wasm"
-inputs=(rules/src rules/Cargo.toml wasm/src wasm/build.rs wasm/Cargo.toml Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
+inputs=(rules/src rules/Cargo.toml games/src games/Cargo.toml wasm/src wasm/build.rs wasm/Cargo.toml Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
 if [[ "${1:-}" != "--force" && -f "$wasm" && -f "$out/hearth_wasm.js" ]] \
     && [[ -z "$(find "${inputs[@]}" -newer "$wasm" -print -quit)" ]]; then
     echo "build-web: $out is up to date"
@@ -33,9 +33,12 @@ if [[ ! -x node_modules/.bin/wasm-opt || ! -d node_modules/playwright-core ]]; t
 fi
 
 cargo build --locked -p hearth-wasm --target wasm32-unknown-unknown --profile wasm-release
+# Where cargo put it: CARGO_TARGET_DIR, a config file or the default, as cargo itself says.
+target=$(cargo metadata --format-version 1 --no-deps --locked \
+    | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 mkdir -p "$out"
 wasm-bindgen --target web --out-dir "$out" \
-    target/wasm32-unknown-unknown/wasm-release/hearth_wasm.wasm
+    "$target/wasm32-unknown-unknown/wasm-release/hearth_wasm.wasm"
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"

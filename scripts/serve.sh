@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build-web.sh
-exec cargo run --release --locked -p hearth-server --bin hearth -- serve --web web "$@"
+exec cargo run --release --locked -p hearth-cli --bin hearth -- serve --web web "$@"

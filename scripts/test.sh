@@ -63,11 +63,11 @@ cargo test --workspace --doc --locked
 
 step "terminal demo: bots play each game to the end, and typed input is handled"
 for game in connect-four chameleon tanks; do
-  out=$(cargo run -q --locked -p hearth-rules --example demo -- --game "$game" --auto)
+  out=$(cargo run -q --locked -p hearth-games --example demo -- --game "$game" --auto)
   grep -Eq '^(Winner|Draw)' <<<"$out" || { echo "demo $game did not finish:"; tail -5 <<<"$out"; exit 1; }
   echo "demo $game: $(grep -E '^(Winner|Draw)' <<<"$out")"
 done
-out=$(printf '4\n9\nx\n' | cargo run -q --locked -p hearth-rules --example demo -- --game connect-four)
+out=$(printf '4\n9\nx\n' | cargo run -q --locked -p hearth-games --example demo -- --game connect-four)
 grep -q 'type a column number from 1 to 7' <<<"$out" && grep -q '^bye' <<<"$out" \
   || { echo "demo did not handle bad input and end of input:"; tail -5 <<<"$out"; exit 1; }
 echo "demo input handling: ok"

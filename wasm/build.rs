@@ -6,7 +6,7 @@
 use std::io::Write;
 
 fn main() {
-    let fingerprints: Vec<String> = hearth_rules::Catalog::builtin()
+    let fingerprints: Vec<String> = hearth_games::catalog()
         .fingerprints()
         .iter()
         .map(ToString::to_string)

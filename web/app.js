@@ -2,10 +2,12 @@
 // all); online games go through the module's WebSocket client, which keeps the protocol,
 // reconnects and mirrors perfect-information games. Each game's drawing lives in its own
 // module with the same small interface: actors(view) and create(area, ctx) → {show, destroy}.
+// A turn-based game without a module of its own gets the generic player (generic.js).
 import init, * as hearth from './pkg/hearth_wasm.js';
 import * as connectFour from './connect_four.js';
 import * as chameleon from './chameleon.js';
 import * as tanks from './tanks.js';
+import * as generic from './generic.js';
 
 const UIS = { 'connect-four': connectFour, chameleon, tanks };
 const BOT_DELAY_MS = 600;        // long enough to see each bot move
@@ -72,6 +74,42 @@ function el(tag, props = {}, ...children) {
 }
 
 const metaOf = (name) => metas.find((m) => m.name === name);
+
+// ---------------------------------------------------------------- the generic player
+// Turn-based games without a board of their own are played with generic.js. Its extras:
+// - actors(view, session): offline, app.js passes the Session as a second argument (the
+//   built-in modules ignore it), so turns come from which seats have legal actions;
+// - ctx.legalActions() → Promise<action[] | null>: the acting seat's legal actions, null
+//   when unknown; ctx.isOver() → bool;
+// - ui.events?.(events, seat, action): the events of each action, as they happen.
+
+/** The module that draws `name`: its own, or the generic player. */
+const uiFor = (name) => UIS[name] ?? generic;
+
+/** Real-time games need a module that runs the clock; the generic player is turn-based. */
+function noRealTimeBoard(name) {
+  return `${name} is a real-time game and this page has no board for it yet (the generic player handles turn-based games).`;
+}
+
+/** Offline: the legal actions of the seat the human acts for (seat 0, or the seat on screen). */
+async function offlineLegalActions(g) {
+  const seat = g.hotseat ? g.shown : 0;
+  if (game !== g || seat == null) return [];
+  return g.session.legalActions(seat);
+}
+
+/** Online: your legal actions from the client's mirror of the game; null when there is none
+ * (hidden-information games: the client's `legalActions()` would answer [] for them). */
+async function onlineLegalActions(g) {
+  if (game !== g || !client) return null;
+  if (g.seat == null) return [];
+  if (typeof client.legalActions !== 'function' || client.mirrorHash == null) return null;
+  try {
+    return client.legalActions();
+  } catch {
+    return null;
+  }
+}
 
 /** A random seed below 2^53, so it survives as a JS number. */
 function randomSeed() {
@@ -143,8 +181,9 @@ function showOutcome(outcome, me, names, name) {
 
 function startOffline(hotseat) {
   const meta = metaOf($('#game').value);
-  const mod = meta && UIS[meta.name];
-  if (!mod) throw new Error(`This page has no board for ${$('#game').value} yet.`);
+  if (!meta) throw new Error(`This page has no board for ${$('#game').value} yet.`);
+  const mod = uiFor(meta.name);
+  if (meta.tick_rate && mod === generic) throw new Error(noRealTimeBoard(meta.name));
   const seats = Number($('#seats').value);
   const session = new hearth.Session(meta.name, null, seats, randomSeed());
   const g = {
@@ -165,7 +204,11 @@ function startOffline(hotseat) {
       : 'Drive with arrows or WASD, fire with Space';
     return;
   }
-  g.ui = mod.create(area, { names: g.names, act: (action) => offlineAct(g, action) });
+  g.ui = mod.create(area, {
+    names: g.names, act: (action) => offlineAct(g, action),
+    legalActions: () => offlineLegalActions(g),
+    isOver: () => game !== g || g.session.isOver,
+  });
   offlineRefresh(g);
   scheduleBots(g);
 }
@@ -173,24 +216,27 @@ function startOffline(hotseat) {
 /** The human's move (seat 0 against bots; the seat on screen in hot-seat). */
 function offlineAct(g, action) {
   if (game !== g) return false;
+  const seat = g.hotseat ? g.shown : 0;
+  let events;
   try {
-    g.session.apply(g.hotseat ? g.shown : 0, action);
+    events = g.session.apply(seat, action);
   } catch (e) {
     fail(e);
     return false;
   }
   say('');
+  g.ui.events?.(events, seat, action);
   offlineRefresh(g);
   scheduleBots(g);
   return true;
 }
 
 function offlineRefresh(g) {
-  const mod = UIS[g.name];
+  const mod = uiFor(g.name);
   const s = g.session;
   let seat = 0;
   if (g.hotseat) {
-    const next = s.isOver ? null : (mod.actors(s.view(null))[0] ?? null);
+    const next = s.isOver ? null : (mod.actors(s.view(null), s)[0] ?? null);
     // Hidden information on one screen: cover it until the next player has the device.
     if (next !== null && next !== g.shown && g.meta.hidden_information) return passScreen(g, next);
     g.shown = next;
@@ -199,7 +245,7 @@ function offlineRefresh(g) {
   const view = s.view(seat);
   g.ui.el.hidden = false;
   g.ui.show(view, seat);
-  showTurn(mod.actors(view), seat, g.names);
+  showTurn(mod.actors(view, s), seat, g.names);
   if (s.isOver) showOutcome(s.outcome, g.hotseat ? null : 0, g.names, g.name);
 }
 
@@ -226,7 +272,8 @@ function scheduleBots(g) {
       try {
         const action = g.session.botAction(seat, g.level);
         if (action == null) continue;
-        g.session.apply(seat, action);
+        const events = g.session.apply(seat, action);
+        g.ui.events?.(events, seat, action);
       } catch (e) {
         fail(e);
         return;
@@ -289,8 +336,14 @@ function onEvent(ev) {
   switch (ev.type) {
     case 'room': room = ev.room; renderRoom(); break;
     case 'started': startOnline(ev.started); break;
-    case 'entry': showOnlineView(client.view()); break;
-    case 'view': showOnlineView(ev.view); break;
+    case 'entry':
+      if (game?.kind === 'online') game.ui.events?.(ev.events, ev.seat, ev.action);
+      showOnlineView(client.view());
+      break;
+    case 'view':
+      if (game?.kind === 'online') game.ui.events?.(ev.events, null, null);
+      showOnlineView(ev.view);
+      break;
     case 'snapshot': if (game?.kind === 'online') game.ui.snapshot?.(ev.tick, ev.view); break;
     case 'leaderboard': standings.set(ev.game, ev.standings); renderBoard(); break;
     case 'chat': break; // no chat panel in this client
@@ -441,14 +494,15 @@ function startOnline(st) {
   // A resume of the game already on screen keeps it; anything else starts afresh.
   const same = game?.kind === 'online' && st.resume && game.started.resume === st.resume;
   if (!same) {
-    const mod = UIS[st.game];
-    if (!mod) return say(`This page has no board for ${st.game}.`);
+    const mod = uiFor(st.game);
+    if (st.tick_rate && mod === generic) return say(noRealTimeBoard(st.game));
     const g = { kind: 'online', name: st.game, started: st, seat: st.seat, names: onlineName, over: false, view: null };
     setGame(g);
     g.ui = mod.create(area, {
       mode: 'online', seat: st.seat, names: onlineName, fail,
       config: st.config, seats: st.seats, tickRate: st.tick_rate,
       isOver: () => g.over || game !== g,
+      legalActions: () => onlineLegalActions(g),
       act: st.tick_rate
         ? async (input, tick) => connected().act(input, tick)
         : async (action) => {
@@ -475,7 +529,7 @@ function showOnlineView(view) {
   if (!view || g?.kind !== 'online' || !g.ui.show) return;
   g.view = view;
   g.ui.show(view, g.seat);
-  if (!g.over) showTurn(UIS[g.name].actors(view), g.seat, g.names);
+  if (!g.over) showTurn(uiFor(g.name).actors(view), g.seat, g.names);
 }
 
 // ---------------------------------------------------------------- leaderboard

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use hearth_rules::games::connect_four::{ConnectFour, ConnectFourConfig, Move};
-use hearth_rules::games::tanks::{MapId, TankInput, TanksConfig};
+use hearth_games::connect_four::{ConnectFour, ConnectFourConfig, Move};
+use hearth_games::tanks::{MapId, TankInput, TanksConfig};
 use hearth_rules::protocol::{
     ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, RoomPhase, ServerMsg,
     WireBytes, from_postcard, to_postcard,

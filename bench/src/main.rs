@@ -114,7 +114,7 @@ async fn start_server(cpus: Option<&str>) -> Result<Server, String> {
     let bin = hearth_binary();
     if !bin.exists() {
         return Err(format!(
-            "{} is missing; build it with the same profile (`cargo build --release -p hearth-server --bin hearth`)",
+            "{} is missing; build it with the same profile (`cargo build --release -p hearth-cli --bin hearth`)",
             bin.display()
         ));
     }

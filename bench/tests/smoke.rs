@@ -13,7 +13,10 @@ async fn every_scenario_runs_and_counts_real_work() {
     let config = HostConfig {
         // As `hearth-bench` starts its server: one address, as fast as it answers.
         limits: Limits::unthrottled(),
-        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+        ..HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        )
     };
     let server = hearth_server::official::start(config, store.clone())
         .await
@@ -63,7 +66,10 @@ async fn held_sockets_spread_over_helper_processes() {
     let store = Arc::new(SqliteStore::memory().unwrap());
     let config = HostConfig {
         limits: Limits::unthrottled(),
-        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+        ..HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        )
     };
     let server = hearth_server::official::start(config, store).await.unwrap();
     let addr = server.addr().to_string();

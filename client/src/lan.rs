@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn incompatible_hosts_are_shown_with_a_reason() {
-        let catalog = Catalog::builtin();
+        let catalog = hearth_games::catalog();
         let good = info(Some(PROTOCOL_VERSION), catalog.fingerprints());
         assert_eq!(good.compatibility(&catalog), Ok(()));
         assert_eq!(good.ws_url().as_deref(), Some("ws://192.168.1.9:7777/ws"));

@@ -29,7 +29,6 @@
 #![warn(missing_docs)]
 
 pub mod lan;
-pub mod terminal;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -98,22 +97,22 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// A LAN host: no account, just a name.
-    pub fn lan(url: impl Into<String>, name: impl Into<String>) -> Self {
+    /// A LAN host: no account, just a name; `catalog` holds the rules this client plays.
+    pub fn lan(url: impl Into<String>, name: impl Into<String>, catalog: Arc<Catalog>) -> Self {
         ClientConfig {
             url: url.into(),
             token: None,
             name: name.into(),
-            catalog: Arc::new(Catalog::builtin()),
+            catalog,
             reconnect: true,
         }
     }
 
     /// The official server, with an account token.
-    pub fn server(url: impl Into<String>, token: impl Into<String>) -> Self {
+    pub fn server(url: impl Into<String>, token: impl Into<String>, catalog: Arc<Catalog>) -> Self {
         ClientConfig {
             token: Some(token.into()),
-            ..ClientConfig::lan(url, "player")
+            ..ClientConfig::lan(url, "player", catalog)
         }
     }
 }
@@ -408,6 +407,29 @@ impl Client {
         match self.request(Request::Action { action, tick }).await? {
             Reply::Accepted { index, .. } => Ok(index),
             other => Err(unexpected(other)),
+        }
+    }
+
+    /// Your legal actions now as JSON (a list), computed by the host from the authoritative
+    /// state, so it works in every sync mode (a hidden-information client cannot compute
+    /// them from its view). Empty when it is not your turn.
+    pub async fn legal_actions(&self) -> Result<serde_json::Value, ClientError> {
+        let actions = match self.request(Request::Legal).await? {
+            Reply::Legal { actions } => actions,
+            other => return Err(unexpected(other)),
+        };
+        let game = lock(&self.shared.game).clone().ok_or_else(|| {
+            ClientError::Refused(WireError::new(
+                codes::NOT_IN_ROOM,
+                "you are in no room; join one first",
+            ))
+        })?;
+        let json = hearth_rules::protocol::probe(&self.config.catalog, &game)
+            .and_then(|p| Ok(p.convert_actions(&actions, hearth_rules::Encoding::Json)?))
+            .map_err(ClientError::Refused)?;
+        match json {
+            Payload::Json(v) => Ok(v),
+            Payload::Postcard(_) => Ok(serde_json::Value::Null),
         }
     }
 

@@ -307,10 +307,7 @@ async fn command(st: &mut State, cmd: ClientCmd) {
             };
             match hearth_client::device_login(&http, &device_id, &name).await {
                 Ok(token) => {
-                    let config = ClientConfig {
-                        catalog: st.catalog.clone(),
-                        ..ClientConfig::server(ws, token)
-                    };
+                    let config = ClientConfig::server(ws, token, st.catalog.clone());
                     connect(st, config).await;
                 }
                 Err(e) => st.fail(&e),
@@ -325,10 +322,7 @@ async fn command(st: &mut State, cmd: ClientCmd) {
                 Ok(ip) => SocketAddr::new(ip, port).to_string(),
                 Err(_) => format!("{address}:{port}"),
             };
-            let config = ClientConfig {
-                catalog: st.catalog.clone(),
-                ..ClientConfig::lan(format!("ws://{addr}/ws"), name)
-            };
+            let config = ClientConfig::lan(format!("ws://{addr}/ws"), name, st.catalog.clone());
             connect(st, config).await;
         }
         ClientCmd::Disconnect => {
@@ -557,10 +551,7 @@ impl LanHostDriver {
         };
         let config = LanConfig {
             name: name.into(),
-            host: HostConfig {
-                catalog,
-                ..HostConfig::on(bind)
-            },
+            host: HostConfig::on(bind, catalog),
             interfaces,
         };
         let host = runtime

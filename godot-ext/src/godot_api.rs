@@ -1,12 +1,12 @@
 //! The Godot-facing classes: thin shells over [`crate::session`], [`crate::driver`] and
 //! [`crate::value`]. Nothing here decides anything; it converts and forwards.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, OnceLock};
 
 use godot::classes::{INode, IRefCounted, Node, RefCounted};
 use godot::prelude::*;
 use hearth_client::lan::Interfaces;
-use hearth_rules::Catalog;
+use hearth_rules::{Catalog, Games};
 
 use crate::driver::{
     BrowserOut, ClientCmd, ClientDriver, ClientOut, LanBrowserDriver, LanHostDriver,
@@ -14,12 +14,34 @@ use crate::driver::{
 use crate::session::{Failure, SessionCore};
 use crate::value::{ConvertError, GdValue, MAX_DEPTH, to_json};
 
-static CATALOG: LazyLock<Arc<Catalog>> = LazyLock::new(|| Arc::new(Catalog::builtin()));
+/// The games of this extension: set by [`install`], which [`crate::extension!`] calls when
+/// Godot loads the library.
+static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
 
-struct HearthExtension;
+/// Makes `games` the extension's catalog (the first call wins). A catalog that does not
+/// build is reported to Godot's log, naming the game, and leaves the catalog empty.
+pub fn install(games: Games) {
+    CATALOG.get_or_init(|| match Catalog::of(games) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            godot_error!("Hearth: the games do not register: {e}");
+            Arc::new(Catalog::new())
+        }
+    });
+}
 
-#[gdextension]
-unsafe impl ExtensionLibrary for HearthExtension {}
+/// The installed catalog (empty, with an error in Godot's log, if none was installed).
+fn catalog() -> Arc<Catalog> {
+    match CATALOG.get() {
+        Some(c) => c.clone(),
+        None => {
+            godot_error!(
+                "Hearth: no games are installed; declare the extension with hearth_godot::extension!"
+            );
+            Arc::new(Catalog::new())
+        }
+    }
+}
 
 // ---- Variant <-> GdValue: one to one; the rules-facing work is in `value`.
 
@@ -163,7 +185,7 @@ impl HearthSession {
     ) -> VarDictionary {
         let result = gd(&config.to_variant()).and_then(|config| {
             self.core
-                .create(&CATALOG, &game.to_string(), &config, seats, seed)
+                .create(&catalog(), &game.to_string(), &config, seats, seed)
         });
         answer(result.map(|()| None))
     }
@@ -232,7 +254,11 @@ impl HearthSession {
     /// Continues from `snapshot()` bytes: `{ok}` or `{ok: false, error}`.
     #[func]
     fn restore(&mut self, bytes: PackedByteArray) -> VarDictionary {
-        answer(self.core.restore(&CATALOG, bytes.as_slice()).map(|()| None))
+        answer(
+            self.core
+                .restore(&catalog(), bytes.as_slice())
+                .map(|()| None),
+        )
     }
 }
 
@@ -249,7 +275,7 @@ pub struct HearthClient {
 #[godot_api]
 impl INode for HearthClient {
     fn init(base: Base<Node>) -> Self {
-        let driver = ClientDriver::new(CATALOG.clone())
+        let driver = ClientDriver::new(catalog())
             .map_err(|e| godot_error!("Hearth: no network runtime: {e}"))
             .ok();
         HearthClient { driver, base }
@@ -500,13 +526,7 @@ impl HearthLanHost {
             return -1;
         };
         let port = u16::try_from(port).unwrap_or(0);
-        match LanHostDriver::start(
-            rt,
-            &name.to_string(),
-            port,
-            Interfaces::All,
-            CATALOG.clone(),
-        ) {
+        match LanHostDriver::start(rt, &name.to_string(), port, Interfaces::All, catalog()) {
             Ok((host, port)) => {
                 self.host = Some(host);
                 i64::from(port)
@@ -595,11 +615,7 @@ impl HearthLanBrowser {
         if self.browser.is_none()
             && let Some(rt) = &self.runtime
         {
-            self.browser = Some(LanBrowserDriver::start(
-                rt,
-                Interfaces::All,
-                CATALOG.clone(),
-            ));
+            self.browser = Some(LanBrowserDriver::start(rt, Interfaces::All, catalog()));
         }
     }
 

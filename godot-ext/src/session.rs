@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_game_of_connect_four_as_gdscript_plays_it() {
-        let catalog = Catalog::builtin();
+        let catalog = hearth_games::catalog();
         let mut s = SessionCore::default();
         assert_eq!(s.apply(0, &GdValue::Nil).unwrap_err().code, "no_session");
         let none = GdValue::Dict(Vec::new());
@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn bots_and_ticks_drive_a_real_time_game_to_its_end() {
-        let catalog = Catalog::builtin();
+        let catalog = hearth_games::catalog();
         let mut s = SessionCore::default();
         let config = dict(&[("duration_secs", GdValue::Int(10))]);
         s.create(&catalog, "tanks", &config, 2, 3).unwrap();

@@ -250,8 +250,8 @@ mod tests {
 
     #[test]
     fn every_example_games_actions_and_views_round_trip() {
-        use hearth_rules::{Catalog, Encoding, Payload, Seat, Viewer};
-        let catalog = Catalog::builtin();
+        use hearth_rules::{Encoding, Payload, Seat, Viewer};
+        let catalog = hearth_games::catalog();
         for meta in catalog.games() {
             let seats = meta.min_seats.max(3).min(meta.max_seats);
             let mut s = catalog

@@ -65,7 +65,7 @@ fn gdscript(v: Value) -> Value {
 }
 
 fn catalog() -> Arc<Catalog> {
-    Arc::new(Catalog::builtin())
+    Arc::new(hearth_games::catalog())
 }
 
 /// Both players join "Den", get ready and play: seat 0 stacks column 0, seat 1 column 1, and
@@ -148,7 +148,10 @@ fn play_a_quick_win(players: &mut [Drained]) {
 fn two_players_play_connect_four_on_a_host_through_the_driver() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let host = rt
-        .block_on(Host::start(HostConfig::on("127.0.0.1:0".parse().unwrap())))
+        .block_on(Host::start(HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        )))
         .unwrap();
     let port = host.addr().port();
     let drivers: Vec<ClientDriver> = (0..2)
@@ -177,7 +180,10 @@ fn device_login_at_the_official_server_and_a_live_leaderboard() {
     let store = Arc::new(SqliteStore::memory().unwrap());
     let server = rt
         .block_on(hearth_server::official::start(
-            HostConfig::on("127.0.0.1:0".parse().unwrap()),
+            HostConfig::on(
+                "127.0.0.1:0".parse().unwrap(),
+                std::sync::Arc::new(hearth_games::catalog()),
+            ),
             store,
         ))
         .unwrap();

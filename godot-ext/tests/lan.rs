@@ -11,7 +11,6 @@ use hearth_godot::driver::{
     background_runtime,
 };
 use hearth_godot::value::to_json;
-use hearth_rules::Catalog;
 use hearth_tests::netns::in_network_namespace;
 
 #[test]
@@ -19,7 +18,7 @@ fn a_hosted_game_is_found_and_joined() {
     if !in_network_namespace("a_hosted_game_is_found_and_joined") {
         return;
     }
-    let catalog = Arc::new(Catalog::builtin());
+    let catalog = Arc::new(hearth_games::catalog());
     let rt = background_runtime().unwrap();
     let browser = LanBrowserDriver::start(&rt, Interfaces::LoopbackOnly, catalog.clone());
     let (mut host, port) = LanHostDriver::start(

@@ -28,7 +28,7 @@ fn library_dir() -> PathBuf {
 }
 
 /// Every vector in `tests/vectors/`, flattened to the tab-separated lines the C and Lua
-/// consumers read (format in host-ffi/README.md).
+/// consumers read (format in ffi/README.md).
 fn flat_vectors(tag: &str) -> (PathBuf, usize) {
     let dir = manifest().join("../tests/vectors");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -92,7 +92,7 @@ fn compile(compiler: &str, source: &Path, name: &str, link: &[String]) -> PathBu
     };
     let status = Command::new(compiler)
         .args([std, "-Wall", "-Wextra", "-Werror", "-g", "-I"])
-        .arg(manifest().join("include"))
+        .arg(manifest().join("../ffi/include"))
         .arg(source)
         .arg("-o")
         .arg(&out)
@@ -198,7 +198,8 @@ fn the_header_compiles_as_cpp_and_a_cpp_program_plays_a_game() {
 
 #[test]
 fn the_readme_c_example_compiles_and_runs() {
-    let readme = std::fs::read_to_string(manifest().join("README.md")).expect("README.md");
+    let readme =
+        std::fs::read_to_string(manifest().join("../ffi/README.md")).expect("ffi/README.md");
     let code = readme
         .split("```c\n")
         .nth(1)
@@ -219,7 +220,7 @@ fn a_luajit_script_plays_every_vector_through_ffi_cdef() {
     let report = run(
         Command::new("luajit")
             .arg(manifest().join("tests/lua/play_vectors.lua"))
-            .arg(manifest().join("include/hearth.h"))
+            .arg(manifest().join("../ffi/include/hearth.h"))
             .arg(library_dir().join("libhearth.so"))
             .arg(&flat),
         "the LuaJIT script",

@@ -119,6 +119,7 @@ trait ErasedSession: Send + Sync {
     fn snapshot(&self) -> Vec<u8>;
     fn convert_action(&self, action: &Payload, to: Encoding) -> Result<Payload, RuleError>;
     fn convert_events(&self, events: &Payload, to: Encoding) -> Result<Payload, RuleError>;
+    fn convert_actions(&self, actions: &Payload, to: Encoding) -> Result<Payload, RuleError>;
     fn convert_view(&self, view: &Payload, to: Encoding) -> Result<Payload, RuleError>;
     fn clone_box(&self) -> Box<dyn ErasedSession>;
     fn as_any(&self) -> &dyn Any;
@@ -194,6 +195,10 @@ impl<G: Game> ErasedSession for Session<G> {
     fn convert_events(&self, events: &Payload, to: Encoding) -> Result<Payload, RuleError> {
         let events: Vec<G::Event> = events.decode("events")?;
         Ok(Payload::encode(&events, to))
+    }
+    fn convert_actions(&self, actions: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        let actions: Vec<G::Action> = actions.decode("actions")?;
+        Ok(Payload::encode(&actions, to))
     }
     fn convert_view(&self, view: &Payload, to: Encoding) -> Result<Payload, RuleError> {
         let view: G::View = view.decode("view")?;
@@ -285,7 +290,7 @@ struct Entry {
 ///
 /// ```
 /// use hearth_rules::{Catalog, Payload, Seat, Viewer, Encoding};
-/// let catalog = Catalog::builtin();
+/// let catalog = Catalog::of(hearth_games::games)?;
 /// let mut game = catalog.create("connect-four", &Payload::Json(serde_json::json!({"first_seat": 0})), 2, 7)?;
 /// let events = game.apply(Seat(0), &Payload::Json(serde_json::json!({"column": 3})))?;
 /// assert_eq!(events, Payload::Json(serde_json::json!([{"dropped": {"seat": 0, "column": 3, "row": 0}}])));
@@ -296,7 +301,26 @@ struct Entry {
 #[derive(Default)]
 pub struct Catalog {
     entries: Vec<Entry>,
+    /// Fingerprints to use instead of tracing, while [`Catalog::of_fingerprinted`] runs.
+    given: Option<Vec<Fingerprint>>,
 }
+
+/// A rules crate's registration function: it registers that crate's games into a catalog.
+/// Every Hearth product takes one (`hearth_cli::run(my_rules::games)`), so one function
+/// names the games everywhere.
+///
+/// ```
+/// use hearth_rules::{Catalog, RuleError};
+/// # use hearth_games::connect_four::ConnectFour as MyGame;
+/// pub fn games(catalog: &mut Catalog) -> Result<(), RuleError> {
+///     catalog.register::<MyGame>()?;
+///     Ok(())
+/// }
+/// let catalog = Catalog::of(games)?;
+/// assert_eq!(catalog.games().count(), 1);
+/// # Ok::<(), RuleError>(())
+/// ```
+pub type Games = fn(&mut Catalog) -> Result<(), RuleError>;
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -312,55 +336,54 @@ impl Catalog {
         Catalog::default()
     }
 
-    /// A catalog with the built-in games: connect-four, chameleon and tanks.
-    #[cfg(feature = "schema")]
-    pub fn builtin() -> Self {
+    /// A catalog of the games that `games` registers (a rules crate's registration
+    /// function): `Catalog::of(my_rules::games)`. Fails, naming the game, if two games share
+    /// a name or a game's types cannot be traced or hold floats in the state.
+    pub fn of(games: Games) -> Result<Self, RuleError> {
         let mut catalog = Catalog::new();
-        // The built-in games are checked by this crate's tests; failing here is a bug in
-        // this crate, not something input can cause.
-        let registered = catalog
-            .register::<crate::games::connect_four::ConnectFour>()
-            .map(drop)
-            .and_then(|()| {
-                catalog
-                    .register::<crate::games::chameleon::Chameleon>()
-                    .map(drop)
-            })
-            .and_then(|()| catalog.register::<crate::games::tanks::Tanks>().map(drop));
-        if let Err(e) = registered {
-            panic!("built-in game failed to register: {e}");
-        }
-        catalog
-    }
-
-    /// The built-in games with fingerprints computed elsewhere (by a native build of this
-    /// crate: `Catalog::builtin().fingerprints()`), for builds without the `schema` feature.
-    /// Fails unless there is one fingerprint per built-in game, naming its game and version.
-    pub fn builtin_fingerprinted(fingerprints: &[Fingerprint]) -> Result<Self, RuleError> {
-        let find = |info: &crate::GameInfo| {
-            fingerprints
-                .iter()
-                .find(|f| f.game == info.name)
-                .cloned()
-                .ok_or_else(|| RuleError::InvalidGame {
-                    name: info.name.into(),
-                    reason: "no fingerprint was given for it".into(),
-                })
-        };
-        use crate::games::{chameleon::Chameleon, connect_four::ConnectFour, tanks::Tanks};
-        let mut catalog = Catalog::new();
-        catalog.register_fingerprinted::<ConnectFour>(find(&ConnectFour::INFO)?)?;
-        catalog.register_fingerprinted::<Chameleon>(find(&Chameleon::INFO)?)?;
-        catalog.register_fingerprinted::<Tanks>(find(&Tanks::INFO)?)?;
+        games(&mut catalog)?;
         Ok(catalog)
     }
 
-    /// Registers a game. Fails if the name is taken or the game's types cannot be traced or
-    /// hold floats in the state.
-    #[cfg(feature = "schema")]
+    /// Like [`Catalog::of`], with every game's fingerprint given instead of traced: for
+    /// builds without the `schema` feature (the Wasm module), whose fingerprints a native
+    /// build computed (`Catalog::of(games)?.fingerprints()`, typically in `build.rs`). Fails
+    /// unless every game registered has its fingerprint among `fingerprints`.
+    pub fn of_fingerprinted(games: Games, fingerprints: &[Fingerprint]) -> Result<Self, RuleError> {
+        let mut catalog = Catalog {
+            entries: Vec::new(),
+            given: Some(fingerprints.to_vec()),
+        };
+        games(&mut catalog)?;
+        catalog.given = None;
+        Ok(catalog)
+    }
+
+    /// Registers a game. Fails if the name is taken, or the game's types cannot be traced or
+    /// hold floats in the state. In a catalog made by [`Catalog::of_fingerprinted`] the
+    /// game's fingerprint is taken from the given ones instead of being traced.
     pub fn register<G: Game>(&mut self) -> Result<&GameMeta, RuleError> {
-        let fingerprint = fingerprint::<G>()?;
-        self.register_fingerprinted::<G>(fingerprint)
+        if let Some(given) = &self.given {
+            let fingerprint = given
+                .iter()
+                .find(|f| f.game == G::INFO.name)
+                .cloned()
+                .ok_or_else(|| RuleError::InvalidGame {
+                    name: G::INFO.name.into(),
+                    reason: "no fingerprint was given for it; compute the fingerprints with a native build of the same rules (Catalog::of(games)?.fingerprints())".into(),
+                })?;
+            return self.register_fingerprinted::<G>(fingerprint);
+        }
+        #[cfg(feature = "schema")]
+        {
+            let fingerprint = fingerprint::<G>()?;
+            self.register_fingerprinted::<G>(fingerprint)
+        }
+        #[cfg(not(feature = "schema"))]
+        Err(RuleError::InvalidGame {
+            name: G::INFO.name.into(),
+            reason: "this build of hearth-rules has no type tracer (feature `schema`); make the catalog with Catalog::of_fingerprinted and fingerprints from a native build".into(),
+        })
     }
 
     /// Registers a game with a fingerprint computed elsewhere — by [`Catalog::register`] in a
@@ -613,6 +636,15 @@ impl DynSession {
             return Ok(events.clone());
         }
         self.inner.convert_events(events, to)
+    }
+
+    /// Re-encodes a list of actions (as [`DynSession::legal_actions`] returns, or a host's
+    /// `legal` reply) in another encoding.
+    pub fn convert_actions(&self, actions: &Payload, to: Encoding) -> Result<Payload, RuleError> {
+        if actions.encoding() == to {
+            return Ok(actions.clone());
+        }
+        self.inner.convert_actions(actions, to)
     }
 
     /// Re-encodes a view of this game in another encoding (e.g. a postcard view from the wire

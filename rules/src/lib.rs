@@ -7,7 +7,8 @@
 //! A test (`tests/purity.rs`) enforces this.
 //!
 //! ```
-//! use hearth_rules::{Session, Viewer, games::connect_four::{ConnectFour, Move}};
+//! use hearth_rules::{Session, Viewer};
+//! use hearth_games::connect_four::ConnectFour;
 //!
 //! let mut game = Session::<ConnectFour>::new(Default::default(), 2, 1)?;
 //! while !game.is_over() {
@@ -26,14 +27,13 @@ mod catalog;
 mod codec;
 mod error;
 mod game;
-pub mod games;
 mod hash;
 pub mod protocol;
 mod rng;
 mod schema;
 mod session;
 
-pub use catalog::{Catalog, DynHeader, DynLogEntry, DynSession, GameMeta, SyncMode};
+pub use catalog::{Catalog, DynHeader, DynLogEntry, DynSession, GameMeta, Games, SyncMode};
 pub use codec::{Encoding, Payload, decode_json_value, decode_postcard};
 pub use error::RuleError;
 pub use game::{Game, GameInfo, Outcome, Seat, Viewer};

@@ -40,7 +40,8 @@ pub struct LogEntry<A> {
 /// what every Hearth mode relies on.
 ///
 /// ```
-/// use hearth_rules::{Session, Seat, games::connect_four::{ConnectFour, Move}};
+/// use hearth_rules::{Session, Seat};
+/// use hearth_games::connect_four::{ConnectFour, Move};
 /// let mut s = Session::<ConnectFour>::new(Default::default(), 2, 42)?;
 /// let first = s.state().to_move().expect("a game in progress has a seat to move");
 /// s.apply(first, Move { column: 3 })?;

@@ -7,13 +7,13 @@ use criterion::{Criterion, criterion_group};
 use hearth_rules::protocol::{
     ClientMsg, Request, ServerMsg, WireBytes, from_json, from_postcard, to_json, to_postcard,
 };
-use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, Viewer};
+use hearth_rules::{DynSession, Encoding, Payload, Seat, Viewer};
 use serde_json::json;
 
 /// A chameleon game of 6 bots, with every seat's view after every action, as the host
 /// sends them (`view` messages, full views).
 fn chameleon_views() -> Vec<(ServerMsg<Payload>, ServerMsg<Payload>)> {
-    let catalog = Catalog::builtin();
+    let catalog = hearth_games::catalog();
     let mut s = catalog
         .create("chameleon", &Payload::Json(serde_json::Value::Null), 6, 3)
         .expect("setup");
@@ -58,7 +58,7 @@ fn view_msg(s: &DynSession, viewer: u8, enc: Encoding) -> ServerMsg<Payload> {
 
 /// A 16-seat tanks snapshot for seat 0 after 100 ticks.
 fn tanks_snapshot(enc: Encoding) -> ServerMsg<Payload> {
-    let catalog = Catalog::builtin();
+    let catalog = hearth_games::catalog();
     let mut s = catalog
         .create("tanks", &Payload::Json(serde_json::Value::Null), 16, 5)
         .expect("setup");

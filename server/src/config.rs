@@ -140,11 +140,13 @@ impl ManualTicks {
 /// Picks a game's seed from its room's name.
 pub type SeedSource = Arc<dyn Fn(&str) -> u64 + Send + Sync>;
 
-impl Default for HostConfig {
-    fn default() -> Self {
+impl HostConfig {
+    /// A host of `catalog`'s games listening on `bind` (e.g. `127.0.0.1:0` in tests), with
+    /// default limits, open authentication and no recording.
+    pub fn on(bind: SocketAddr, catalog: Arc<Catalog>) -> Self {
         HostConfig {
-            bind: SocketAddr::from(([127, 0, 0, 1], 7777)),
-            catalog: Arc::new(Catalog::builtin()),
+            bind,
+            catalog,
             limits: Limits::default(),
             auth: Arc::new(OpenAuth),
             recorder: Arc::new(NullRecorder::default()),
@@ -155,16 +157,6 @@ impl Default for HostConfig {
             seeds: None,
             ticks: None,
             web_root: None,
-        }
-    }
-}
-
-impl HostConfig {
-    /// The defaults with another listen address (e.g. `127.0.0.1:0` in tests).
-    pub fn on(bind: SocketAddr) -> Self {
-        HostConfig {
-            bind,
-            ..HostConfig::default()
         }
     }
 }

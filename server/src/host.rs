@@ -68,9 +68,12 @@ impl Host {
     /// Binds and starts serving in the background.
     ///
     /// ```no_run
-    /// # async fn demo() -> Result<(), hearth_server::HostError> {
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
     /// use hearth_server::{Host, HostConfig};
-    /// let host = Host::start(HostConfig::on("127.0.0.1:0".parse().unwrap())).await?;
+    /// // Your rules crate's `games` (here Hearth's example games).
+    /// let catalog = Arc::new(hearth_rules::Catalog::of(hearth_games::games)?);
+    /// let host = Host::start(HostConfig::on("127.0.0.1:0".parse()?, catalog)).await?;
     /// println!("join at {}", host.ws_url());
     /// host.shutdown().await;
     /// # Ok(()) }

@@ -132,9 +132,15 @@ async fn an_admin_signs_in_sees_a_live_room_and_closes_it() {
     store
         .create_user("root", "Root", &hash, Role::Admin, accounts::now())
         .unwrap();
-    let host = start(HostConfig::on("127.0.0.1:0".parse().unwrap()), store)
-        .await
-        .unwrap();
+    let host = start(
+        HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        ),
+        store,
+    )
+    .await
+    .unwrap();
 
     let (browser, devtools) = chromium();
     // The page target Chromium opened with about:blank.

@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use hearth_rules::games::connect_four::{ConnectFour, Move};
+use hearth_games::connect_four::{ConnectFour, Move};
 use hearth_rules::protocol::{Hello, JoinAs, PROTOCOL_VERSION, Request, RoomOptions, codes};
-use hearth_rules::{Catalog, Fingerprint, Seat, Session, SessionHeader, hash_hex};
+use hearth_rules::{Fingerprint, Seat, Session, SessionHeader, hash_hex};
 use serde_json::{Value, json};
 
 /// Seat 0 drops in column 0 and seat 1 in column 1, four times: seat 0 wins vertically.
@@ -162,7 +162,7 @@ async fn connect_four_through_the_lobby_to_a_win() {
     assert_eq!(checked["hash_checked"]["matches"], true);
     // The host's copy agrees with the replay too.
     let inspected = host.inspect("friday game").await.unwrap();
-    let restored = Catalog::builtin()
+    let restored = hearth_games::catalog()
         .restore(&inspected.snapshot.unwrap())
         .unwrap();
     assert_eq!(hash_hex(restored.hash()), final_hash);
@@ -399,7 +399,7 @@ async fn handshake_refusals_name_the_mismatch() {
         e.message.contains(&format!("protocol {PROTOCOL_VERSION}")),
         "{e}"
     );
-    let mut other = Catalog::builtin()
+    let mut other = hearth_games::catalog()
         .get("connect-four")
         .unwrap()
         .fingerprint
@@ -437,7 +437,7 @@ async fn handshake_refusals_name_the_mismatch() {
         codes::UNAUTHORIZED,
     );
     // Carrying only connect-four's rules offers only connect-four.
-    let fp: Fingerprint = Catalog::builtin()
+    let fp: Fingerprint = hearth_games::catalog()
         .get("connect-four")
         .unwrap()
         .fingerprint

@@ -23,9 +23,15 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 async fn official(store: Arc<dyn Store>) -> HostHandle {
-    start(HostConfig::on("127.0.0.1:0".parse().unwrap()), store)
-        .await
-        .expect("starts")
+    start(
+        HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        ),
+        store,
+    )
+    .await
+    .expect("starts")
 }
 
 async fn memory_host() -> HostHandle {
@@ -270,7 +276,7 @@ async fn matches_are_recorded_replayable_and_rated_live() {
     assert_eq!(s, 404);
 
     // `hearth replay` re-runs it with the rules (the server is still running: WAL readers).
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let out = Command::new(common::hearth_bin())
         .args(["replay", &id.to_string(), "--db"])
         .arg(&db)
         .output()
@@ -286,7 +292,7 @@ async fn matches_are_recorded_replayable_and_rated_live() {
         stdout.contains(&format!("final hash {recorded} (recorded {recorded})")),
         "{stdout}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let out = Command::new(common::hearth_bin())
         .args(["replay", "4242", "--db"])
         .arg(&db)
         .output()
@@ -638,7 +644,7 @@ fn storage_refuses_files_that_are_not_its_own() {
     assert!(e.to_string().contains("run a newer hearth"), "{e}");
 
     // The CLI says so and exits non-zero.
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let out = Command::new(common::hearth_bin())
         .args(["serve", "--bind", "127.0.0.1:0", "--db"])
         .arg(&junk)
         .output()
@@ -658,7 +664,7 @@ fn create_user_reads_the_password_from_stdin() {
     use std::io::Write;
     let dir = scratch("cli-user");
     let db = dir.join("u.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let mut child = Command::new(common::hearth_bin())
         .args(["admin", "create-user", "boss", "--admin", "--db"])
         .arg(&db)
         .stdin(std::process::Stdio::piped())
@@ -683,7 +689,7 @@ fn create_user_reads_the_password_from_stdin() {
         ("boss2", "short\n", "8 to 128"),
         ("boss", "long enough pw\n", "taken"),
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        let mut child = Command::new(common::hearth_bin())
             .args(["admin", "create-user", name, "--db"])
             .arg(&db)
             .stdin(std::process::Stdio::piped())
@@ -745,7 +751,7 @@ fn hostile_strings_are_data_and_stale_guests_are_cleaned_up() {
     let start = hearth_server::MatchStart {
         room: "r".into(),
         game: "connect-four".into(),
-        fingerprint: hearth_rules::Catalog::builtin()
+        fingerprint: hearth_games::catalog()
             .get("connect-four")
             .unwrap()
             .fingerprint
@@ -770,7 +776,7 @@ fn hostile_strings_are_data_and_stale_guests_are_cleaned_up() {
 fn several_matches_append_their_logs_in_one_commit() {
     use hearth_rules::{DynLogEntry, Payload, Seat};
     let store = SqliteStore::memory().unwrap();
-    let fingerprint = hearth_rules::Catalog::builtin()
+    let fingerprint = hearth_games::catalog()
         .get("connect-four")
         .unwrap()
         .fingerprint

@@ -87,17 +87,28 @@ async fn play(mut c: Client, relay: Option<Arc<Relay>>) -> (Value, Vec<String>) 
 
 #[tokio::test]
 async fn a_client_reconnects_and_resumes_mid_game() {
-    let host = Host::start(HostConfig::on("127.0.0.1:0".parse().unwrap()))
-        .await
-        .unwrap();
+    let host = Host::start(HostConfig::on(
+        "127.0.0.1:0".parse().unwrap(),
+        std::sync::Arc::new(hearth_games::catalog()),
+    ))
+    .await
+    .unwrap();
     let relay = Arc::new(Relay::to(host.addr()).await);
     let flaky = format!("ws://{}/ws", relay.addr);
-    let ada = Client::connect(ClientConfig::lan(&flaky, "Ada"))
-        .await
-        .unwrap();
-    let bob = Client::connect(ClientConfig::lan(host.ws_url(), "Bob"))
-        .await
-        .unwrap();
+    let ada = Client::connect(ClientConfig::lan(
+        &flaky,
+        "Ada",
+        std::sync::Arc::new(hearth_games::catalog()),
+    ))
+    .await
+    .unwrap();
+    let bob = Client::connect(ClientConfig::lan(
+        host.ws_url(),
+        "Bob",
+        std::sync::Arc::new(hearth_games::catalog()),
+    ))
+    .await
+    .unwrap();
     ada.join_or_create("Flaky", "connect-four", Value::Null, JoinAs::Player)
         .await
         .unwrap();

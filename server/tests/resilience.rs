@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use hearth_rules::protocol::{JoinAs, Request, codes};
-use hearth_rules::{Catalog, DynLogEntry, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
+use hearth_rules::{DynLogEntry, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
 use hearth_server::{BoxFuture, Host, HostConfig, Limits, MatchRecorder, MatchStart, RecordError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -179,7 +179,7 @@ async fn desync_reports_are_answered_logged_and_counted() {
     let (mut ada, _bob) = started_pair(&host, "D", "connect-four", json!({"first_seat": 0})).await;
     ada.call(column(2)).await.unwrap();
     let over = host.inspect("d").await.unwrap().snapshot.unwrap();
-    let real = hearth_rules::hash_hex(Catalog::builtin().restore(&over).unwrap().hash());
+    let real = hearth_rules::hash_hex(hearth_games::catalog().restore(&over).unwrap().hash());
     let ok = ada
         .call(Request::Hash {
             index: 1,
@@ -260,11 +260,14 @@ impl Game for Boom {
 
 #[tokio::test]
 async fn a_panic_in_the_rules_ends_that_room_and_no_other() {
-    let mut catalog = Catalog::builtin();
+    let mut catalog = hearth_games::catalog();
     catalog.register::<Boom>().unwrap();
     let host = Host::start(HostConfig {
         catalog: Arc::new(catalog),
-        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+        ..HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        )
     })
     .await
     .unwrap();
@@ -558,7 +561,10 @@ async fn actions_are_recorded_before_they_are_acknowledged_and_shutdown_flushes(
     let recorder = SlowRecorder::default();
     let host = Host::start(HostConfig {
         recorder: Arc::new(recorder.clone()),
-        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+        ..HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        )
     })
     .await
     .unwrap();

@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use hearth_rules::games::connect_four::{ConnectFour, Move};
-use hearth_rules::games::tanks::{TankInput, Tanks};
+use hearth_games::connect_four::{ConnectFour, Move};
+use hearth_games::tanks::{TankInput, Tanks};
 use hearth_rules::protocol::{JoinAs, Request, WireBytes};
 use hearth_rules::{Seat, Session, hash_hex};
 use serde_json::{Value, json};
@@ -363,7 +363,7 @@ async fn a_json_client_and_a_postcard_client_play_in_one_room() {
     let started = pc.expect("started").await;
     assert_eq!(started["seat"], 1);
     // The postcard client received the config as postcard bytes.
-    let config: hearth_rules::games::connect_four::ConnectFourConfig = postcard::from_bytes(
+    let config: hearth_games::connect_four::ConnectFourConfig = postcard::from_bytes(
         &serde_json::from_value::<Vec<u8>>(started["config"].clone()).unwrap(),
     )
     .unwrap();

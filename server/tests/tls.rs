@@ -84,7 +84,10 @@ async fn https_and_wss_with_a_certificate() {
                 cert: cert.clone(),
                 key,
             }),
-            ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+            ..HostConfig::on(
+                "127.0.0.1:0".parse().unwrap(),
+                std::sync::Arc::new(hearth_games::catalog()),
+            )
         },
         Arc::new(SqliteStore::memory().unwrap()),
     )
@@ -172,14 +175,17 @@ async fn unusable_certificate_files_are_a_clear_error() {
             cert: junk.clone(),
             key: junk.clone(),
         }),
-        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+        ..HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        )
     })
     .await
     .err()
     .expect("refused");
     assert!(matches!(err, HostError::Tls(_)), "{err}");
     assert!(err.to_string().contains("junk.pem"), "{err}");
-    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let out = Command::new(common::hearth_bin())
         .args(["serve", "--memory", "--bind", "127.0.0.1:0", "--tls-cert"])
         .arg(dir.join("missing.pem"))
         .arg("--tls-key")

@@ -1,10 +1,10 @@
 //! [`GameUnderTest`] for the built-in games: their config ranges, their wild actions and how
 //! long random play may take.
 
+use hearth_games::chameleon::{Chameleon, ChameleonAction, ChameleonConfig, TOPICS};
+use hearth_games::connect_four::{COLUMNS, ConnectFour, ConnectFourConfig, Move, ROWS};
+use hearth_games::tanks::{MapId, TICK_RATE, TankInput, Tanks, TanksConfig};
 use hearth_rules::Seat;
-use hearth_rules::games::chameleon::{Chameleon, ChameleonAction, ChameleonConfig, TOPICS};
-use hearth_rules::games::connect_four::{COLUMNS, ConnectFour, ConnectFourConfig, Move, ROWS};
-use hearth_rules::games::tanks::{MapId, TICK_RATE, TankInput, Tanks, TanksConfig};
 use proptest::prelude::*;
 
 use crate::props::GameUnderTest;

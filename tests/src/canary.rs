@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use hearth_tests::canary::check_in_processes;
-//! # use hearth_rules::games::connect_four::ConnectFour as MyGame;
+//! # use hearth_games::connect_four::ConnectFour as MyGame;
 //! #[test]
 //! fn my_game_does_not_depend_on_hash_seeds() {
 //!     // The test's own name: the children re-run exactly this test.

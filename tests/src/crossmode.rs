@@ -522,11 +522,10 @@ impl Modes {
         let seeds = Seeds::default();
         let (lan_ticks, official_ticks) = (ManualTicks::new(), ManualTicks::new());
         let config = |ticks: &ManualTicks| HostConfig {
-            catalog: catalog.clone(),
             seeds: Some(seed_source(&seeds)),
             ticks: Some(ticks.clone()),
             limits: Limits::unthrottled(),
-            ..HostConfig::on(SocketAddr::from(([127, 0, 0, 1], 0)))
+            ..HostConfig::on(SocketAddr::from(([127, 0, 0, 1], 0)), catalog.clone())
         };
         let start = |e: &dyn std::fmt::Display| ModesError::Start(e.to_string());
         let mut browser = browse(Interfaces::LoopbackOnly).map_err(|e| start(&e))?;

@@ -11,14 +11,18 @@
 //!   ([`realtime::check_cross_mode_real_time`]).
 //! - [`canary`]: games must end the same in processes with different hashing seeds.
 //! - [`netns`]: run a test inside its own network namespace (for mDNS).
+//! - [`purity`]: the check every crate holding game rules runs on itself (no clocks, I/O,
+//!   threads, floats, unordered maps; reviewed dependencies only).
 //! - [`vectors`]: the golden-vector format, its generator and its checker: the contract the
 //!   Wasm, C and Godot builds reproduce.
 
+/// Property-test strategies for Hearth's example games ([`hearth_games`]).
 pub mod builtin;
 pub mod canary;
 pub mod crossmode;
 pub mod netns;
 pub mod props;
+pub mod purity;
 pub mod realtime;
 pub mod vectors;
 

@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! use hearth_tests::props::{GameUnderTest, check_game};
-//! # use hearth_rules::games::connect_four::ConnectFour as MyGame;
+//! # use hearth_games::connect_four::ConnectFour as MyGame;
 //! // For your own game: `impl GameUnderTest for MyGame { ... }` (see the trait), then:
 //! #[test]
 //! fn my_game_keeps_every_invariant() {

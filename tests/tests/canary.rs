@@ -3,9 +3,9 @@
 
 use std::collections::HashSet;
 
-use hearth_rules::games::chameleon::Chameleon;
-use hearth_rules::games::connect_four::ConnectFour;
-use hearth_rules::games::tanks::Tanks;
+use hearth_games::chameleon::Chameleon;
+use hearth_games::connect_four::ConnectFour;
+use hearth_games::tanks::Tanks;
 use hearth_rules::{Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
 use hearth_tests::canary::{check_in_processes, digests_in_processes};
 use hearth_tests::props::GameUnderTest;

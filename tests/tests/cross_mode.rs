@@ -4,10 +4,10 @@
 //! late, early, missing and refused inputs. Runs inside its own network namespace.
 //! `PROPTEST_CASES` sets the games per game type.
 
-use hearth_rules::games::chameleon::Chameleon;
-use hearth_rules::games::connect_four::ConnectFour;
-use hearth_rules::games::tanks::Tanks;
-use hearth_rules::{Catalog, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
+use hearth_games::chameleon::Chameleon;
+use hearth_games::connect_four::ConnectFour;
+use hearth_games::tanks::Tanks;
+use hearth_rules::{Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
 use hearth_tests::crossmode::{Modes, check_cross_mode};
 use hearth_tests::netns::in_network_namespace;
 use hearth_tests::props::GameUnderTest;
@@ -24,7 +24,7 @@ fn generated_games_end_identically_in_every_mode() {
         return;
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let modes = rt.block_on(Modes::start(Catalog::builtin())).unwrap();
+    let modes = rt.block_on(Modes::start(hearth_games::catalog())).unwrap();
     check_cross_mode::<ConnectFour>(&rt, &modes, 150, 60);
     check_cross_mode::<Chameleon>(&rt, &modes, 100, 80);
     check_cross_mode_real_time::<Tanks>(&rt, &modes, TANKS_GAMES, 240);
@@ -136,7 +136,7 @@ fn a_game_from_outside_the_catalog_goes_through_the_same_check() {
     if !in_network_namespace("a_game_from_outside_the_catalog_goes_through_the_same_check") {
         return;
     }
-    let mut catalog = Catalog::builtin();
+    let mut catalog = hearth_games::catalog();
     catalog.register::<Nim>().unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let modes = rt.block_on(Modes::start(catalog)).unwrap();

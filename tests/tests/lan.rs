@@ -7,7 +7,7 @@ use std::time::Duration;
 use hearth_client::lan::{Interfaces, LanEvent, browse};
 use hearth_client::{Client, ClientConfig, Event};
 use hearth_rules::protocol::JoinAs;
-use hearth_rules::{Catalog, Encoding, Seat};
+use hearth_rules::{Encoding, Seat};
 use hearth_server::HostConfig;
 use hearth_server::lan::{LanConfig, LanHost};
 use hearth_tests::netns::in_network_namespace;
@@ -75,13 +75,16 @@ fn a_lan_host_is_found_played_on_and_seen_leaving() {
         let mut browser = browse(Interfaces::LoopbackOnly).unwrap();
         let host = LanHost::start(LanConfig {
             name: "Living room".into(),
-            host: HostConfig::on("127.0.0.1:0".parse().unwrap()),
+            host: HostConfig::on(
+                "127.0.0.1:0".parse().unwrap(),
+                std::sync::Arc::new(hearth_games::catalog()),
+            ),
             interfaces: Interfaces::LoopbackOnly,
         })
         .await
         .unwrap();
         let info = found(&mut browser, |i| i.name == "Living room").await;
-        let catalog = Catalog::builtin();
+        let catalog = hearth_games::catalog();
         assert_eq!(info.compatibility(&catalog), Ok(()));
         assert_eq!(info.fingerprints, catalog.fingerprints());
         assert_eq!(info.games, ["chameleon", "connect-four", "tanks"]);
@@ -89,12 +92,20 @@ fn a_lan_host_is_found_played_on_and_seen_leaving() {
         let url = info.ws_url().unwrap();
         assert_eq!(url, host.host().ws_url());
 
-        let ada = Client::connect(ClientConfig::lan(&url, "Ada"))
-            .await
-            .unwrap();
-        let bob = Client::connect(ClientConfig::lan(&url, "Bob"))
-            .await
-            .unwrap();
+        let ada = Client::connect(ClientConfig::lan(
+            &url,
+            "Ada",
+            std::sync::Arc::new(hearth_games::catalog()),
+        ))
+        .await
+        .unwrap();
+        let bob = Client::connect(ClientConfig::lan(
+            &url,
+            "Bob",
+            std::sync::Arc::new(hearth_games::catalog()),
+        ))
+        .await
+        .unwrap();
         ada.join_or_create("Table", "connect-four", Value::Null, JoinAs::Player)
             .await
             .unwrap();
@@ -137,6 +148,7 @@ async fn an_unreachable_host_is_a_clear_error_not_a_hang() {
     let err = Client::connect(ClientConfig::lan(
         format!("ws://127.0.0.1:{port}/ws"),
         "Ada",
+        std::sync::Arc::new(hearth_games::catalog()),
     ))
     .await
     .err()

@@ -1,9 +1,9 @@
 //! The rules invariants of ARCHITECTURE.md for every built-in game (issue: rules crate).
 //! Case counts: `PROPTEST_CASES` overrides the defaults below.
 
-use hearth_rules::games::chameleon::Chameleon;
-use hearth_rules::games::connect_four::ConnectFour;
-use hearth_rules::games::tanks::Tanks;
+use hearth_games::chameleon::Chameleon;
+use hearth_games::connect_four::ConnectFour;
+use hearth_games::tanks::Tanks;
 use hearth_tests::props::*;
 
 macro_rules! properties {
@@ -54,15 +54,15 @@ fn tanks_tick_ignores_the_arrival_order_of_inputs() {
 /// generator, which views do not carry).
 #[test]
 fn tanks_forecast_from_a_view_matches_the_host_until_a_respawn() {
-    use hearth_rules::games::tanks::TanksEvent;
+    use hearth_games::tanks::TanksEvent;
     check_forecasts::<Tanks>(48, 240, |e| matches!(e, TanksEvent::Respawned { .. }));
 }
 
 /// Turn-based games cannot be forecast from a view, and say so.
 #[test]
 fn turn_based_games_refuse_to_predict_with_a_reason() {
-    use hearth_rules::{Catalog, Encoding, Payload, Viewer};
-    let catalog = Catalog::builtin();
+    use hearth_rules::{Encoding, Payload, Viewer};
+    let catalog = hearth_games::catalog();
     let defaults = Payload::Json(serde_json::Value::Null);
     for game in ["connect-four", "chameleon"] {
         let seats = catalog.get(game).expect("registered").min_seats;

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use hearth_rules::Catalog;
 use hearth_tests::vectors::{VectorStep, check, generate, read_dir, to_json};
 
 fn vectors_dir() -> &'static Path {
@@ -11,7 +10,7 @@ fn vectors_dir() -> &'static Path {
 
 #[test]
 fn every_golden_vector_replays_step_by_step() {
-    let catalog = Catalog::builtin();
+    let catalog = hearth_games::catalog();
     let vectors = read_dir(vectors_dir()).expect("read vectors");
     for game in ["connect-four", "chameleon", "tanks"] {
         let n = vectors.iter().filter(|v| v.game == game).count();
@@ -31,7 +30,7 @@ fn every_golden_vector_replays_step_by_step() {
 
 #[test]
 fn a_tampered_vector_is_caught() {
-    let catalog = Catalog::builtin();
+    let catalog = hearth_games::catalog();
     let mut v = read_dir(vectors_dir())
         .expect("read")
         .into_iter()
@@ -46,7 +45,7 @@ fn a_tampered_vector_is_caught() {
 #[test]
 fn the_committed_vectors_are_what_the_generator_writes() {
     // Guards against hand edits and documents that `gen-vectors` is the one source.
-    let catalog = Catalog::builtin();
+    let catalog = hearth_games::catalog();
     for v in generate(&catalog).expect("generate") {
         let path = vectors_dir().join(format!("{}.json", v.name));
         let on_disk =

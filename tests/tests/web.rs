@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use hearth_rules::games::connect_four::{ConnectFour, ConnectFourConfig};
+use hearth_games::connect_four::{ConnectFour, ConnectFourConfig};
 use hearth_rules::{Catalog, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
 use hearth_server::official::sqlite::SqliteStore;
 use hearth_server::official::store::Store;
@@ -68,7 +68,10 @@ async fn serve(catalog: Catalog, web: PathBuf) -> HostHandle {
             catalog: Arc::new(catalog),
             limits: Limits::unthrottled(),
             web_root: Some(web),
-            ..HostConfig::on("127.0.0.1:0".parse().expect("address"))
+            ..HostConfig::on(
+                "127.0.0.1:0".parse().expect("address"),
+                std::sync::Arc::new(hearth_games::catalog()),
+            )
         },
         store,
     )
@@ -104,7 +107,7 @@ async fn the_browser_client_plays_online_offline_and_resumes_after_a_reload() {
         "install Debian's chromium (scripts/test.sh does)",
     );
 
-    let server = serve(Catalog::builtin(), repo.join("web")).await;
+    let server = serve(hearth_games::catalog(), repo.join("web")).await;
     let mut newer = Catalog::new();
     newer.register::<NewerConnectFour>().expect("a valid game");
     let mismatched = serve(newer, repo.join("web")).await;

@@ -35,7 +35,7 @@ pub(crate) fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
         let fingerprints: Vec<_> = FINGERPRINTS.iter().filter_map(|f| f.parse().ok()).collect();
-        match Catalog::builtin_fingerprinted(&fingerprints) {
+        match Catalog::of_fingerprinted(hearth_games::games, &fingerprints) {
             Ok(catalog) => catalog,
             // build.rs wrote them from this very crate's games: failing is a build bug.
             Err(e) => panic!("the built-in games' fingerprints do not fit: {e}"),
@@ -74,7 +74,7 @@ pub fn protocol_version() -> u32 {
 /// Views name their map instead of carrying it, so a client draws it from the rules.
 #[wasm_bindgen(js_name = tanksMap, unchecked_return_type = "string[]")]
 pub fn tanks_map(name: &str) -> Result<JsValue, JsValue> {
-    use hearth_rules::games::tanks::MapId;
+    use hearth_games::tanks::MapId;
     let map: MapId = serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
         js::error(
             "decode",

@@ -21,7 +21,10 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub async fn host_with(limits: Limits) -> HostHandle {
     Host::start(HostConfig {
         limits,
-        ..HostConfig::on("127.0.0.1:0".parse().unwrap())
+        ..HostConfig::on(
+            "127.0.0.1:0".parse().unwrap(),
+            std::sync::Arc::new(hearth_games::catalog()),
+        )
     })
     .await
     .expect("host starts on loopback")
@@ -453,4 +456,21 @@ impl Client {
         c.player = reply["welcome"]["player"].as_u64().unwrap();
         c
     }
+}
+
+/// The `hearth` binary (built by `hearth-cli` in the same `cargo test --workspace` run, into
+/// `target/<profile>/` beside this test's `deps/`).
+pub fn hearth_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps")
+        .join(format!("hearth{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it first (`cargo build -p hearth-cli`; `cargo test --workspace` does)",
+        bin.display()
+    );
+    bin
 }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use hearth_rules::Catalog;
 use hearth_tests::vectors::{generate, to_json};
 
 /// Regenerate Hearth's golden vectors.
@@ -17,7 +16,7 @@ struct Args {
 
 fn main() -> Result<(), String> {
     let args = Args::parse();
-    let catalog = Catalog::builtin();
+    let catalog = hearth_games::catalog();
     let vectors = generate(&catalog).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.dir).map_err(|e| format!("{}: {e}", args.dir.display()))?;
     for v in &vectors {

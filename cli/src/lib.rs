@@ -1,0 +1,654 @@
+//! Hearth's command line as a library: the `hearth` command for *your* games.
+//!
+//! A game's server binary is one call, with the registration function of its rules crate:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     hearth_cli::run(hearth_games::games) // your rules crate's `games`
+//! }
+//! ```
+//!
+//! Every subcommand then works on those games: `serve` (the official server: accounts,
+//! SQLite, leaderboards, admin page, crash recovery), `lan` (a LAN host announced over mDNS),
+//! `play` (terminal play offline, on a LAN host or on a server; games without a terminal
+//! renderer get the generic player), `browse`, `replay`, `games`, `admin` and `new` (a new
+//! game project). Hearth's own `hearth` binary is exactly this call with the example games.
+#![warn(missing_docs)]
+
+pub mod scaffold;
+pub mod terminal;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use hearth_rules::{Catalog, DynHeader, Games, hash_hex};
+use hearth_server::official::sqlite::SqliteStore;
+use hearth_server::official::store::{Role, Store};
+use hearth_server::official::{accounts, start};
+use hearth_server::{HostConfig, Limits};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Hearth: multiplayer game rules written once, played offline, on a LAN or online.
+#[derive(Parser)]
+#[command(name = "hearth", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the game server: WebSocket at /ws, REST at /v1, admin page at /admin,
+    /// /healthz and /metrics; accounts, matches and leaderboards in one SQLite file.
+    Serve(ServeArgs),
+    /// List the games this build offers, with their rules fingerprints.
+    Games,
+    /// Host games on the local network: no accounts, announced over mDNS.
+    Lan(LanArgs),
+    /// List Hearth hosts on the local network as they appear and go.
+    Browse {
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long)]
+        seconds: Option<u64>,
+        /// Look on the loopback interface only.
+        #[arg(long)]
+        loopback_only: bool,
+    },
+    /// Play in the terminal: offline (default), on a LAN host (--lan or --url) or on a
+    /// server (--server).
+    Play(PlayArgs),
+    /// Administer accounts in the database.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Create a new game project (a workspace with a rules crate, a server, a Godot
+    /// extension, a Wasm module with a page, and a C library) in a new directory.
+    New(NewArgs),
+    /// Re-run a stored match with the rules and print its final hash and outcome.
+    Replay {
+        /// The match id (see GET /v1/matches).
+        id: u64,
+        /// The database file.
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct NewArgs {
+    /// The directory to create; its last part names the game (lowercase letters, digits and
+    /// dashes, starting with a letter), e.g. `liars-dice`.
+    path: PathBuf,
+    /// The Hearth checkout the project depends on (by path: Hearth's crates are not
+    /// published). Default: the checkout this `hearth` was built from.
+    #[arg(long)]
+    hearth: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct LanArgs {
+    /// The name players see.
+    #[arg(long, default_value = "Hearth")]
+    name: String,
+    /// Address to listen on (all interfaces by default, so friends can connect).
+    #[arg(long, default_value = "0.0.0.0:7777")]
+    bind: SocketAddr,
+    /// Announce on loopback only (for trying it out on one machine).
+    #[arg(long)]
+    loopback_only: bool,
+}
+
+#[derive(Args)]
+struct PlayArgs {
+    /// A game of this build (`hearth games` lists them).
+    game: String,
+    /// Play on the official server at this base URL (http://HOST:PORT), signing in with
+    /// this machine's device id.
+    #[arg(long, conflicts_with_all = ["lan", "url"])]
+    server: Option<String>,
+    /// Find a LAN host and play there.
+    #[arg(long, conflicts_with = "url")]
+    lan: bool,
+    /// Play on the LAN host at this WebSocket URL.
+    #[arg(long)]
+    url: Option<String>,
+    /// With --lan: the host's name (default: the first compatible one found).
+    #[arg(long)]
+    host: Option<String>,
+    /// Room to join or create online.
+    #[arg(long, default_value = "hearth")]
+    room: String,
+    /// Your display name.
+    #[arg(long, default_value = "Player")]
+    name: String,
+    /// Device id for --server (default: one kept in ~/.config/hearth/device-id).
+    #[arg(long)]
+    device_id: Option<String>,
+    /// Offline: every seat is played at this keyboard.
+    #[arg(long)]
+    hot_seat: bool,
+    /// Bot strength (connect-four: search depth).
+    #[arg(long, default_value_t = 3)]
+    level: u8,
+    /// Offline: seats (default: the game's minimum).
+    #[arg(long, default_value_t = 0)]
+    seats: u8,
+    /// Offline: the game's seed (default: random).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Read input lines from this file instead of the keyboard.
+    #[arg(long)]
+    script: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a password account; the password is read from standard input.
+    CreateUser {
+        /// Username (3–24 letters, digits, `_` or `-`).
+        name: String,
+        /// Make it an admin.
+        #[arg(long)]
+        admin: bool,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The database file.
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: PathBuf,
+    },
+}
+
+const DEFAULT_DB: &str = "hearth-data/hearth.db";
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HEARTH_BIND", default_value = "127.0.0.1:7777")]
+    bind: SocketAddr,
+    /// Seconds a dropped player's seat is held for a resume.
+    #[arg(long, default_value_t = 60)]
+    seat_grace_secs: u64,
+    /// Seconds without any traffic before a connection is closed.
+    #[arg(long, default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Largest message a client may send, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_frame_bytes: usize,
+    /// Messages per second a connection may send on average.
+    #[arg(long, default_value_t = 60)]
+    rate_per_sec: u32,
+    /// Reliable messages queued per connection before it is dropped as too slow.
+    #[arg(long, default_value_t = 1024)]
+    outbound_queue: usize,
+    /// Sign-ins one address may make per minute (a burst of as many is allowed at once).
+    /// Raise it when many players share one address.
+    #[arg(long, default_value_t = 10)]
+    sign_ins_per_minute: u32,
+    /// The SQLite database file (created if missing).
+    #[arg(long, default_value = DEFAULT_DB, conflicts_with = "memory")]
+    db: PathBuf,
+    /// Keep everything in memory (nothing survives a restart).
+    #[arg(long)]
+    memory: bool,
+    /// Serve HTTPS/WSS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve the browser client from this folder at `/` (the repository's `web/`, with its
+    /// Wasm module built into `web/pkg` by scripts/build-web.sh).
+    #[arg(long, env = "HEARTH_WEB")]
+    web: Option<PathBuf>,
+}
+
+/// Runs the `hearth` command line (arguments from the process) over the games `games`
+/// registers, and returns the process's exit code. A catalog that does not build (two games
+/// of one name, floats in a game's state) is reported naming the game, and nothing runs.
+pub fn run(games: Games) -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let catalog = match Catalog::of(games) {
+        Ok(catalog) => Arc::new(catalog),
+        Err(e) => {
+            eprintln!("hearth: the games do not register: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // RUST_LOG as `level` or `target=level,…`. `Targets` rather than `EnvFilter`: the
+    // latter's regex engine was ~0.4 MB of the binary for a feature nobody here uses.
+    let filter: Targets = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+    match cli.command {
+        Command::Games => {
+            for g in catalog.games() {
+                println!(
+                    "{:<14} {}-{} seats  {}  {}",
+                    g.name, g.min_seats, g.max_seats, g.fingerprint, g.description
+                );
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    name,
+                    admin,
+                    display_name,
+                    db,
+                },
+        } => exit(create_user(&name, admin, display_name.as_deref(), &db)),
+        Command::New(args) => exit(scaffold::create(&args.path, args.hearth.as_deref())),
+        Command::Replay { id, db } => exit(replay(id, &db, &catalog)),
+        Command::Lan(args) => exit(runtime().and_then(|rt| rt.block_on(lan(args, catalog)))),
+        Command::Browse {
+            seconds,
+            loopback_only,
+        } => exit(runtime().and_then(|rt| rt.block_on(browse(seconds, loopback_only, &catalog)))),
+        Command::Play(args) => exit(runtime().and_then(|rt| rt.block_on(play(args, catalog)))),
+        Command::Serve(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("hearth: cannot start the async runtime: {e}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(serve(args, catalog)) {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hearth: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn interfaces(loopback_only: bool) -> hearth_client::lan::Interfaces {
+    if loopback_only {
+        hearth_client::lan::Interfaces::LoopbackOnly
+    } else {
+        hearth_client::lan::Interfaces::All
+    }
+}
+
+async fn lan(args: LanArgs, catalog: Arc<Catalog>) -> Result<(), String> {
+    let host = hearth_server::lan::LanHost::start(hearth_server::lan::LanConfig {
+        name: args.name.clone(),
+        host: HostConfig::on(args.bind, catalog),
+        interfaces: interfaces(args.loopback_only),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "LAN host `{}` on {} (announced as {}; Ctrl-C stops)",
+        args.name,
+        host.host().ws_url(),
+        host.fullname()
+    );
+    wait_for_signal().await;
+    host.stop().await;
+    Ok(())
+}
+
+async fn browse(
+    seconds: Option<u64>,
+    loopback_only: bool,
+    catalog: &Catalog,
+) -> Result<(), String> {
+    use hearth_client::lan::LanEvent;
+    let mut browser =
+        hearth_client::lan::browse(interfaces(loopback_only)).map_err(|e| e.to_string())?;
+    println!("looking for Hearth hosts on the local network…");
+    let until = async {
+        match seconds {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => wait_for_signal().await,
+        }
+    };
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            _ = &mut until => return Ok(()),
+            ev = browser.next() => match ev {
+                Some(LanEvent::Found(h)) => {
+                    let ok = match h.compatibility(catalog) {
+                        Ok(()) => "can play".to_string(),
+                        Err(why) => format!("cannot play: {why}"),
+                    };
+                    println!(
+                        "found  {} at {} — {} open rooms, {} players — {ok}",
+                        h.name,
+                        h.ws_url().unwrap_or_default(),
+                        h.open_rooms,
+                        h.players
+                    );
+                }
+                Some(LanEvent::Lost(name)) => println!("gone   {name}"),
+                None => return Ok(()),
+            },
+        }
+    }
+}
+
+fn device_id(given: Option<String>) -> String {
+    if let Some(id) = given {
+        return id;
+    }
+    let path = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(".config/hearth/device-id");
+    if let Ok(id) = std::fs::read_to_string(&path)
+        && id.trim().len() >= 8
+    {
+        return id.trim().to_string();
+    }
+    let id = format!(
+        "device-{}",
+        hash_hex(std::process::id() as u64 ^ accounts::now() as u64 ^ 0x9e37_79b9_7f4a_7c15)
+    );
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = std::fs::write(&path, &id);
+    id
+}
+
+async fn play(args: PlayArgs, catalog: Arc<Catalog>) -> Result<(), String> {
+    use terminal::{Offline, Online, Terminal, play_offline, play_online};
+    let input: Box<dyn tokio::io::AsyncBufRead + Unpin + Send> = match &args.script {
+        Some(path) => Box::new(tokio::io::BufReader::new(
+            tokio::fs::File::open(path)
+                .await
+                .map_err(|e| format!("cannot read the script {}: {e}", path.display()))?,
+        )),
+        None => Box::new(tokio::io::BufReader::new(tokio::io::stdin())),
+    };
+    let mut term = Terminal::new(input, std::io::stdout());
+    let online = |url: String, token: Option<String>| Online {
+        game: args.game.clone(),
+        room: args.room.clone(),
+        config: hearth_client::ClientConfig {
+            url,
+            token,
+            name: args.name.clone(),
+            catalog: catalog.clone(),
+            reconnect: true,
+        },
+    };
+    let result = if let Some(base) = &args.server {
+        let token =
+            hearth_client::device_login(base, &device_id(args.device_id.clone()), &args.name)
+                .await
+                .map_err(|e| e.to_string())?;
+        let ws = format!(
+            "ws://{}/ws",
+            base.trim_start_matches("http://").trim_end_matches('/')
+        );
+        play_online(&mut term, online(ws, Some(token))).await
+    } else if let Some(url) = &args.url {
+        play_online(&mut term, online(url.clone(), None)).await
+    } else if args.lan {
+        let url = pick_lan_host(args.host.as_deref(), &catalog).await?;
+        play_online(&mut term, online(url, None)).await
+    } else {
+        let seed = args.seed.unwrap_or_else(|| accounts::now() as u64);
+        play_offline(
+            &mut term,
+            &catalog,
+            Offline {
+                game: args.game.clone(),
+                seats: args.seats,
+                hot_seat: args.hot_seat,
+                level: args.level,
+                seed,
+            },
+        )
+        .await
+    };
+    result.map(drop)
+}
+
+/// Browses for up to 5 s and returns the URL of the named (or first compatible) host.
+async fn pick_lan_host(name: Option<&str>, catalog: &Catalog) -> Result<String, String> {
+    use hearth_client::lan::{Interfaces, LanEvent};
+    let mut browser = hearth_client::lan::browse(Interfaces::All).map_err(|e| e.to_string())?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut refused = Vec::new();
+    while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, browser.next()).await {
+        let LanEvent::Found(h) = ev else { continue };
+        if name.is_some_and(|n| n != h.name) {
+            continue;
+        }
+        match (h.compatibility(catalog), h.ws_url()) {
+            (Ok(()), Some(url)) => {
+                println!("joining {} at {url}", h.name);
+                return Ok(url);
+            }
+            (Err(why), _) => refused.push(format!("{}: {why}", h.name)),
+            (_, None) => refused.push(format!("{}: no address", h.name)),
+        }
+    }
+    if refused.is_empty() {
+        Err("no Hearth host found on the local network in 5 s; start one with `hearth lan` and retry".into())
+    } else {
+        Err(format!(
+            "no host this client can play on: {}",
+            refused.join("; ")
+        ))
+    }
+}
+
+fn exit(result: Result<(), String>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hearth: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn create_user(
+    name: &str,
+    admin: bool,
+    display_name: Option<&str>,
+    db: &Path,
+) -> Result<(), String> {
+    let username = accounts::username(name).map_err(|e| e.message)?;
+    let display =
+        hearth_server::names::display_name(display_name.unwrap_or(name)).map_err(|e| e.message)?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    accounts::password(password)
+        .map_err(|e| format!("{} (the password is read from standard input)", e.message))?;
+    let store = SqliteStore::open(db).map_err(|e| e.to_string())?;
+    let hash = accounts::hash_password(password)?;
+    let role = if admin { Role::Admin } else { Role::Player };
+    let account = store
+        .create_user(&username, &display, &hash, role, accounts::now())
+        .map_err(|e| e.to_string())?;
+    println!(
+        "created {} `{}` (account {})",
+        role.as_str(),
+        username,
+        account.id
+    );
+    Ok(())
+}
+
+fn replay(id: u64, db: &Path, catalog: &Catalog) -> Result<(), String> {
+    if !db.exists() {
+        return Err(format!("no database at {}; pass --db PATH", db.display()));
+    }
+    let store = SqliteStore::open(db).map_err(|e| e.to_string())?;
+    let m = store
+        .get_match(id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no match {id} in {}", db.display()))?;
+    let log = store.match_log(id).map_err(|e| e.to_string())?;
+    let meta = catalog.get(&m.game).map_err(|e| e.to_string())?;
+    if meta.fingerprint.to_string() != m.fingerprint {
+        return Err(format!(
+            "match {id} was played with {} but this build has {}; replay it with that build",
+            m.fingerprint, meta.fingerprint
+        ));
+    }
+    let header = DynHeader {
+        game: m.game.clone(),
+        seats: m.seats,
+        seed: m.seed,
+        config: m.config.clone(),
+    };
+    let mut session = catalog.replay(&header, &log).map_err(|e| e.to_string())?;
+    while session.tick_count() < m.ticks && !session.is_over() {
+        session
+            .tick(hearth_rules::Encoding::Postcard)
+            .map_err(|e| e.to_string())?;
+    }
+    let hash = hash_hex(session.hash());
+    let outcome = session.outcome();
+    println!(
+        "match {id}: {} in room `{}`, {} entries, {} ticks",
+        m.game,
+        m.room,
+        log.len(),
+        session.tick_count()
+    );
+    println!(
+        "final hash {hash} (recorded {})",
+        m.hash.as_deref().unwrap_or("none: still running")
+    );
+    println!(
+        "outcome {} (recorded {})",
+        serde_json::to_string(&outcome).unwrap_or_default(),
+        serde_json::to_string(&m.outcome).unwrap_or_default()
+    );
+    if let Some(recorded) = &m.hash
+        && (recorded != &hash || m.outcome != outcome)
+    {
+        return Err(format!("match {id} does not replay to what was recorded"));
+    }
+    Ok(())
+}
+
+async fn serve(args: ServeArgs, catalog: Arc<Catalog>) -> Result<(), String> {
+    let limits = Limits {
+        seat_grace: Duration::from_secs(args.seat_grace_secs),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        max_frame_bytes: args.max_frame_bytes,
+        rate_per_sec: args.rate_per_sec.max(1),
+        rate_burst: args.rate_per_sec.max(1) * 2,
+        outbound_queue: args.outbound_queue.max(16),
+        sign_in_burst: args.sign_ins_per_minute.max(1),
+        sign_ins_per_minute: args.sign_ins_per_minute,
+        ..Limits::default()
+    };
+    let store: Arc<dyn Store> = if args.memory {
+        Arc::new(SqliteStore::memory().map_err(|e| e.to_string())?)
+    } else {
+        Arc::new(SqliteStore::open(&args.db).map_err(|e| e.to_string())?)
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(hearth_server::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if tls.is_none() && !args.bind.ip().is_loopback() {
+        tracing::warn!(
+            "serving plain HTTP on {}, which is not a loopback address: tokens and passwords cross the network unencrypted",
+            args.bind
+        );
+    }
+    if let Some(web) = &args.web
+        && !web.join("pkg").join("hearth.js").is_file()
+    {
+        tracing::warn!(
+            "{} has no pkg/hearth.js: the browser client will not load until its Wasm module is built into it (scripts/build-web.sh)",
+            web.display()
+        );
+    }
+    let host = start(
+        HostConfig {
+            limits,
+            tls,
+            web_root: args.web.clone(),
+            ..HostConfig::on(args.bind, catalog)
+        },
+        store,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if args.web.is_some() {
+        println!("play in the browser: {}/", host.http_url());
+    }
+    println!(
+        "hearth serving on {}  (WebSocket: {}; admin: {}/admin; data: {}; Ctrl-C stops)",
+        host.http_url(),
+        host.ws_url(),
+        host.http_url(),
+        if args.memory {
+            "in memory".to_string()
+        } else {
+            args.db.display().to_string()
+        }
+    );
+    wait_for_signal().await;
+    tracing::info!("shutting down: telling connections and flushing rooms");
+    host.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
