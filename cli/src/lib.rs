@@ -11,11 +11,9 @@
 //! Every subcommand then works on those games: `serve` (the official server: accounts,
 //! SQLite, leaderboards, admin page, crash recovery), `lan` (a LAN host announced over mDNS),
 //! `play` (terminal play offline, on a LAN host or on a server; games without a terminal
-//! renderer get the generic player), `browse`, `replay`, `games`, `admin` and `new` (a new
-//! game project). Hearth's own `hearth` binary is exactly this call with the example games.
+//! renderer get the generic player), `browse`, `replay`, `games` and `admin`. Hearth's own `hearth` binary is exactly this call with the example games.
 #![warn(missing_docs)]
 
-pub mod scaffold;
 pub mod terminal;
 
 use std::net::SocketAddr;
@@ -69,9 +67,6 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Create a new game project (a workspace with a rules crate, a server, a Godot
-    /// extension, a Wasm module with a page, and a C library) in a new directory.
-    New(NewArgs),
     /// Re-run a stored match with the rules and print its final hash and outcome.
     Replay {
         /// The match id (see GET /v1/matches).
@@ -80,17 +75,6 @@ enum Command {
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
     },
-}
-
-#[derive(Args)]
-struct NewArgs {
-    /// The directory to create; its last part names the game (lowercase letters, digits and
-    /// dashes, starting with a letter), e.g. `liars-dice`.
-    path: PathBuf,
-    /// The Hearth checkout the project depends on (by path: Hearth's crates are not
-    /// published). Default: the checkout this `hearth` was built from.
-    #[arg(long)]
-    hearth: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -252,7 +236,6 @@ pub fn run(games: Games) -> std::process::ExitCode {
                     db,
                 },
         } => exit(create_user(&name, admin, display_name.as_deref(), &db)),
-        Command::New(args) => exit(scaffold::create(&args.path, args.hearth.as_deref())),
         Command::Replay { id, db } => exit(replay(id, &db, &catalog)),
         Command::Lan(args) => exit(runtime().and_then(|rt| rt.block_on(lan(args, catalog)))),
         Command::Browse {
