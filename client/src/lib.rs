@@ -9,7 +9,10 @@
 //! # async fn demo() -> Result<(), hearth_client::ClientError> {
 //! use hearth_client::{Client, ClientConfig, Event};
 //! use hearth_rules::{Encoding, Seat, protocol::JoinAs};
-//! let mut client = Client::connect(ClientConfig::lan("ws://127.0.0.1:7777/ws", "Ada")).await?;
+//! // The rules this client plays: your rules crate's `games` (here Hearth's example games).
+//! let catalog = std::sync::Arc::new(hearth_games::catalog());
+//! let config = ClientConfig::lan("ws://127.0.0.1:7777/ws", "Ada", catalog);
+//! let mut client = Client::connect(config).await?;
 //! client.join_or_create("Friday", "connect-four", serde_json::Value::Null, JoinAs::Player).await?;
 //! client.ready(true).await?;
 //! while let Some(event) = client.next_event().await {
