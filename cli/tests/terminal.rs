@@ -2,13 +2,12 @@
 //! bad input is explained without ending the game.
 
 use hearth_cli::terminal::{Offline, Terminal, parse_move, play_offline};
-use hearth_rules::{Catalog, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
-use serde::{Deserialize, Serialize};
+use hearth_rules::Catalog;
 
 async fn offline(game: &str, seed: u64, script: &str) -> (Result<String, String>, String) {
     let catalog = Catalog::of(|c| {
         hearth_games::games(c)?;
-        c.register::<Nim>()?;
+        liars_dice::games(c)?;
         Ok(())
     })
     .unwrap();
@@ -108,110 +107,33 @@ fn moves_parse_per_game() {
     );
 }
 
-/// A game the terminal has no renderer for: players take 1–3 from a pile; who takes the last
-/// one wins.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Nim {
-    pile: u8,
-    to_move: u8,
-    winner: Option<u8>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Take {
-    Take(u8),
-}
-
-impl Game for Nim {
-    type Config = ();
-    type Action = Take;
-    type View = Nim;
-    type Event = Take;
-    const INFO: GameInfo = GameInfo {
-        name: "nim",
-        version: 1,
-        min_seats: 2,
-        max_seats: 2,
-        tick_rate: None,
-        hidden_information: false,
-        description: "Take 1 to 3; whoever takes the last wins.",
-    };
-    fn setup(_: &(), _: u8, _: &mut Rng) -> Result<Self, RuleError> {
-        Ok(Nim {
-            pile: 7,
-            to_move: 0,
-            winner: None,
-        })
-    }
-    fn apply(
-        &mut self,
-        seat: Seat,
-        a: &Take,
-        _: &mut Rng,
-        ev: &mut Vec<Take>,
-    ) -> Result<(), RuleError> {
-        let Take::Take(n) = *a;
-        if seat.0 != self.to_move {
-            return Err(RuleError::NotYourTurn {
-                seat: seat.0,
-                waiting_for: self.to_move,
-            });
-        }
-        if !(1..=3).contains(&n) || n > self.pile {
-            return Err(RuleError::Illegal {
-                reason: "take 1 to 3, at most the pile".into(),
-            });
-        }
-        self.pile -= n;
-        if self.pile == 0 {
-            self.winner = Some(seat.0);
-        }
-        self.to_move = 1 - self.to_move;
-        ev.push(a.clone());
-        Ok(())
-    }
-    fn legal_actions(&self, seat: Seat) -> Vec<Take> {
-        if seat.0 != self.to_move || self.winner.is_some() {
-            return vec![];
-        }
-        (1..=self.pile.min(3)).map(Take::Take).collect()
-    }
-    fn view(&self, _: Viewer) -> Nim {
-        self.clone()
-    }
-    fn is_over(&self) -> bool {
-        self.winner.is_some()
-    }
-    fn outcome(&self) -> Option<Outcome> {
-        self.winner.map(|w| Outcome {
-            winners: vec![Seat(w)],
-            scores: (0..2).map(|s| i32::from(s == w)).collect(),
-        })
-    }
-}
-
 #[tokio::test]
 async fn a_game_without_a_renderer_gets_the_generic_player() {
-    // `9` is out of range, `{"take": 5}` illegal, `x` not understood; `1`, `{"take": 1}` play.
-    let script = "9\nx\n{\"take\": 5}\n1\n{\"take\": 1}\n1\n1\n1\n1\n1\n";
-    let (result, out) = offline("nim", 1, script).await;
+    // Liar's Dice (an example outside Hearth's catalog, hidden hands): `99` is out of range,
+    // `x` not understood, a bid of face 9 refused by the rules; then `1` (the first legal
+    // action: the lowest bid, or a challenge once a bid stands) until the game ends.
+    let script = format!(
+        "99\nx\n{{\"bid\": {{\"count\": 1, \"face\": 9}}}}\n{}",
+        "1\n".repeat(200)
+    );
+    let (result, out) = offline("liars-dice", 3, &script).await;
     let line = result.unwrap();
     assert!(line.starts_with("Winner: seat"), "{line}\n{out}");
     assert!(
-        out.contains("pile: 7"),
+        out.contains("your_dice: ["),
         "the view is shown as readable data:\n{out}"
     );
     assert!(
-        out.contains("  1) take 1\n  2) take 2\n  3) take 3"),
+        out.contains("legal actions:\n  1) bid {count: 1, face: 1}"),
         "numbered legal actions:\n{out}"
     );
+    assert!(out.contains(") challenge"), "{out}");
     assert!(
-        out.contains("type the number of a legal action (1–3) or the action as JSON"),
+        out.contains("type the number of a legal action (1–"),
         "{out}"
     );
     assert!(out.contains("not allowed: "), "{out}");
-    assert!(out.contains("(bot) played take "), "{out}");
+    assert!(out.contains("(bot) played bid {"), "{out}");
 }
 
 #[test]

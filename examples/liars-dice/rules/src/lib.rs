@@ -24,8 +24,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use hearth_rules::{Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
+use hearth_rules::{Catalog, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
 use serde::{Deserialize, Serialize};
+
+/// This crate's games (a [`hearth_rules::Games`]): what every Hearth product is given.
+pub fn games(catalog: &mut Catalog) -> Result<(), RuleError> {
+    catalog.register::<LiarsDice>()?;
+    Ok(())
+}
 
 /// Faces on a die (numbered 1 to 6).
 pub const FACES: u8 = 6;
@@ -977,9 +983,9 @@ mod tests {
 
     #[test]
     fn the_game_registers_in_a_catalog() {
-        let mut catalog = Catalog::new();
-        if let Err(e) = catalog.register::<LiarsDice>() {
-            panic!("registration failed: {e}");
+        match Catalog::of(games) {
+            Ok(catalog) => assert!(catalog.get("liars-dice").is_ok()),
+            Err(e) => panic!("registration failed: {e}"),
         }
     }
 }
