@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the browser client's Wasm module into web/pkg (git-ignored), which `hearth serve
-# --web web` serves at /pkg: the hearth-wasm crate for wasm32 (profile wasm-release), then
+# --web web` serves at /pkg: the hearth-web crate (hearth-wasm over the example games) for
+# wasm32 (profile wasm-release), then
 # `wasm-bindgen --target web` at the crate's exact version (ES module + TypeScript types),
 # then `wasm-opt -Oz` from npm binaryen (Debian's wasm-opt emits broken modules).
 #
@@ -10,9 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=web/pkg
-wasm="$out/hearth_wasm_bg.wasm"
-inputs=(rules/src rules/Cargo.toml games/src games/Cargo.toml wasm/src wasm/build.rs wasm/Cargo.toml Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
-if [[ "${1:-}" != "--force" && -f "$wasm" && -f "$out/hearth_wasm.js" ]] \
+wasm="$out/hearth_bg.wasm"
+inputs=(rules/src rules/Cargo.toml games/src games/Cargo.toml wasm/src wasm/Cargo.toml wasm/build wasm/module Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
+if [[ "${1:-}" != "--force" && -f "$wasm" && -f "$out/hearth.js" ]] \
     && [[ -z "$(find "${inputs[@]}" -newer "$wasm" -print -quit)" ]]; then
     echo "build-web: $out is up to date"
     exit 0
@@ -32,13 +33,13 @@ if [[ ! -x node_modules/.bin/wasm-opt || ! -d node_modules/playwright-core ]]; t
     npm ci --no-audit --no-fund
 fi
 
-cargo build --locked -p hearth-wasm --target wasm32-unknown-unknown --profile wasm-release
+cargo build --locked -p hearth-web --target wasm32-unknown-unknown --profile wasm-release
 # Where cargo put it: CARGO_TARGET_DIR, a config file or the default, as cargo itself says.
 target=$(cargo metadata --format-version 1 --no-deps --locked \
     | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 mkdir -p "$out"
-wasm-bindgen --target web --out-dir "$out" \
-    "$target/wasm32-unknown-unknown/wasm-release/hearth_wasm.wasm"
+wasm-bindgen --target web --out-dir "$out" --out-name hearth \
+    "$target/wasm32-unknown-unknown/wasm-release/hearth_web.wasm"
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"

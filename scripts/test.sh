@@ -49,14 +49,14 @@ cargo fmt --all --check
 
 step "lints (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo clippy -p hearth-wasm --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+cargo clippy -p hearth-wasm -p hearth-web --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 
 step "unit, property, vector and purity tests; benchmarks and examples once in test mode"
 cargo test --workspace --all-targets --locked
 
 step "the Wasm module under node: every golden vector, step by step"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -p hearth-wasm --target wasm32-unknown-unknown --locked
+  cargo test -p hearth-web --target wasm32-unknown-unknown --locked
 
 step "doc tests"
 cargo test --workspace --doc --locked

@@ -3,7 +3,7 @@
 // reconnects and mirrors perfect-information games. Each game's drawing lives in its own
 // module with the same small interface: actors(view) and create(area, ctx) → {show, destroy}.
 // A turn-based game without a module of its own gets the generic player (generic.js).
-import init, * as hearth from './pkg/hearth_wasm.js';
+import init, * as hearth from './pkg/hearth.js';
 import * as connectFour from './connect_four.js';
 import * as chameleon from './chameleon.js';
 import * as tanks from './tanks.js';
@@ -98,14 +98,13 @@ async function offlineLegalActions(g) {
   return g.session.legalActions(seat);
 }
 
-/** Online: your legal actions from the client's mirror of the game; null when there is none
- * (hidden-information games: the client's `legalActions()` would answer [] for them). */
+/** Online: your legal actions as the host computes them (hidden-information games too);
+ * null when the host cannot be asked (then the generic player takes typed JSON). */
 async function onlineLegalActions(g) {
   if (game !== g || !client) return null;
   if (g.seat == null) return [];
-  if (typeof client.legalActions !== 'function' || client.mirrorHash == null) return null;
   try {
-    return client.legalActions();
+    return await client.legalActions();
   } catch {
     return null;
   }

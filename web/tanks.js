@@ -3,7 +3,11 @@
 // Online, the others are drawn from the server's snapshots, and the own tank from a local
 // prediction: a session rebuilt from each snapshot (Session.predict) that replays the
 // inputs this page sent for the ticks after it, so steering answers at once.
-import { Session, tanksMap } from './pkg/hearth_wasm.js';
+// `import *`: a developer's module over their own games has no tanksMap, and a missing named
+// import would stop the whole page from loading.
+import * as hearth from './pkg/hearth.js';
+
+const { Session } = hearth;
 
 const TILE = 1024;          // fixed-point units per map tile (rules: tanks::TILE)
 const TANK_RADIUS = 360;    // rules: tanks::TANK_RADIUS
@@ -14,7 +18,7 @@ const IDLE = { turn: 0, thrust: 0, fire: false };
 // Views name their map; its walls come from the rules themselves (one lookup per map).
 const maps = new Map();
 const mapRows = (name) => {
-  if (!maps.has(name)) maps.set(name, tanksMap(name));
+  if (!maps.has(name)) maps.set(name, hearth.tanksMap(name));
   return maps.get(name);
 };
 const COLOURS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45',

@@ -88,8 +88,8 @@ mod tests {
     fn files_under_the_root_and_nothing_else() {
         assert_eq!(at("/"), Some(PathBuf::from("/srv/web/index.html")));
         assert_eq!(
-            at("/pkg/hearth_wasm.js"),
-            Some(PathBuf::from("/srv/web/pkg/hearth_wasm.js"))
+            at("/pkg/hearth.js"),
+            Some(PathBuf::from("/srv/web/pkg/hearth.js"))
         );
         assert_eq!(at("/pkg/"), Some(PathBuf::from("/srv/web/pkg/index.html")));
         for bad in [

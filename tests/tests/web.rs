@@ -94,7 +94,7 @@ fn require(path: &Path, how: &str) {
 async fn the_browser_client_plays_online_offline_and_resumes_after_a_reload() {
     let repo = repo();
     require(
-        &repo.join("web/pkg/hearth_wasm.js"),
+        &repo.join("web/pkg/hearth.js"),
         "build the module with scripts/build-web.sh",
     );
     require(

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { initSync, Session } = await import(join(root, 'web/pkg/hearth_wasm.js'));
-initSync({ module: readFileSync(join(root, 'web/pkg/hearth_wasm_bg.wasm')) });
+const { initSync, Session } = await import(join(root, 'web/pkg/hearth.js'));
+initSync({ module: readFileSync(join(root, 'web/pkg/hearth_bg.wasm')) });
 
 const dir = join(root, 'tests/vectors');
 const vectors = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()

@@ -21,6 +21,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
+use hearth_rules::Catalog;
+
 use crate::{catalog, js, small, whole};
 
 /// How long a request may wait for its reply.
@@ -176,6 +178,8 @@ type Handlers = (
 );
 
 struct Inner {
+    /// The module's games (installed before any client can connect).
+    catalog: &'static Catalog,
     url: String,
     token: Option<String>,
     name: String,
@@ -259,7 +263,7 @@ impl Inner {
 
     fn probe(&mut self, game: &str) -> Option<&DynSession> {
         if !self.probes.contains_key(game) {
-            let p = probe(catalog(), game).ok()?;
+            let p = probe(self.catalog, game).ok()?;
             self.probes.insert(game.to_string(), p);
         }
         self.probes.get(game)
@@ -301,7 +305,7 @@ impl Inner {
     fn hello(&self) -> Hello {
         Hello {
             protocol: PROTOCOL_VERSION,
-            fingerprints: catalog().fingerprints(),
+            fingerprints: self.catalog.fingerprints(),
             name: self.name.clone(),
             token: self.token.clone(),
         }
@@ -327,10 +331,13 @@ impl Inner {
                     if let Reply::Joined(state) = &reply {
                         self.game = Some(state.game.clone());
                     }
-                    let value = reply_json(reply);
-                    let value = match p.shape {
-                        Shape::Unit => JsValue::UNDEFINED,
-                        Shape::Key(k) => js::from_serde(&value[k]),
+                    let value = match (reply, p.shape) {
+                        (_, Shape::Unit) => JsValue::UNDEFINED,
+                        // The host's list is in the game's postcard form.
+                        (Reply::Legal { actions }, _) => {
+                            js::from_serde(&self.convert(actions, DynSession::convert_actions_json))
+                        }
+                        (reply, Shape::Key(k)) => js::from_serde(&reply_json(reply)[k]),
                     };
                     calls.push(Call::Resolve(p.resolve, value));
                 } else if let Reply::HashChecked {
@@ -412,7 +419,8 @@ impl Inner {
     fn started(&mut self, s: Started<WireBytes>, calls: &mut Vec<Call>) {
         self.game = Some(s.game.clone());
         let config_bytes = Payload::Postcard(s.config.0.clone());
-        let config = catalog()
+        let config = self
+            .catalog
             .create(&s.game, &config_bytes, s.seats, 0)
             .map(|p| p.header(Encoding::Json).config)
             .ok()
@@ -427,9 +435,10 @@ impl Inner {
             self.next = 0;
             self.view = None;
             self.mirror = match (s.sync, s.seed) {
-                (SyncMode::PerfectInformation, Some(seed)) => {
-                    catalog().create(&s.game, &config_bytes, s.seats, seed).ok()
-                }
+                (SyncMode::PerfectInformation, Some(seed)) => self
+                    .catalog
+                    .create(&s.game, &config_bytes, s.seats, seed)
+                    .ok(),
                 _ => None,
             };
         }
@@ -484,8 +493,8 @@ impl Inner {
     }
 }
 
-/// A reply as the protocol's JSON; game values inside (`view`, `legal`) are not asked for by
-/// this client's methods and come out as `null`.
+/// A reply as the protocol's JSON; game values inside (`view`) are not asked for by this
+/// client's methods and come out as `null` (`legal` is converted in `Inner::handle`).
 fn reply_json(reply: Reply<WireBytes>) -> Value {
     serde_json::to_value(reply.map_payload(|_| Value::Null)).unwrap_or(Value::Null)
 }
@@ -495,6 +504,7 @@ trait ToJson {
     fn convert_view_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
     fn convert_events_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
     fn convert_action_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
+    fn convert_actions_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
 }
 
 impl ToJson for DynSession {
@@ -506,6 +516,9 @@ impl ToJson for DynSession {
     }
     fn convert_action_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError> {
         self.convert_action(p, Encoding::Json)
+    }
+    fn convert_actions_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError> {
+        self.convert_actions(p, Encoding::Json)
     }
 }
 
@@ -685,7 +698,7 @@ fn request(inner: &Rc<RefCell<Inner>>, req: Request<Payload>, shape: Shape) -> P
     Promise::new(&mut |resolve, reject| {
         let Some(req) = req.take() else { return };
         let mut i = inner.borrow_mut();
-        let wire = match request_to_wire(catalog(), i.game.as_deref(), req) {
+        let wire = match request_to_wire(i.catalog, i.game.as_deref(), req) {
             Ok(w) => w,
             Err(e) => {
                 drop(i);
@@ -764,9 +777,11 @@ impl Client {
         token: Option<String>,
         name: String,
     ) -> Result<Client, JsValue> {
+        let catalog = catalog()?;
         let ws = open(&url).await?;
         let client = Client {
             inner: Rc::new(RefCell::new(Inner {
+                catalog,
                 url,
                 token,
                 name,
@@ -936,18 +951,11 @@ impl Client {
         i.view.as_ref().map(js::from_serde).unwrap_or(JsValue::NULL)
     }
 
-    /// Your legal actions now (perfect-information games, from the mirror; else `[]`).
-    #[wasm_bindgen(js_name = legalActions, unchecked_return_type = "any[]")]
-    pub fn legal_actions(&self) -> JsValue {
-        let i = self.inner.borrow();
-        let seat = i.started.as_ref().and_then(|s| s.seat);
-        match (&i.mirror, seat) {
-            (Some(m), Some(s)) => match m.legal_actions(Seat(s), Encoding::Json) {
-                Ok(Payload::Json(v)) => js::from_serde(&v),
-                _ => js::from_serde(&json!([])),
-            },
-            _ => js::from_serde(&json!([])),
-        }
+    /// Your legal actions now, as the host computes them from the authoritative game (so
+    /// hidden-information games too); `[]` when it is not your turn or you have no seat.
+    #[wasm_bindgen(js_name = legalActions, unchecked_return_type = "Promise<any[]>")]
+    pub fn legal_actions(&self) -> Promise {
+        self.request(Request::Legal, Shape::Key("actions"))
     }
 
     /// The running game's `started` (your seat, the config, the resume token), or `null`.

@@ -5,7 +5,7 @@
 //! (`scripts/build-web.sh`). From JavaScript:
 //!
 //! ```js
-//! import init, { Session, games } from './pkg/hearth_wasm.js';
+//! import init, { Session, games } from './pkg/hearth.js';
 //! await init();
 //! const s = new Session('connect-four', null, 2, 7);
 //! s.apply(0, { column: 3 });                  // events, as plain objects
@@ -26,21 +26,73 @@ use std::sync::OnceLock;
 use wasm_bindgen::prelude::*;
 
 pub use client::{Client, device_login};
+/// A JS `Error` with a stable `code`, as this module throws: for a developer's own exports.
+pub use js::error;
 
-include!(concat!(env!("OUT_DIR"), "/fingerprints.rs"));
+pub use hearth_rules::Games;
+#[doc(hidden)]
+pub use wasm_bindgen;
 
-/// The catalog every call here uses: the built-in games, with the fingerprints build.rs
-/// computed natively.
-pub(crate) fn catalog() -> &'static Catalog {
-    static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| {
-        let fingerprints: Vec<_> = FINGERPRINTS.iter().filter_map(|f| f.parse().ok()).collect();
-        match Catalog::of_fingerprinted(hearth_games::games, &fingerprints) {
-            Ok(catalog) => catalog,
-            // build.rs wrote them from this very crate's games: failing is a build bug.
-            Err(e) => panic!("the built-in games' fingerprints do not fit: {e}"),
-        }
+static CATALOG: OnceLock<Catalog> = OnceLock::new();
+
+/// Installs the games this module serves, with the fingerprints the developer's `build.rs`
+/// computed natively (`hearth_wasm_build::fingerprints`), the first time it is called; later
+/// calls change nothing. [`export!`] calls it when JavaScript runs `init()`.
+///
+/// # Errors
+/// When the catalog does not build or the fingerprints do not fit its games (a stale
+/// `build.rs` output): the message names the game.
+pub fn install(games: Games, fingerprints: &[&str]) -> Result<(), String> {
+    if CATALOG.get().is_some() {
+        return Ok(());
+    }
+    let mut parsed = Vec::with_capacity(fingerprints.len());
+    for f in fingerprints {
+        parsed.push(
+            f.parse()
+                .map_err(|_| format!("`{f}` is not a rules fingerprint; rebuild the module"))?,
+        );
+    }
+    let catalog = Catalog::of_fingerprinted(games, &parsed).map_err(|e| e.to_string())?;
+    let _ = CATALOG.set(catalog);
+    Ok(())
+}
+
+/// The installed catalog, or the error every entry point throws without one.
+pub(crate) fn catalog() -> Result<&'static Catalog, JsValue> {
+    CATALOG.get().ok_or_else(|| {
+        js::error(
+            "no_games",
+            "this module has no games: its crate must call `hearth_wasm::export!(your_rules::games);` (and JavaScript `await init()` before anything else)",
+        )
     })
+}
+
+/// Exports the whole ES module API (`Session`, `Client`, `games()`, `deviceLogin`, …) over
+/// the developer's games from their own `cdylib` crate:
+///
+/// ```ignore
+/// hearth_wasm::export!(my_game::games);
+/// ```
+///
+/// with a `build.rs` of `hearth_wasm_build::fingerprints(my_game::games)` (the module leaves
+/// the type tracer out for size, so the fingerprints are computed natively at build time).
+/// The catalog is installed by the module's start function, which `init()` runs.
+#[macro_export]
+macro_rules! export {
+    ($games:path) => {
+        /// Installs this module's games; `init()` runs it. Tests under
+        /// `wasm-bindgen-test` may call it first: it is idempotent.
+        #[$crate::wasm_bindgen::prelude::wasm_bindgen(start, wasm_bindgen = $crate::wasm_bindgen)]
+        pub fn hearth_install() {
+            if let Err(why) = $crate::install(
+                $games,
+                include!(concat!(env!("OUT_DIR"), "/hearth_fingerprints.rs")),
+            ) {
+                $crate::wasm_bindgen::throw_str(&why);
+            }
+        }
+    };
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -59,29 +111,14 @@ export interface HearthError extends Error { code: string; }
 
 /// The games this module carries, with their rules fingerprints.
 #[wasm_bindgen(unchecked_return_type = "GameMeta[]")]
-pub fn games() -> JsValue {
-    js::from_serde(&catalog().games().collect::<Vec<_>>())
+pub fn games() -> Result<JsValue, JsValue> {
+    Ok(js::from_serde(&catalog()?.games().collect::<Vec<_>>()))
 }
 
 /// The wire protocol version this module speaks.
 #[wasm_bindgen(js_name = protocolVersion)]
 pub fn protocol_version() -> u32 {
     hearth_rules::protocol::PROTOCOL_VERSION
-}
-
-/// The rows of a tanks map (`"arena"`, `"open"`: a view's `map`), top to bottom: `#` wall,
-/// `s` spawn point, `.` floor; one character per tile of `TILE` (1024) fixed-point units.
-/// Views name their map instead of carrying it, so a client draws it from the rules.
-#[wasm_bindgen(js_name = tanksMap, unchecked_return_type = "string[]")]
-pub fn tanks_map(name: &str) -> Result<JsValue, JsValue> {
-    use hearth_games::tanks::MapId;
-    let map: MapId = serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
-        js::error(
-            "decode",
-            &format!("there is no tanks map `{name}`; the maps are arena and open"),
-        )
-    })?;
-    Ok(js::from_serde(map.rows()))
 }
 
 /// A JS number as JS writes it (Rust's float formatting would add ~10 KB to the module).
@@ -145,7 +182,7 @@ impl Session {
         let config = Payload::Json(js::to_json(&config)?);
         let seats = small(seats, "seat count", "seat_count")?;
         let seed = whole(seed, "seed")?;
-        let inner = catalog()
+        let inner = catalog()?
             .create(game, &config, seats, seed)
             .map_err(js::rule_error)?;
         Ok(Session { inner })
@@ -153,7 +190,7 @@ impl Session {
 
     /// Continues from `snapshot()` bytes.
     pub fn restore(bytes: &[u8]) -> Result<Session, JsValue> {
-        let inner = catalog().restore(bytes).map_err(js::rule_error)?;
+        let inner = catalog()?.restore(bytes).map_err(js::rule_error)?;
         Ok(Session { inner })
     }
 
@@ -203,7 +240,9 @@ impl Session {
                 action: Payload::Json(e["action"].take()),
             });
         }
-        let mut inner = catalog().replay(&header, &parsed).map_err(js::rule_error)?;
+        let mut inner = catalog()?
+            .replay(&header, &parsed)
+            .map_err(js::rule_error)?;
         let target = ticks.map(|t| whole(t, "ticks")).transpose()?;
         while let Some(t) = target
             && inner.tick_count() < t
@@ -228,7 +267,7 @@ impl Session {
         let view = Payload::Json(js::to_json(&view)?);
         let seats = small(seats, "seat count", "seat_count")?;
         let tick = whole(tick.unwrap_or(0.0), "tick")?;
-        let inner = catalog()
+        let inner = catalog()?
             .predict(game, &config, seats, tick, &view)
             .map_err(js::rule_error)?;
         Ok(Session { inner })

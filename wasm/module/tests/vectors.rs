@@ -1,6 +1,6 @@
 //! The golden vectors (`tests/vectors/*.json`), replayed step by step through the very API
 //! JavaScript calls, compiled to Wasm and run under node:
-//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test -p hearth-wasm --target wasm32-unknown-unknown`.
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test -p hearth-web --target wasm32-unknown-unknown`.
 //! Every hash, refusal code and outcome must be what the native rules recorded.
 
 use serde_json::Value;
@@ -9,7 +9,7 @@ macro_rules! vectors {
     ($($name:literal),* $(,)?) => {
         /// Every vector, by file name.
         const VECTORS: &[(&str, &str)] = &[
-            $(($name, include_str!(concat!("../../tests/vectors/", $name)))),*
+            $(($name, include_str!(concat!("../../../tests/vectors/", $name)))),*
         ];
     };
 }
@@ -40,7 +40,7 @@ fn parse(text: &str) -> Value {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn every_golden_vector_is_listed() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors");
     let mut on_disk: Vec<String> = std::fs::read_dir(dir)
         .expect("tests/vectors")
         .filter_map(|e| e.ok())
@@ -51,7 +51,7 @@ fn every_golden_vector_is_listed() {
     let listed: Vec<String> = VECTORS.iter().map(|(n, _)| n.to_string()).collect();
     assert_eq!(
         listed, on_disk,
-        "list every vector in wasm/tests/vectors.rs"
+        "list every vector in wasm/module/tests/vectors.rs"
     );
     for (_, text) in VECTORS {
         assert_eq!(parse(text)["format"], 1);
@@ -62,6 +62,7 @@ fn every_golden_vector_is_listed() {
 mod wasm {
     use super::*;
     use hearth_wasm::{Session, games};
+    use hearth_web::hearth_install;
     use wasm_bindgen::JsValue;
     use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -90,7 +91,7 @@ mod wasm {
     }
 
     fn play(name: &str, v: &Value) -> usize {
-        let fingerprint = back(&games())
+        let fingerprint = back(&games().expect("games"))
             .as_array()
             .expect("games")
             .iter()
@@ -143,6 +144,7 @@ mod wasm {
 
     #[wasm_bindgen_test]
     fn every_golden_vector_reproduces_step_by_step() {
+        hearth_install();
         let mut steps = 0;
         for (name, text) in VECTORS {
             steps += play(name, &parse(text));
@@ -152,6 +154,7 @@ mod wasm {
 
     #[wasm_bindgen_test]
     fn bad_input_throws_errors_with_codes_and_changes_nothing() {
+        hearth_install();
         let mut s = Session::new("connect-four", JsValue::NULL, 2.0, 7.0).expect("setup");
         let before = s.hash();
         let e = refused(s.apply(0.0, js(&serde_json::json!({"column": 9}))));
@@ -175,6 +178,7 @@ mod wasm {
 
     #[wasm_bindgen_test]
     fn a_forecast_runs_the_own_tank_ahead_of_the_snapshot() {
+        hearth_install();
         let mut host = Session::new("tanks", js(&serde_json::json!({"map": "open"})), 2.0, 5.0)
             .expect("setup");
         let input = js(&serde_json::json!({"turn": 1, "thrust": 1, "fire": false}));

@@ -1,0 +1,55 @@
+//! For the `build.rs` of a Hearth Wasm module. The module leaves the type tracer that
+//! computes rules fingerprints out (it is ~15 % of the module), so the fingerprints are
+//! computed here, natively, at build time, and `hearth_wasm::export!` includes them:
+//!
+//! ```no_run
+//! // build.rs of the developer's Wasm crate: its `main` is this line.
+//! # let my_game_games: hearth_rules::Games = |_| Ok(());
+//! hearth_wasm_build::fingerprints(my_game_games).expect("the games' fingerprints");
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::path::PathBuf;
+
+use hearth_rules::{Catalog, Games};
+
+/// Why the fingerprints could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The catalog did not build (two games of one name, a game with floats in its state…).
+    #[error("the games do not build a catalog: {0}")]
+    Catalog(#[from] hearth_rules::RuleError),
+    /// Not run by cargo as a build script.
+    #[error("OUT_DIR is not set: call hearth_wasm_build::fingerprints from a build.rs")]
+    NoOutDir,
+    /// `OUT_DIR` could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The Rust expression `hearth_wasm::export!` includes: the fingerprints of `games`, in
+/// catalog order, as a `&[&str]`.
+pub fn expression(games: Games) -> Result<String, BuildError> {
+    let catalog = Catalog::of(games)?;
+    let fingerprints: Vec<String> = catalog
+        .fingerprints()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Ok(format!("&{fingerprints:?}"))
+}
+
+/// Writes `$OUT_DIR/hearth_fingerprints.rs` for `hearth_wasm::export!`.
+pub fn fingerprints(games: Games) -> Result<(), BuildError> {
+    let out = std::env::var_os("OUT_DIR").ok_or(BuildError::NoOutDir)?;
+    let path = PathBuf::from(out).join("hearth_fingerprints.rs");
+    let text = expression(games)?;
+    std::fs::write(&path, text).map_err(|source| BuildError::Write { path, source })?;
+    Ok(())
+}
