@@ -5,7 +5,8 @@
 # consumers (a C program, valgrind, LuaJIT), the Godot extension's checks (no Godot binary
 # needed), the Wasm module (golden vectors under node) and the browser client (Playwright
 # driving Chromium against a real server), the benchmarks once in test mode, and the
-# terminal demo. Installs what it
+# terminal demo; then a project made with `hearth new` and the Liar's Dice example, each
+# through its own crates. Installs what it
 # needs (Debian packages) only when missing. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,5 +72,32 @@ out=$(printf '4\n9\nx\n' | cargo run -q --locked -p hearth-games --example demo 
 grep -q 'type a column number from 1 to 7' <<<"$out" && grep -q '^bye' <<<"$out" \
   || { echo "demo did not handle bad input and end of input:"; tail -5 <<<"$out"; exit 1; }
 echo "demo input handling: ok"
+
+# Where cargo puts builds (CARGO_TARGET_DIR, a config file or target/): the game workspaces
+# below share it, so they rebuild only their own crates.
+target=$(cargo metadata --format-version 1 --no-deps --locked \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
+repo=$(pwd)
+
+step "hearth new: a new game's workspace builds and passes its own tests (sharing target/)"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+start=$(date +%s)
+"$target/debug/hearth" new dice-race --dir "$scratch/dice-race"
+# Unset CI: a new project records its golden vectors on its first run.
+(cd "$scratch/dice-race" && env -u CI CARGO_TARGET_DIR="$target" cargo test)
+echo "hearth new → cargo test passing: $(($(date +%s) - start)) s"
+(cd "$scratch/dice-race" && CARGO_TARGET_DIR="$target" ./scripts/build-web.sh \
+  && node "$repo/scripts/check-vectors.mjs" web/www/pkg/hearth.js rules/vectors)
+
+step "examples/liars-dice (made with hearth new): its own server, LAN host, Wasm module in node and Chromium, C library, Godot extension"
+(
+  cd examples/liars-dice
+  cargo fmt --check
+  CARGO_TARGET_DIR="$target" cargo clippy --workspace --all-targets --locked -- -D warnings
+  CARGO_TARGET_DIR="$target" ./scripts/build-web.sh
+  node "$repo/scripts/check-vectors.mjs" web/www/pkg/hearth.js rules/vectors
+  CARGO_TARGET_DIR="$target" cargo test --workspace --locked
+)
 
 step "all tests passed"

@@ -11,9 +11,12 @@
 //! Every subcommand then works on those games: `serve` (the official server: accounts,
 //! SQLite, leaderboards, admin page, crash recovery), `lan` (a LAN host announced over mDNS),
 //! `play` (terminal play offline, on a LAN host or on a server; games without a terminal
-//! renderer get the generic player), `browse`, `replay`, `games` and `admin`. Hearth's own `hearth` binary is exactly this call with the example games.
+//! renderer get the generic player), `browse`, `replay`, `games` and `admin`; `new` creates a
+//! project for a new game ([`scaffold`]). Hearth's own `hearth` binary is exactly this call
+//! with the example games.
 #![warn(missing_docs)]
 
+pub mod scaffold;
 pub mod terminal;
 
 use std::net::SocketAddr;
@@ -67,6 +70,20 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Create a workspace for a new game: rules with a starter game and its tests, a server
+    /// binary, a Wasm module with a page, a Godot extension with a project, a C library.
+    New {
+        /// The game's name (lowercase letters, digits and dashes): the directory, the crates'
+        /// prefix and the command's name.
+        name: String,
+        /// Where to create it (default: ./NAME); it must not exist or be empty.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The Hearth checkout the project depends on (default: the one this command was
+        /// built from).
+        #[arg(long)]
+        hearth: Option<PathBuf>,
+    },
     /// Re-run a stored match with the rules and print its final hash and outcome.
     Replay {
         /// The match id (see GET /v1/matches).
@@ -107,6 +124,9 @@ struct PlayArgs {
     /// With --lan: the host's name (default: the first compatible one found).
     #[arg(long)]
     host: Option<String>,
+    /// With --lan: look on the loopback interface only.
+    #[arg(long, requires = "lan")]
+    loopback_only: bool,
     /// Room to join or create online.
     #[arg(long, default_value = "hearth")]
     room: String,
@@ -237,6 +257,7 @@ pub fn run(games: Games) -> std::process::ExitCode {
                 },
         } => exit(create_user(&name, admin, display_name.as_deref(), &db)),
         Command::Replay { id, db } => exit(replay(id, &db, &catalog)),
+        Command::New { name, dir, hearth } => exit(new_project(name, dir, hearth)),
         Command::Lan(args) => exit(runtime().and_then(|rt| rt.block_on(lan(args, catalog)))),
         Command::Browse {
             seconds,
@@ -398,7 +419,7 @@ async fn play(args: PlayArgs, catalog: Arc<Catalog>) -> Result<(), String> {
     } else if let Some(url) = &args.url {
         play_online(&mut term, online(url.clone(), None)).await
     } else if args.lan {
-        let url = pick_lan_host(args.host.as_deref(), &catalog).await?;
+        let url = pick_lan_host(args.host.as_deref(), args.loopback_only, &catalog).await?;
         play_online(&mut term, online(url, None)).await
     } else {
         let seed = args.seed.unwrap_or_else(|| accounts::now() as u64);
@@ -419,9 +440,14 @@ async fn play(args: PlayArgs, catalog: Arc<Catalog>) -> Result<(), String> {
 }
 
 /// Browses for up to 5 s and returns the URL of the named (or first compatible) host.
-async fn pick_lan_host(name: Option<&str>, catalog: &Catalog) -> Result<String, String> {
-    use hearth_client::lan::{Interfaces, LanEvent};
-    let mut browser = hearth_client::lan::browse(Interfaces::All).map_err(|e| e.to_string())?;
+async fn pick_lan_host(
+    name: Option<&str>,
+    loopback_only: bool,
+    catalog: &Catalog,
+) -> Result<String, String> {
+    use hearth_client::lan::LanEvent;
+    let mut browser =
+        hearth_client::lan::browse(interfaces(loopback_only)).map_err(|e| e.to_string())?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut refused = Vec::new();
     while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, browser.next()).await {
@@ -446,6 +472,28 @@ async fn pick_lan_host(name: Option<&str>, catalog: &Catalog) -> Result<String, 
             refused.join("; ")
         ))
     }
+}
+
+fn new_project(name: String, dir: Option<PathBuf>, hearth: Option<PathBuf>) -> Result<(), String> {
+    let project = scaffold::NewProject {
+        dir: dir.unwrap_or_else(|| PathBuf::from(&name)),
+        hearth: hearth.unwrap_or_else(scaffold::default_hearth),
+        name,
+    };
+    let written = scaffold::create(&project).map_err(|e| e.to_string())?;
+    let dir = project.dir.display();
+    println!(
+        "Created {} ({} files): the game `{}` with its rules, server, web, Godot and C crates.",
+        dir,
+        written.len(),
+        project.name
+    );
+    println!(
+        "Next:\n  cd {dir}\n  cargo test\n  cargo run -p {}-server -- play {}",
+        project.name, project.name
+    );
+    println!("README.md there says how to play it in the browser, on a LAN, in Godot and from C.");
+    Ok(())
 }
 
 fn exit(result: Result<(), String>) -> std::process::ExitCode {

@@ -16,7 +16,7 @@
 
 use std::io::Write;
 
-use hearth_rules::protocol::{JoinAs, RoomPhase};
+use hearth_rules::protocol::{JoinAs, RoomPhase, RoomState};
 use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, SyncMode, Viewer};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
@@ -505,13 +505,15 @@ pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
         .await
         .map_err(|e| e.to_string())?;
     term.say(format!(
-        "{me} in room `{}` ({}), seat {:?}. Commands: ready, start, bot LEVEL, chat TEXT, wait, quit, or a move.",
+        "{me} in room `{}` ({}), seat {:?}. Commands: ready, start, bot LEVEL, chat TEXT, wait, turn, quit, or a move.",
         state.name,
         state.game,
         state.members.iter().find(|m| m.player == state.you).and_then(|m| m.seat)
     ));
     let game = state.game.clone();
     let catalog = opts.config.catalog.clone();
+    let min_seats = catalog.get(&game).map(|m| m.min_seats).unwrap_or(1);
+    let mut room = state;
     loop {
         // Show what happened since the last line; of many real-time snapshots only the newest.
         let mut newest_snapshot = None;
@@ -519,6 +521,9 @@ pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
             if let Event::Snapshot { .. } = ev {
                 newest_snapshot = Some(ev);
                 continue;
+            }
+            if let Event::Room(state) = &ev {
+                room = state.clone();
             }
             if let Some(done) = show(term, &client, &catalog, &game, ev).await {
                 return Ok(done);
@@ -537,6 +542,13 @@ pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
                 return Ok("bye".into());
             }
             "ready" => client.ready(true).await.map(|_| "ready".to_string()),
+            "turn" => {
+                match wait_turn(term, &mut client, &catalog, &game, &mut room, min_seats).await {
+                    Ok(Some(done)) => return Ok(done),
+                    Ok(None) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
             "start" => client.start().await.map(|_| "started".to_string()),
             "wait" => {
                 match tokio::time::timeout(std::time::Duration::from_secs(30), client.next_event())
@@ -614,6 +626,56 @@ async fn online_legal(client: &Client, game: &str, line: &str) -> Vec<Value> {
     match client.legal_actions().await {
         Ok(Value::Array(a)) => a,
         _ => Vec::new(),
+    }
+}
+
+/// The `turn` command, for scripted players: waits (at most a minute) until this seat may
+/// act or the game ends, showing what happens meanwhile; a room host starts the game as soon
+/// as every member is ready and enough seats are taken. `Ok(Some(line))` when the game ended.
+async fn wait_turn<R: AsyncBufRead + Unpin, W: Write>(
+    term: &mut Terminal<R, W>,
+    client: &mut Client,
+    catalog: &Catalog,
+    game: &str,
+    room: &mut RoomState,
+    min_seats: u8,
+) -> Result<Option<String>, String> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match room.phase {
+            RoomPhase::Lobby => {
+                let seated = room.members.iter().filter(|m| m.seat.is_some()).count();
+                if room.host == room.you
+                    && seated >= usize::from(min_seats)
+                    && room.members.iter().all(|m| m.ready || m.seat.is_none())
+                {
+                    // Someone may have started meanwhile; the next event says so.
+                    let _ = client.start().await;
+                }
+            }
+            RoomPhase::Playing => {
+                if let Ok(Value::Array(legal)) = client.legal_actions().await
+                    && !legal.is_empty()
+                {
+                    return Ok(None);
+                }
+            }
+            _ => {}
+        }
+        let ev = match tokio::time::timeout_at(deadline, client.next_event()).await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return Err("the connection closed".into()),
+            Err(_) => {
+                term.say("still not your turn after a minute");
+                return Ok(None);
+            }
+        };
+        if let Event::Room(state) = &ev {
+            *room = state.clone();
+        }
+        if let Some(done) = show(term, client, catalog, game, ev).await {
+            return Ok(Some(done));
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use hearth_rules::Catalog;
 async fn offline(game: &str, seed: u64, script: &str) -> (Result<String, String>, String) {
     let catalog = Catalog::of(|c| {
         hearth_games::games(c)?;
-        liars_dice::games(c)?;
+        liars_dice_rules::games(c)?;
         Ok(())
     })
     .unwrap();

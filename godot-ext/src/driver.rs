@@ -55,6 +55,9 @@ pub enum ClientOut {
         /// The text.
         text: String,
     },
+    /// Your legal actions now (an Array), as the host computes them: the answer to
+    /// [`ClientCmd::Legal`].
+    LegalActions(GdValue),
     /// You left the room (kicked, closed, ...).
     Left(String),
     /// A request was refused or something failed: `code` is the protocol's.
@@ -121,6 +124,9 @@ pub enum ClientCmd {
     Leave,
     /// Play an action (stamped with the latest tick in real-time games).
     Action(Value),
+    /// Ask the host for your legal actions (answered by [`ClientOut::LegalActions`]; works
+    /// for hidden-information games too).
+    Legal,
     /// Have a leaderboard pushed.
     SubscribeLeaderboard(String),
     /// Close the connection.
@@ -379,6 +385,9 @@ async fn command(st: &mut State, cmd: ClientCmd) {
                 ClientCmd::AddBot(level) => c.add_bot(level).await,
                 ClientCmd::Chat(text) => c.request(Request::Chat { text }).await.map(drop),
                 ClientCmd::Leave => c.leave().await,
+                ClientCmd::Legal => c.legal_actions().await.map(|actions| {
+                    st.emit(ClientOut::LegalActions(from_json(&actions)));
+                }),
                 ClientCmd::SubscribeLeaderboard(game) => c
                     .request(Request::SubscribeLeaderboard { game })
                     .await

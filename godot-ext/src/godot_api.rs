@@ -319,6 +319,9 @@ impl HearthClient {
     /// Someone in the room spoke.
     #[signal]
     fn chat(name: GString, text: GString);
+    /// Your legal actions (an Array), answering `request_legal_actions`.
+    #[signal]
+    fn legal_actions(actions: Variant);
     /// You left the room (kicked, closed, ...).
     #[signal]
     fn left_room(reason: GString);
@@ -360,6 +363,7 @@ impl HearthClient {
                     GString::from(text.as_str()).to_variant(),
                 ],
             ),
+            ClientOut::LegalActions(a) => ("legal_actions", vec![to_variant(&a)]),
             ClientOut::Left(r) => ("left_room", vec![GString::from(r.as_str()).to_variant()]),
             ClientOut::Error { code, message } => (
                 "error",
@@ -473,6 +477,13 @@ impl HearthClient {
             Ok(action) => self.send(ClientCmd::Action(action)),
             Err(f) => godot_error!("Hearth: action: {}", f.message),
         }
+    }
+
+    /// Asks the host for your legal actions now; they arrive as `legal_actions` (for
+    /// hidden-information games too, where the client cannot compute them itself).
+    #[func]
+    fn request_legal_actions(&self) {
+        self.send(ClientCmd::Legal);
     }
 
     /// Has `game`'s leaderboard pushed through `leaderboard_changed` (official server).

@@ -7,9 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hearth_rules::Outcome;
-use serde_json::Value;
-
 fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -30,55 +27,11 @@ fn library_dir() -> PathBuf {
 /// Every vector in `tests/vectors/`, flattened to the tab-separated lines the C and Lua
 /// consumers read (format in ffi/README.md).
 fn flat_vectors(tag: &str) -> (PathBuf, usize) {
-    let dir = manifest().join("../tests/vectors");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/vectors exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    let mut out = String::new();
-    for path in &files {
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("readable"))
-            .expect("a vector is JSON");
-        let steps = v["steps"].as_array().expect("steps");
-        out += &format!(
-            "vector\t{}\t{}\n",
-            v["name"].as_str().expect("name"),
-            steps.len()
-        );
-        out += &format!("game\t{}\n", v["game"].as_str().expect("game"));
-        out += &format!("seats\t{}\n", v["seats"]);
-        out += &format!("seed\t{}\n", v["seed"]);
-        out += &format!("config\t{}\n", v["config"]);
-        out += &format!("initial\t{}\n", v["initial_hash"].as_str().expect("hash"));
-        for s in steps {
-            match s["op"].as_str() {
-                Some("apply") => {
-                    out += &format!(
-                        "apply\t{}\t{}\t{}\t{}\t{}\n",
-                        s["seat"],
-                        s["error"].as_str().unwrap_or("-"),
-                        s["hash"].as_str().expect("hash"),
-                        s["action_postcard"].as_str().unwrap_or("-"),
-                        s["action"]
-                    )
-                }
-                Some("tick") => out += &format!("tick\t{}\n", s["hash"].as_str().expect("hash")),
-                other => panic!("unknown step {other:?} in {}", path.display()),
-            }
-        }
-        // Typed, so the fields come in the order the library writes them.
-        let outcome: Option<Outcome> =
-            serde_json::from_value(v["outcome"].clone()).expect("an outcome or null");
-        out += &format!(
-            "outcome\t{}\n",
-            serde_json::to_string(&outcome).expect("JSON")
-        );
-    }
+    let vectors = hearth_tests::vectors::read_dir(&manifest().join("../tests/vectors"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let path = std::env::temp_dir().join(format!("hearth-ffi-{tag}-{}.tsv", std::process::id()));
-    std::fs::write(&path, out).expect("temp dir is writable");
-    (path, files.len())
+    std::fs::write(&path, hearth_tests::vectors::flatten(&vectors)).expect("temp dir is writable");
+    (path, vectors.len())
 }
 
 /// Compiles `source` with `compiler` (`cc` or `c++`, warnings as errors) against the header;

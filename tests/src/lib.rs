@@ -9,7 +9,10 @@
 //! - [`realtime`]: the same for real-time games, with per-tick input schedules (late,
 //!   early, missing and refused inputs) and two network orders
 //!   ([`realtime::check_cross_mode_real_time`]).
+//! - [`c`]: any game's C library replays its golden vectors from C.
 //! - [`canary`]: games must end the same in processes with different hashing seeds.
+//! - [`godot`]: what Godot checks when it loads an extension, checked without Godot; a
+//!   headless Godot run where `HEARTH_GODOT` names one.
 //! - [`netns`]: run a test inside its own network namespace (for mDNS).
 //! - [`purity`]: the check every crate holding game rules runs on itself (no clocks, I/O,
 //!   threads, floats, unordered maps; reviewed dependencies only).
@@ -18,8 +21,10 @@
 
 /// Property-test strategies for Hearth's example games ([`hearth_games`]).
 pub mod builtin;
+pub mod c;
 pub mod canary;
 pub mod crossmode;
+pub mod godot;
 pub mod netns;
 pub mod props;
 pub mod purity;

@@ -572,3 +572,199 @@ pub fn generate(catalog: &Catalog) -> Result<Vec<Vector>, RuleError> {
 
     Ok(out)
 }
+
+/// A game of bots to record as a vector ([`record_bot_game`]).
+#[derive(Debug, Clone)]
+pub struct BotGame<'a> {
+    /// The vector's name (its file stem).
+    pub name: &'a str,
+    /// Catalog name of the game.
+    pub game: &'a str,
+    /// The config as JSON (`null` for the defaults).
+    pub config: Value,
+    /// Seat count.
+    pub seats: u8,
+    /// Seed.
+    pub seed: u64,
+    /// Bot levels, cycling by seat (empty: level 0).
+    pub levels: &'a [u8],
+    /// At most this many actions (turn-based) or ticks (real-time).
+    pub max_steps: usize,
+}
+
+/// Records a game of bots as a vector: turn-based games move by move, real-time games tick by
+/// tick (each seat sending its bot's input when it changes). Every fifth move the acting
+/// seat's action is first tried from the next seat and from a seat past the table, so the
+/// vector records refusals (or, for simultaneous moves, acceptances) too.
+pub fn record_bot_game(catalog: &Catalog, spec: &BotGame<'_>) -> Result<Vector, RuleError> {
+    let BotGame {
+        name,
+        game,
+        ref config,
+        seats,
+        seed,
+        levels,
+        max_steps,
+    } = *spec;
+    let config = config.clone();
+    let levels = if levels.is_empty() { &[0][..] } else { levels };
+    let description = format!("bots at levels {levels:?} with injected refusals, {seats} seats");
+    let mut r = Recorder::new(catalog, name, &description, game, config, seats, seed)?;
+    if r.session().meta().tick_rate.is_some() {
+        let mut last: Vec<Option<Value>> = vec![None; usize::from(seats)];
+        for _ in 0..max_steps {
+            if r.session().is_over() {
+                break;
+            }
+            for seat in 0..seats {
+                let level = levels[usize::from(seat) % levels.len()];
+                if let Some(input) = r.bot(seat, level)
+                    && last[usize::from(seat)].as_ref() != Some(&input)
+                {
+                    r.apply(seat, input.clone());
+                    last[usize::from(seat)] = Some(input);
+                }
+            }
+            r.tick()?;
+        }
+    } else {
+        play_turns(&mut r, levels, max_steps, |r, step| {
+            if step % 5 != 4 {
+                return;
+            }
+            let n = r.vector.seats;
+            if let Some(seat) = r.seat_to_act(0)
+                && let Some(action) = r.bot(seat, 0)
+            {
+                // Rarely legal for another seat; the vector records what the rules said.
+                let other = (seat + 1) % n;
+                if r.seat_to_act(other) != Some(other) {
+                    r.apply(other, action.clone());
+                }
+                r.apply(n, action);
+            }
+        });
+    }
+    Ok(r.finish())
+}
+
+/// The golden vectors of every game in `catalog`, kept in `dir`: when `dir` holds vectors,
+/// checks each against the rules ([`check`]) and that every game has some; when it holds none
+/// (a new project), records `per_seats` bot games per seat count in `seats` (within each
+/// game's range) and writes them, unless the `CI` variable is set (a CI run must not invent
+/// its own expectations). Returns a one-line report.
+pub fn check_or_record(
+    catalog: &Catalog,
+    dir: &Path,
+    seats: &[u8],
+    per_seats: u64,
+) -> Result<String, String> {
+    let existing = if dir.exists() {
+        read_dir(dir)?
+    } else {
+        Vec::new()
+    };
+    if existing.is_empty() {
+        if std::env::var_os("CI").is_some() {
+            return Err(format!(
+                "{} has no golden vectors; run `cargo test` once outside CI and commit the files it writes",
+                dir.display()
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut written = 0;
+        for meta in catalog.games() {
+            for &n in seats
+                .iter()
+                .filter(|&&n| (meta.min_seats..=meta.max_seats).contains(&n))
+            {
+                for k in 0..per_seats {
+                    let name = format!("{}-{n}-seats-{k}", meta.name);
+                    let seed = 1 + k * 7919 + u64::from(n);
+                    let levels = [k as u8 % 3, 1, 2];
+                    let spec = BotGame {
+                        name: &name,
+                        game: &meta.name,
+                        config: Value::Null,
+                        seats: n,
+                        seed,
+                        levels: &levels,
+                        max_steps: 400,
+                    };
+                    let v = record_bot_game(catalog, &spec).map_err(|e| format!("{name}: {e}"))?;
+                    let path = dir.join(format!("{name}.json"));
+                    std::fs::write(&path, to_json(&v))
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    written += 1;
+                }
+            }
+        }
+        return Ok(format!(
+            "recorded {written} golden vectors into {} (commit them: from now on every build replays them)",
+            dir.display()
+        ));
+    }
+    for meta in catalog.games() {
+        if !existing.iter().any(|v| v.game == meta.name) {
+            return Err(format!(
+                "{} has no golden vector for {}; delete the directory to record a fresh set",
+                dir.display(),
+                meta.name
+            ));
+        }
+    }
+    let mut steps = 0;
+    for v in &existing {
+        check(catalog, v)?;
+        steps += v.steps.len();
+    }
+    Ok(format!(
+        "{} golden vectors, {steps} steps: every hash, refusal and outcome as recorded",
+        existing.len()
+    ))
+}
+
+/// The vectors flattened to the tab-separated lines Hearth's C and LuaJIT vector players
+/// read (`host-ffi/tests/c/play_vectors.c`; format in ffi/README.md).
+pub fn flatten(vectors: &[Vector]) -> String {
+    let mut out = String::new();
+    for v in vectors {
+        out += &format!("vector\t{}\t{}\n", v.name, v.steps.len());
+        out += &format!("game\t{}\n", v.game);
+        out += &format!("seats\t{}\n", v.seats);
+        out += &format!("seed\t{}\n", v.seed);
+        out += &format!("config\t{}\n", v.config);
+        out += &format!("initial\t{}\n", v.initial_hash);
+        for s in &v.steps {
+            match s {
+                VectorStep::Apply {
+                    seat,
+                    action,
+                    action_postcard,
+                    error,
+                    hash,
+                } => {
+                    out += &format!(
+                        "apply\t{seat}\t{}\t{hash}\t{}\t{action}\n",
+                        error.as_deref().unwrap_or("-"),
+                        action_postcard.as_deref().unwrap_or("-"),
+                    )
+                }
+                VectorStep::Tick { hash } => out += &format!("tick\t{hash}\n"),
+            }
+        }
+        out += &format!(
+            "outcome\t{}\n",
+            serde_json::to_string(&v.outcome).unwrap_or_default()
+        );
+    }
+    out
+}
+
+/// A project's golden vectors in `dir` ([`check_or_record`] with the set `hearth new`
+/// projects use: three bot games per seat count from 2 to 4). Every test that replays the
+/// vectors calls it first, so whichever runs first on a new project records them.
+pub fn project_vectors(games: hearth_rules::Games, dir: &Path) -> Result<String, String> {
+    let catalog = Catalog::of(games).map_err(|e| e.to_string())?;
+    check_or_record(&catalog, dir, &[2, 3, 4], 3)
+}

@@ -1,6 +1,7 @@
-//! Liar's Dice is rules like any other: pure (see `hearth_tests::purity`).
+//! The rules stay pure: no clocks, I/O, threads, floats or unordered maps, and only reviewed
+//! dependencies (`hearth_tests::purity`). Determinism across every mode rests on it.
 
 #[test]
-fn liars_dice_is_pure() {
+fn the_rules_are_pure() {
     hearth_tests::purity::check_crate(env!("CARGO_MANIFEST_DIR"), env!("CARGO_PKG_NAME"), &[]);
 }
