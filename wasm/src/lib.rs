@@ -75,7 +75,7 @@ pub(crate) fn catalog() -> Result<&'static Catalog, JsValue> {
 /// hearth_wasm::export!(my_game::games);
 /// ```
 ///
-/// with a `build.rs` of `hearth_wasm_build::fingerprints(my_game::games)` (the module leaves
+/// with a `build.rs` of `hearth_wasm_build::build_script(my_game::games)` (the module leaves
 /// the type tracer out for size, so the fingerprints are computed natively at build time).
 /// The catalog is installed by the module's start function, which `init()` runs.
 #[macro_export]

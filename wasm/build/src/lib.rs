@@ -5,7 +5,7 @@
 //! ```no_run
 //! // build.rs of the developer's Wasm crate: its `main` is this line.
 //! # let my_game_games: hearth_rules::Games = |_| Ok(());
-//! hearth_wasm_build::fingerprints(my_game_games).expect("the games' fingerprints");
+//! hearth_wasm_build::build_script(my_game_games);
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -43,6 +43,14 @@ pub fn expression(games: Games) -> Result<String, BuildError> {
         .map(ToString::to_string)
         .collect();
     Ok(format!("&{fingerprints:?}"))
+}
+
+/// The whole `main` of a module's `build.rs`: [`fingerprints`], or the build stops with the
+/// reason (which names the game). A build script reports failure by panicking.
+pub fn build_script(games: Games) {
+    if let Err(e) = fingerprints(games) {
+        panic!("{e}");
+    }
 }
 
 /// Writes `$OUT_DIR/hearth_fingerprints.rs` for `hearth_wasm::export!`.

@@ -1,6 +1,4 @@
 //! The games' rules fingerprints, computed natively for `hearth_wasm::export!`.
 fn main() {
-    if let Err(e) = hearth_wasm_build::fingerprints(__crate___rules::games) {
-        panic!("{e}");
-    }
+    hearth_wasm_build::build_script(__crate___rules::games);
 }
