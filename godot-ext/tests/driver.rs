@@ -107,6 +107,22 @@ fn play_a_quick_win(players: &mut [Drained]) {
         matches!(seen.last(), Some(ClientOut::Error { code, .. }) if code == "not_your_turn"),
         "{seen:?}"
     );
+    // Legal actions come from the host: seat 0 may drop into any of the 7 columns, seat 1
+    // (not its turn) into none.
+    for (p, want) in players.iter_mut().zip([7, 0]) {
+        p.d.send(ClientCmd::Legal);
+        let seen = p.until("the legal actions", |o| {
+            matches!(o, ClientOut::LegalActions(_))
+        });
+        let Some(ClientOut::LegalActions(actions)) = seen.last() else {
+            unreachable!()
+        };
+        let actions = json_of(actions);
+        assert_eq!(actions.as_array().map(Vec::len), Some(want), "{actions}");
+        if want > 0 {
+            assert_eq!(actions[3], json!({"column": 3}));
+        }
+    }
     for turn in 0..7u64 {
         players[(turn % 2) as usize]
             .d
