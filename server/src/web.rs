@@ -61,7 +61,18 @@ pub(crate) async fn serve(State(root): State<PathBuf>, uri: Uri) -> Response {
     let Some(path) = resolve(&root, &uri) else {
         return not_found();
     };
-    match tokio::fs::read(&path).await {
+    // Names are checked above; symlinks could still lead out of the root, so the file's real
+    // path must lie under the root's.
+    let (Ok(real), Ok(real_root)) = (
+        tokio::fs::canonicalize(&path).await,
+        tokio::fs::canonicalize(&root).await,
+    ) else {
+        return not_found();
+    };
+    if !real.starts_with(&real_root) {
+        return not_found();
+    }
+    match tokio::fs::read(&real).await {
         Ok(bytes) => {
             let mut response = bytes.into_response();
             let headers = response.headers_mut();
@@ -102,5 +113,30 @@ mod tests {
         ] {
             assert_eq!(at(bad), None, "{bad}");
         }
+    }
+
+    /// Symlinks are followed only while they stay inside the root.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn no_symlink_leads_out_of_the_root() {
+        use std::os::unix::fs::symlink;
+        let base = std::env::temp_dir().join(format!("hearth-web-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let root = base.join("web");
+        std::fs::create_dir_all(root.join("pkg")).expect("dirs");
+        std::fs::write(root.join("index.html"), "page").expect("file");
+        std::fs::write(base.join("secret.txt"), "secret").expect("file");
+        symlink(base.join("secret.txt"), root.join("leak.txt")).expect("symlink");
+        symlink(&base, root.join("up")).expect("symlink");
+        symlink(root.join("index.html"), root.join("pkg/inside.html")).expect("symlink");
+        let get = |uri: &'static str| {
+            let root = root.clone();
+            async move { serve(State(root), uri.parse().expect("uri")).await.status() }
+        };
+        assert_eq!(get("/").await, StatusCode::OK);
+        assert_eq!(get("/pkg/inside.html").await, StatusCode::OK);
+        assert_eq!(get("/leak.txt").await, StatusCode::NOT_FOUND);
+        assert_eq!(get("/up/secret.txt").await, StatusCode::NOT_FOUND);
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

@@ -374,7 +374,39 @@ async fn login_attempts_are_rate_limited() {
     }
     assert_eq!(&statuses[..10], &[200; 10]);
     assert_eq!(statuses[11], 429);
+    // A 429 says when to come back (at the default 10 a minute: within 6 s).
+    let head = raw_head(host.addr(), "POST", "/v1/auth/login", &wrong).await;
+    assert!(head.starts_with("HTTP/1.1 429"), "{head}");
+    let wait: u64 = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("retry-after")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("a Retry-After header: {head}"));
+    assert!((1..=6).contains(&wait), "{head}");
     host.shutdown().await;
+}
+
+/// The status line and headers of a request's answer.
+async fn raw_head(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.expect("sends");
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(WAIT, s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    text.split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test]
@@ -805,4 +837,67 @@ fn several_matches_append_their_logs_in_one_commit() {
     store.append_logs(&[]).unwrap();
     assert_eq!(store.match_log(a).unwrap(), a_log.to_vec());
     assert_eq!(store.match_log(b).unwrap(), b_log.to_vec());
+}
+
+/// A running match of a game that hides information shows neither its seed nor its log over
+/// the public REST API until it is over (the seed alone replays the hidden draws: the secret
+/// word, the chameleon); a perfect-information game's running match shows both.
+#[tokio::test]
+async fn a_running_hidden_match_keeps_its_seed_and_log_until_it_is_over() {
+    let store = Arc::new(SqliteStore::memory().unwrap());
+    let catalog = hearth_games::catalog();
+    let start = |game: &str, seats: u8, room: &str| {
+        let meta = catalog.get(game).unwrap();
+        let config = catalog
+            .create(game, &hearth_rules::Payload::Json(Value::Null), seats, 1)
+            .unwrap()
+            .header(hearth_rules::Encoding::Postcard)
+            .config;
+        hearth_server::MatchStart {
+            room: room.into(),
+            game: game.into(),
+            fingerprint: meta.fingerprint.clone(),
+            seats,
+            seed: 987_654_321,
+            config,
+            players: (0..seats)
+                .map(|s| (u64::from(s) + 1, format!("P{s}")))
+                .collect(),
+        }
+    };
+    let hidden = store
+        .match_started(&start("chameleon", 3, "secret"), 1)
+        .unwrap();
+    let open = store
+        .match_started(&start("connect-four", 2, "open"), 1)
+        .unwrap();
+    let host = official(store).await;
+    let (s, detail) = http(
+        host.addr(),
+        "GET",
+        &format!("/v1/matches/{hidden}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(detail["match"]["status"], "running", "{detail}");
+    assert_eq!(detail["match"]["seed"], Value::Null, "{detail}");
+    assert_eq!(detail["log"], json!([]), "{detail}");
+    let (_, list) = http(host.addr(), "GET", "/v1/matches", None, None).await;
+    let listed: Vec<&Value> = list["matches"].as_array().unwrap().iter().collect();
+    let seed_of = |id: u64| {
+        listed
+            .iter()
+            .find(|m| m["id"] == id)
+            .map(|m| m["seed"].clone())
+            .unwrap_or_else(|| panic!("match {id} listed: {list}"))
+    };
+    assert_eq!(seed_of(hidden), Value::Null);
+    assert_eq!(
+        seed_of(open),
+        json!(987_654_321u64),
+        "perfect information shows its seed"
+    );
+    host.shutdown().await;
 }

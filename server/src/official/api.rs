@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::accounts::{self, TOKEN_LIFETIME_SECS, now};
-use super::store::{Account, Role, Store, StoreError};
+use super::store::{Account, Role, Store, StoreError, StoredMatch};
 use crate::HostControl;
 
 /// A real hash to check wrong usernames against, so they take as long as wrong passwords.
@@ -102,14 +102,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         method: "get",
         path: "/v1/matches",
         auth: "public",
-        summary: "Recent matches, newest first; ?account=ID for one player's, ?limit=N",
+        summary: "Recent matches, newest first; ?account=ID for one player's, ?limit=N. A running match of a hidden-information game shows no seed until it is over",
         body: None,
     },
     Endpoint {
         method: "get",
         path: "/v1/matches/{id}",
         auth: "public",
-        summary: "One match: header, seats, outcome and the full log (actions as JSON)",
+        summary: "One match: header, seats, outcome and the full log (actions as JSON); a running match of a hidden-information game shows neither seed nor log until it is over",
         body: None,
     },
     Endpoint {
@@ -190,6 +190,8 @@ pub struct ApiError {
     status: StatusCode,
     code: String,
     message: String,
+    /// Seconds to wait, sent as `Retry-After` (with 429).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -198,17 +200,24 @@ impl ApiError {
             status,
             code: code.to_string(),
             message: message.into(),
+            retry_after: None,
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(json!({"code": self.code, "message": self.message})),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(value) = header::HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -225,6 +234,7 @@ impl From<WireError> for ApiError {
             status,
             code: e.code,
             message: e.message,
+            retry_after: None,
         }
     }
 }
@@ -288,7 +298,9 @@ impl LoginLimiter {
         }
     }
 
-    fn allow(&self, ip: IpAddr, endpoint: &'static str) -> bool {
+    /// Takes a token for `ip` at `endpoint`, or says how many whole seconds until one is
+    /// there.
+    fn allow(&self, ip: IpAddr, endpoint: &'static str) -> Result<(), u64> {
         let mut map = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if map.len() > 100_000 {
@@ -300,9 +312,10 @@ impl LoginLimiter {
         *last = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
-            true
+            Ok(())
         } else {
-            false
+            let wait = (1.0 - *tokens) / self.per_sec.max(f64::MIN_POSITIVE);
+            Err(wait.ceil().clamp(1.0, 3600.0) as u64)
         }
     }
 }
@@ -322,14 +335,17 @@ pub struct Api {
 
 impl Api {
     fn limit(&self, peer: SocketAddr, endpoint: &'static str) -> Result<(), ApiError> {
-        if self.limiter.allow(peer.ip(), endpoint) {
+        let Err(wait) = self.limiter.allow(peer.ip(), endpoint) else {
             return Ok(());
-        }
-        Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            codes::RATE_LIMITED,
-            "too many sign-in attempts from this address; wait a minute",
-        ))
+        };
+        Err(ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                format!("too many sign-in attempts from this address; retry in {wait} s"),
+            )
+        })
     }
 }
 
@@ -583,7 +599,33 @@ async fn matches(State(api): State<Api>, Query(q): Query<Limit>) -> Result<Json<
     let store = api.store.clone();
     let limit = q.limit.unwrap_or(50).min(500);
     let list = blocking(move || Ok(store.list_matches(q.account, limit)?)).await?;
+    let list: Vec<Value> = list
+        .iter()
+        .map(|m| public_match(&api.catalog, m).0)
+        .collect();
     Ok(Json(json!({"matches": list})))
+}
+
+/// A match as the public API shows it, and whether its log may be shown. A running match of a
+/// game that hides information (anything but perfect information) keeps its seed and its log
+/// to itself until it is over: the seed alone would let anyone replay the hidden draws (the
+/// protocol never sends it for such games), and the log holds every seat's secret choices.
+/// Once over, everything is public, as for perfect-information games throughout.
+fn public_match(catalog: &Catalog, m: &StoredMatch) -> (Value, bool) {
+    let mut value = serde_json::to_value(m).unwrap_or(Value::Null);
+    let hidden = catalog
+        .get(&m.game)
+        .map(|g| g.hidden_information)
+        // A game this build does not know: assume the worst.
+        .unwrap_or(true);
+    let secret = hidden && m.ended_at.is_none();
+    if secret {
+        value["seed"] = Value::Null;
+        value["withheld"] = json!(
+            "the seed and the log of a running game with hidden information are published when it is over"
+        );
+    }
+    (value, !secret)
 }
 
 async fn match_detail(
@@ -598,6 +640,10 @@ async fn match_detail(
         Ok((m, store.match_log(id)?))
     })
     .await?;
+    let (public, log_visible) = public_match(&api.catalog, &m);
+    if !log_visible {
+        return Ok(Json(json!({"match": public, "log": []})));
+    }
     // Actions are stored as postcard; show them as JSON through the game's own types.
     let session = api.catalog.create(&m.game, &m.config, m.seats, m.seed).ok();
     let log: Vec<Value> = log
@@ -614,7 +660,7 @@ async fn match_detail(
             json!({"index": e.index, "tick": e.tick, "seat": e.seat.0, "action": action})
         })
         .collect();
-    Ok(Json(json!({"match": m, "log": log})))
+    Ok(Json(json!({"match": public, "log": log})))
 }
 
 async fn openapi() -> Json<Value> {
