@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use hearth_rules::{Catalog, DynHeader, Games, hash_hex};
+use hearth_rules::{Catalog, Games, hash_hex};
 use hearth_server::official::sqlite::SqliteStore;
 use hearth_server::official::store::{Role, Store};
 use hearth_server::official::{accounts, start};
@@ -547,25 +547,7 @@ fn replay(id: u64, db: &Path, catalog: &Catalog) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no match {id} in {}", db.display()))?;
     let log = store.match_log(id).map_err(|e| e.to_string())?;
-    let meta = catalog.get(&m.game).map_err(|e| e.to_string())?;
-    if meta.fingerprint.to_string() != m.fingerprint {
-        return Err(format!(
-            "match {id} was played with {} but this build has {}; replay it with that build",
-            m.fingerprint, meta.fingerprint
-        ));
-    }
-    let header = DynHeader {
-        game: m.game.clone(),
-        seats: m.seats,
-        seed: m.seed,
-        config: m.config.clone(),
-    };
-    let mut session = catalog.replay(&header, &log).map_err(|e| e.to_string())?;
-    while session.tick_count() < m.ticks && !session.is_over() {
-        session
-            .tick(hearth_rules::Encoding::Postcard)
-            .map_err(|e| e.to_string())?;
-    }
+    let session = m.rebuild(catalog, &log).map_err(|e| e.to_string())?;
     let hash = hash_hex(session.hash());
     let outcome = session.outcome();
     println!(

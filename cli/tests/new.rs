@@ -130,3 +130,51 @@ fn a_project_has_every_product_and_names_the_checkout() {
     assert!(!manifest.contains("__"), "every placeholder is filled");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `examples/liars-dice` stays what `hearth new` writes (Hearth's page, header and templates
+/// as of now), except the files a game's author changes: its rules, their manifest, the
+/// README, the server's test dependencies, and the lock cargo keeps. So its copies cannot
+/// drift from Hearth's.
+#[test]
+fn the_liars_dice_example_is_what_hearth_new_writes() {
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the checkout")
+        .to_path_buf();
+    let example = checkout.join("examples/liars-dice");
+    let files = hearth_cli::scaffold::render(&hearth_cli::scaffold::NewProject {
+        name: "liars-dice".into(),
+        dir: example.clone(),
+        hearth: checkout,
+    })
+    .expect("renders");
+    let authored = [
+        "README.md",
+        "Cargo.lock",
+        "rules/Cargo.toml",
+        "rules/src/lib.rs",
+        "rules/src/tests.rs",
+        "server/Cargo.toml",
+    ];
+    let mut compared = 0;
+    for (path, bytes) in files {
+        if authored.iter().any(|a| Path::new(a) == path) {
+            continue;
+        }
+        let want = String::from_utf8_lossy(&bytes).into_owned();
+        let want = if path.extension().is_some_and(|e| e == "rs") {
+            hearth_cli::scaffold::rustfmt(&want)
+        } else {
+            want
+        };
+        let have = std::fs::read_to_string(example.join(&path))
+            .unwrap_or_else(|e| panic!("examples/liars-dice/{}: {e}", path.display()));
+        assert!(
+            have == want,
+            "examples/liars-dice/{} is not what `hearth new` writes now; regenerate it (hearth new liars-dice into an empty directory) and copy it over",
+            path.display()
+        );
+        compared += 1;
+    }
+    assert!(compared > 20, "{compared} files compared");
+}

@@ -13,8 +13,6 @@ pub mod store;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use hearth_rules::{DynHeader, Encoding};
-
 use crate::{Host, HostConfig, HostControl, HostError, HostHandle};
 use store::Store;
 
@@ -82,27 +80,8 @@ async fn recover(host: &HostControl, store: &dyn Store, catalog: &hearth_rules::
     };
     for m in running {
         let result = (|| {
-            let meta = catalog.get(&m.game).map_err(|e| e.to_string())?;
-            if meta.fingerprint.to_string() != m.fingerprint {
-                return Err(format!(
-                    "its rules changed ({} then, {} now)",
-                    m.fingerprint, meta.fingerprint
-                ));
-            }
             let log = store.match_log(m.id).map_err(|e| e.to_string())?;
-            let header = DynHeader {
-                game: m.game.clone(),
-                seats: m.seats,
-                seed: m.seed,
-                config: m.config.clone(),
-            };
-            let mut session = catalog.replay(&header, &log).map_err(|e| e.to_string())?;
-            // Real-time games also ran ticks after their last input.
-            while session.tick_count() < m.ticks && !session.is_over() {
-                session
-                    .tick(Encoding::Postcard)
-                    .map_err(|e| e.to_string())?;
-            }
+            let session = m.rebuild(catalog, &log).map_err(|e| e.to_string())?;
             host.restore_room(&m.room, session, m.players.clone(), m.id)
                 .map_err(|e| e.to_string())
         })();

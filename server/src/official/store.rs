@@ -88,6 +88,58 @@ pub struct StoredMatch {
     pub ticks: u64,
 }
 
+/// Why a stored match cannot be rebuilt with this build's rules.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// The game's rules are not the ones it was played with.
+    #[error(
+        "match {id} was played with {then} but this build has {now}; replay it with that build"
+    )]
+    RulesChanged {
+        /// The match.
+        id: u64,
+        /// The fingerprint it was played with.
+        then: String,
+        /// This build's.
+        now: String,
+    },
+    /// The rules refused the game or its log.
+    #[error(transparent)]
+    Rules(#[from] hearth_rules::RuleError),
+}
+
+impl StoredMatch {
+    /// The game as it stood after `log` (this match's stored log), replayed with `catalog`'s
+    /// rules, real-time games ticked on to the ticks recorded: what crash recovery restores and
+    /// `hearth replay` checks.
+    pub fn rebuild(
+        &self,
+        catalog: &hearth_rules::Catalog,
+        log: &[DynLogEntry],
+    ) -> Result<hearth_rules::DynSession, RebuildError> {
+        let meta = catalog.get(&self.game)?;
+        if meta.fingerprint.to_string() != self.fingerprint {
+            return Err(RebuildError::RulesChanged {
+                id: self.id,
+                then: self.fingerprint.clone(),
+                now: meta.fingerprint.to_string(),
+            });
+        }
+        let header = hearth_rules::DynHeader {
+            game: self.game.clone(),
+            seats: self.seats,
+            seed: self.seed,
+            config: self.config.clone(),
+        };
+        let mut session = catalog.replay(&header, log)?;
+        // Real-time games also ran ticks after their last input.
+        while session.tick_count() < self.ticks && !session.is_over() {
+            session.tick(hearth_rules::Encoding::Postcard)?;
+        }
+        Ok(session)
+    }
+}
+
 fn hex_payload<S: serde::Serializer>(p: &Payload, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex(&p.to_bytes()))
 }
