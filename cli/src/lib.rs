@@ -91,6 +91,10 @@ enum Command {
         /// The database file.
         #[arg(long, default_value = DEFAULT_DB)]
         db: PathBuf,
+        /// Replay a running match of a game that hides information (its players' secrets
+        /// are in its log); refused without this until the match is over.
+        #[arg(long)]
+        running: bool,
     },
 }
 
@@ -184,6 +188,17 @@ struct ServeArgs {
     /// Seconds without any traffic before a connection is closed.
     #[arg(long, default_value_t = 60)]
     idle_timeout_secs: u64,
+    /// Seconds a socket has from accept to a complete request head (TLS included), and
+    /// from its WebSocket upgrade to `hello`.
+    #[arg(long, default_value_t = 10)]
+    handshake_timeout_secs: u64,
+    /// Most sockets open at once, counted from accept (lowered to fit `ulimit -n`).
+    #[arg(long, default_value_t = 100_000)]
+    max_connections: usize,
+    /// Of --max-connections, how many are kept from WebSocket players so `/healthz`,
+    /// `/metrics` and the REST API still answer a full server.
+    #[arg(long, default_value_t = 16)]
+    reserved_connections: usize,
     /// Largest message a client may send, in bytes.
     #[arg(long, default_value_t = 64 * 1024)]
     max_frame_bytes: usize,
@@ -256,7 +271,7 @@ pub fn run(games: Games) -> std::process::ExitCode {
                     db,
                 },
         } => exit(create_user(&name, admin, display_name.as_deref(), &db)),
-        Command::Replay { id, db } => exit(replay(id, &db, &catalog)),
+        Command::Replay { id, db, running } => exit(replay(id, &db, running, &catalog)),
         Command::New { name, dir, hearth } => exit(new_project(name, dir, hearth)),
         Command::Lan(args) => exit(runtime().and_then(|rt| rt.block_on(lan(args, catalog)))),
         Command::Browse {
@@ -537,7 +552,7 @@ fn create_user(
     Ok(())
 }
 
-fn replay(id: u64, db: &Path, catalog: &Catalog) -> Result<(), String> {
+fn replay(id: u64, db: &Path, running: bool, catalog: &Catalog) -> Result<(), String> {
     if !db.exists() {
         return Err(format!("no database at {}; pass --db PATH", db.display()));
     }
@@ -546,6 +561,18 @@ fn replay(id: u64, db: &Path, catalog: &Catalog) -> Result<(), String> {
         .get_match(id)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no match {id} in {}", db.display()))?;
+    // The same rule as the REST API: a running game that hides information keeps its log
+    // to itself until it is over (docs/security.md).
+    let hidden = catalog
+        .get(&m.game)
+        .map(|g| g.hidden_information)
+        .unwrap_or(true);
+    if hidden && m.ended_at.is_none() && !running {
+        return Err(format!(
+            "match {id} ({}) is still running and its game hides information: its log holds the players' secrets; replay it once it is over, or pass --running (for an operator recovering it)",
+            m.game
+        ));
+    }
     let log = store.match_log(id).map_err(|e| e.to_string())?;
     let session = m.rebuild(catalog, &log).map_err(|e| e.to_string())?;
     let hash = hash_hex(session.hash());
@@ -578,6 +605,9 @@ async fn serve(args: ServeArgs, catalog: Arc<Catalog>) -> Result<(), String> {
     let limits = Limits {
         seat_grace: Duration::from_secs(args.seat_grace_secs),
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        handshake_timeout: Duration::from_secs(args.handshake_timeout_secs.max(1)),
+        max_connections: args.max_connections.max(1),
+        reserved_connections: args.reserved_connections,
         max_frame_bytes: args.max_frame_bytes,
         rate_per_sec: args.rate_per_sec.max(1),
         rate_burst: args.rate_per_sec.max(1) * 2,

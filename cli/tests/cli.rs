@@ -184,3 +184,53 @@ fn an_unreachable_server_is_a_message_not_a_panic() {
         "{err}"
     );
 }
+
+#[test]
+fn replay_keeps_a_running_hidden_match_to_itself_unless_told() {
+    use hearth_server::official::sqlite::SqliteStore;
+    use hearth_server::official::store::Store;
+    let dir = std::env::temp_dir().join(format!("hearth-replay-hidden-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("hearth.db");
+    let catalog = hearth_games::catalog();
+    let store = SqliteStore::open(&db).unwrap();
+    let id = store
+        .match_started(
+            &hearth_server::MatchStart {
+                room: "Secret".into(),
+                game: "chameleon".into(),
+                fingerprint: catalog.get("chameleon").unwrap().fingerprint.clone(),
+                seats: 3,
+                seed: 7,
+                config: hearth_rules::Payload::Postcard(vec![]),
+                players: vec![(1, "A".into()), (2, "B".into()), (3, "C".into())],
+            },
+            1,
+        )
+        .unwrap();
+    drop(store);
+    let replay = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hearth"))
+            .args(["replay", &id.to_string(), "--db"])
+            .arg(&db)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = replay(&[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("still running") && err.contains("--running"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+    let out = replay(&["--running"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

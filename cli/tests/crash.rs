@@ -5,9 +5,8 @@
 #[path = "../../server/tests/common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use common::*;
 use hearth_games::connect_four::{ConnectFour, Move};
@@ -21,29 +20,11 @@ struct Server {
 }
 
 fn spawn_server(db: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(["serve", "--seat-grace-secs", "600", "--db"])
-        .arg(db)
-        .env("HEARTH_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("hearth starts");
-    // The first line is printed once the listener is up (after recovery).
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("serving"), "{line}");
-    Server {
-        child,
-        addr: format!("127.0.0.1:{port}").parse().unwrap(),
-    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hearth"));
+    cmd.args(["serve", "--seat-grace-secs", "600", "--db"])
+        .arg(db);
+    let (child, addr) = spawn_serving(cmd);
+    Server { child, addr }
 }
 
 fn kill9(server: &mut Server) {

@@ -632,6 +632,10 @@ pub mod codes {
     pub const FRAME_TOO_LARGE: &str = "frame_too_large";
     /// The account token is missing, wrong or expired.
     pub const UNAUTHORIZED: &str = "unauthorized";
+    /// The account is banned (also the reason its open connections are closed).
+    pub const BANNED: &str = "banned";
+    /// The token this connection signed in with was signed out.
+    pub const SIGNED_OUT: &str = "signed_out";
     /// A chat message that is empty or too long.
     pub const BAD_CHAT: &str = "bad_chat";
 }

@@ -30,8 +30,16 @@ pub struct Limits {
     pub max_input_lead_ticks: u64,
     /// Most rooms at once.
     pub max_rooms: usize,
-    /// Most connections at once.
+    /// Most sockets open at once, counted from accept: WebSockets, HTTP requests and
+    /// handshakes still in progress. Lowered to fit the process's open-file limit.
     pub max_connections: usize,
+    /// Of `max_connections`, how many are kept from WebSocket players so `/healthz`,
+    /// `/metrics` and the REST API still answer a full host.
+    pub reserved_connections: usize,
+    /// How long a socket has from accept to a complete request head (TLS handshake
+    /// included), and from its WebSocket upgrade to `hello`. A full host also closes the
+    /// oldest socket still waiting for its request head to make room for a new one.
+    pub handshake_timeout: Duration,
     /// Sign-ins (device, register, login) one address may make at once before waiting; then
     /// one more per `60 / sign_ins_per_minute` seconds. Official services only.
     pub sign_in_burst: u32,
@@ -53,6 +61,8 @@ impl Default for Limits {
             max_input_lead_ticks: 40,
             max_rooms: 50_000,
             max_connections: 100_000,
+            reserved_connections: 16,
+            handshake_timeout: Duration::from_secs(10),
             sign_in_burst: 10,
             sign_ins_per_minute: 10,
         }

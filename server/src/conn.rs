@@ -212,6 +212,11 @@ impl Conn {
         let mut ping = tokio::time::interval(idle / 3);
         ping.tick().await;
         let mut last_seen = Instant::now();
+        // A socket that upgrades and never says `hello` must not hold its place for the
+        // whole idle timeout (pings would keep it alive forever).
+        let handshake = self.hub.config.limits.handshake_timeout;
+        let hello_by = tokio::time::sleep(handshake);
+        tokio::pin!(hello_by);
         let mut shutdown = self.hub.shutdown.clone();
         if *shutdown.borrow() {
             return Exit::Close(codes::SERVER_SHUTDOWN, "the host is shutting down".into());
@@ -256,7 +261,15 @@ impl Conn {
                         return exit;
                     }
                 }
+                () = &mut hello_by, if self.session.is_none() => {
+                    self.hub.metrics.handshake_timeouts.inc();
+                    return Exit::Close(
+                        codes::IDLE_TIMEOUT,
+                        format!("no `hello` within {} s of connecting; send it first", handshake.as_secs_f32()),
+                    );
+                }
                 c = ctl.recv() => match c {
+                    Some(Ctl::Close { code, message }) => return Exit::Close(code, message),
                     Some(Ctl::Overflow) => {
                         tracing::info!("disconnecting a client that does not read fast enough");
                         return Exit::Abort;
@@ -516,6 +529,8 @@ impl Conn {
                 player,
                 name: identity.name.clone(),
             },
+            identity.session,
+            self.ctl.clone(),
         );
         self.session = Some(Session {
             player,

@@ -4,16 +4,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use hearth_rules::protocol::{PlayerId, RoomSummary};
 use tokio::sync::{oneshot, watch};
 
+use crate::admission::{Admission, AdmittedTcp, Peer};
 use crate::config::HostConfig;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
@@ -46,13 +46,10 @@ macro_rules! spawn_serve {
         let app = $app;
         let listener = $listener;
         tokio::spawn(async move {
-            let serve = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
+            let serve = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                });
             if let Err(e) = serve.await {
                 tracing::error!("the listener failed: {e}");
             }
@@ -98,6 +95,14 @@ impl Host {
             Some(files) => Some(files.server_config()?),
             None => None,
         };
+        let limits = &config.limits;
+        let admission = Admission::new(
+            limits.max_connections,
+            limits.reserved_connections,
+            limits.handshake_timeout,
+            limits.idle_timeout,
+            metrics.clone(),
+        );
         let hub = Arc::new(Hub::new(config, metrics, stop_rx.clone()));
         let control = HostControl { hub: hub.clone() };
         let mut app = Router::new()
@@ -111,27 +116,30 @@ impl Host {
         if let Some(root) = web_root {
             app = app.fallback_service(axum::routing::get(crate::web::serve).with_state(root));
         }
+        let app = app
+            .layer(axum::middleware::from_fn(crate::admission::track))
+            .layer(Extension(admission.clone()));
         let stop = stop_rx;
         let secure = tls.is_some();
         let server = match tls {
             Some(tls) => {
-                let listener = crate::tls::TlsListener::new(listener, tls)
-                    .map_err(|source| HostError::Bind {
-                        addr: config_bind,
-                        source,
-                    })?
-                    .tap_io(|_| {});
+                let listener =
+                    crate::tls::TlsListener::new(listener, tls, admission).map_err(|source| {
+                        HostError::Bind {
+                            addr: config_bind,
+                            source,
+                        }
+                    })?;
                 spawn_serve!(listener, app, stop)
             }
-            None => {
-                // Game traffic is many small frames: Nagle's algorithm would hold them back.
-                let listener = listener.tap_io(|tcp| {
-                    if let Err(e) = tcp.set_nodelay(true) {
-                        tracing::debug!("cannot set TCP_NODELAY: {e}");
-                    }
-                });
-                spawn_serve!(listener, app, stop)
-            }
+            None => spawn_serve!(
+                AdmittedTcp {
+                    listener,
+                    admission
+                },
+                app,
+                stop
+            ),
         };
         let (http, ws) = if secure {
             ("https", "wss")
@@ -196,6 +204,18 @@ impl HostControl {
             return false;
         }
         rx.await.unwrap_or(false)
+    }
+
+    /// Closes every open connection of `player`, telling it `code` and `message` in a
+    /// `closing` push (a ban); returns how many were closed.
+    pub fn disconnect_player(&self, player: PlayerId, code: &'static str, message: &str) -> usize {
+        self.hub.disconnect(Some(player), None, code, message)
+    }
+
+    /// Closes every open connection that signed in with the credential `session` (see
+    /// [`Identity::session`](crate::Identity::session)), e.g. when its token is signed out.
+    pub fn disconnect_session(&self, session: &str, code: &'static str, message: &str) -> usize {
+        self.hub.disconnect(None, Some(session), code, message)
     }
 
     /// Everyone connected, one row per connection.
@@ -289,9 +309,15 @@ impl HostHandle {
     }
 }
 
-async fn upgrade(State(hub): State<Arc<Hub>>, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(hub): State<Arc<Hub>>,
+    Extension(admission): Extension<Arc<Admission>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let limits = &hub.config.limits;
-    if hub.metrics.connections.get() >= limits.max_connections as i64 {
+    // Upgrades stop short of the socket cap, so a full host still answers `/healthz`.
+    if hub.metrics.connections.get() >= admission.max_websockets() as i64 {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "too many connections; try again later",
@@ -305,6 +331,8 @@ async fn upgrade(State(hub): State<Arc<Hub>>, ws: WebSocketUpgrade) -> Response 
     // read buffer per socket was 147 KB of server memory per idle connection, and at 4 KiB
     // it was still the largest allocation per socket (heaptrack). A larger frame takes a few
     // reads.
+    // From here the connection's own timeouts apply (`hello` within the handshake time).
+    peer.state.upgraded();
     ws.read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(limits.max_frame_bytes)

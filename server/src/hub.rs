@@ -29,6 +29,13 @@ pub struct Online {
     pub name: String,
 }
 
+/// A connection as the hub knows it: who, with which credential, and how to close it.
+struct OnlineEntry {
+    who: Online,
+    session: Option<String>,
+    ctl: mpsc::UnboundedSender<crate::wire::Ctl>,
+}
+
 struct RoomEntry {
     id: u64,
     tx: mpsc::Sender<RoomCmd>,
@@ -46,7 +53,7 @@ pub struct Hub {
     pub shutdown: watch::Receiver<bool>,
     rooms: Mutex<HashMap<String, RoomEntry>>,
     tokens: Mutex<HashMap<String, String>>,
-    online: Mutex<HashMap<u64, Online>>,
+    online: Mutex<HashMap<u64, OnlineEntry>>,
     leaderboard_subs: Mutex<HashMap<String, Vec<crate::wire::Outbox>>>,
     next_id: AtomicU64,
 }
@@ -212,8 +219,46 @@ impl Hub {
     }
 
     /// A connection said hello.
-    pub fn set_online(&self, conn: u64, who: Online) {
-        lock(&self.online).insert(conn, who);
+    pub(crate) fn set_online(
+        &self,
+        conn: u64,
+        who: Online,
+        session: Option<String>,
+        ctl: mpsc::UnboundedSender<crate::wire::Ctl>,
+    ) {
+        lock(&self.online).insert(conn, OnlineEntry { who, session, ctl });
+    }
+
+    /// Closes every connection of `player` (when `session` is `None`) or every connection
+    /// that signed in with `session`, telling each `code` and `message`; how many.
+    pub fn disconnect(
+        &self,
+        player: Option<PlayerId>,
+        session: Option<&str>,
+        code: &'static str,
+        message: &str,
+    ) -> usize {
+        let online = lock(&self.online);
+        let mut closed = 0;
+        for entry in online.values() {
+            let hit = match (player, session) {
+                (_, Some(s)) => entry.session.as_deref() == Some(s),
+                (Some(p), None) => entry.who.player == p,
+                (None, None) => false,
+            };
+            if hit
+                && entry
+                    .ctl
+                    .send(crate::wire::Ctl::Close {
+                        code,
+                        message: message.to_string(),
+                    })
+                    .is_ok()
+            {
+                closed += 1;
+            }
+        }
+        closed
     }
 
     /// A connection closed.
@@ -223,7 +268,7 @@ impl Hub {
 
     /// Everyone connected (one row per connection), by name.
     pub fn online(&self) -> Vec<Online> {
-        let mut v: Vec<Online> = lock(&self.online).values().cloned().collect();
+        let mut v: Vec<Online> = lock(&self.online).values().map(|e| e.who.clone()).collect();
         v.sort_by(|a, b| a.name.cmp(&b.name).then(a.player.cmp(&b.player)));
         v
     }
@@ -232,7 +277,8 @@ impl Hub {
     pub fn subscribe_leaderboard(&self, game: &str, outbox: crate::wire::Outbox) {
         let mut subs = lock(&self.leaderboard_subs);
         let list = subs.entry(game.to_string()).or_default();
-        list.retain(|o| !o.is_closed());
+        // Subscribing twice must not push everything twice.
+        list.retain(|o| !o.is_closed() && !o.same_connection(&outbox));
         list.push(outbox);
     }
 

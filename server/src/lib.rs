@@ -27,6 +27,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod admission;
 mod config;
 mod conn;
 mod host;
@@ -41,6 +42,7 @@ pub mod tls;
 mod web;
 mod wire;
 
+pub use admission::Peer;
 pub use config::{HostConfig, Limits, ManualTicks, RouteFactory, SeedSource};
 pub use host::{Host, HostControl, HostError, HostHandle};
 pub use hub::Online;

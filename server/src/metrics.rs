@@ -49,6 +49,14 @@ pub struct Metrics {
     pub bad_frames: Counter,
     /// Messages refused by the rate limit.
     pub rate_limited: Counter,
+    /// Sockets accepted and not yet closed (WebSockets, HTTP, handshakes in progress).
+    pub sockets: Gauge,
+    /// Sockets closed at accept because the host was full.
+    pub refused: Counter,
+    /// Sockets still in their handshake closed to make room for a new one.
+    pub evicted: Counter,
+    /// Sockets closed because their handshake (TLS, request head, `hello`) took too long.
+    pub handshake_timeouts: Counter,
 }
 
 impl Default for Metrics {
@@ -66,6 +74,10 @@ impl Default for Metrics {
             desyncs: Counter::default(),
             bad_frames: Counter::default(),
             rate_limited: Counter::default(),
+            sockets: Gauge::default(),
+            refused: Counter::default(),
+            evicted: Counter::default(),
+            handshake_timeouts: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -114,6 +126,26 @@ impl Default for Metrics {
             "rate_limited",
             "Messages refused by the rate limit",
             m.rate_limited.clone(),
+        );
+        registry.register(
+            "sockets",
+            "Sockets accepted and not yet closed, handshakes included",
+            m.sockets.clone(),
+        );
+        registry.register(
+            "refused",
+            "Sockets closed at accept because the host was full",
+            m.refused.clone(),
+        );
+        registry.register(
+            "evicted",
+            "Sockets still in their handshake closed to make room",
+            m.evicted.clone(),
+        );
+        registry.register(
+            "handshake_timeouts",
+            "Sockets closed because their handshake took too long",
+            m.handshake_timeouts.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -11,20 +11,64 @@ pub const MAX_CHAT: usize = 500;
 /// Longest room password, in characters.
 pub const MAX_PASSWORD: usize = 64;
 
-/// A display name, trimmed: 1–24 characters, no control characters.
+/// A display name, trimmed and in Unicode NFC: 1–24 characters, no control characters, no
+/// bidirectional controls (which can make a name display as another), and at least one
+/// visible character.
 pub fn display_name(raw: &str) -> Result<String, WireError> {
-    let name = raw.trim();
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = raw.trim().nfc().collect();
     let len = name.chars().count();
-    if len == 0 || len > MAX_DISPLAY_NAME || name.chars().any(char::is_control) {
-        return Err(WireError::new(
+    let refuse = |why: &str| {
+        Err(WireError::new(
             codes::INVALID_NAME,
             format!(
-                "display names have 1 to {MAX_DISPLAY_NAME} characters and no control characters; `{}` does not fit",
+                "display names have 1 to {MAX_DISPLAY_NAME} characters, {why}; `{}` does not fit",
                 raw.escape_debug()
             ),
-        ));
+        ))
+    };
+    if len == 0 || len > MAX_DISPLAY_NAME || name.chars().any(char::is_control) {
+        return refuse("no control characters");
     }
-    Ok(name.to_string())
+    if name.chars().any(is_bidi_control) {
+        return refuse("no right-to-left or left-to-right override or mark characters");
+    }
+    if name.chars().all(is_invisible) {
+        return refuse("at least one of them visible");
+    }
+    Ok(name)
+}
+
+/// Characters that change the direction text is laid out in.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that draw nothing on their own: spaces, format characters (joiners, word
+/// joiners, soft hyphens, tags), variation selectors, combining joiners and blank fillers.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 /// A room name, trimmed, and its lookup key (lowercase): 1–32 letters, digits, spaces,
@@ -145,5 +189,28 @@ mod tests {
         assert!(room_name("").is_err());
         assert!(chat("   ").is_err());
         assert_eq!(chat(" hi ").unwrap(), "hi");
+    }
+
+    #[test]
+    fn display_names_are_nfc_without_bidi_controls_and_visible() {
+        // "é" typed as e + combining acute is stored as the single character.
+        assert_eq!(display_name("Ame\u{301}lie").unwrap(), "Am\u{e9}lie");
+        assert!(
+            display_name("ad\u{202E}nimda").is_err(),
+            "right-to-left override"
+        );
+        assert!(display_name("\u{2066}Bob\u{2069}").is_err(), "isolates");
+        for blank in [
+            "\u{200B}",
+            "\u{3164}\u{3164}",
+            "\u{2800}",
+            "\u{FE0F}\u{200D}",
+        ] {
+            assert!(display_name(blank).is_err(), "{}", blank.escape_unicode());
+        }
+        // Joiners inside a visible name are fine (emoji sequences, Indic scripts).
+        assert!(display_name("Ann\u{200D}a").is_ok());
+        assert_eq!(display_name("李小龍").unwrap(), "李小龍");
+        assert_eq!(display_name("مريم").unwrap(), "مريم");
     }
 }

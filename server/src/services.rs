@@ -20,6 +20,9 @@ pub struct Identity {
     pub player: Option<PlayerId>,
     /// The display name to show.
     pub name: String,
+    /// What the credential was (e.g. a hash of the token), so signing it out can close the
+    /// connections that used it; `None` without credentials.
+    pub session: Option<String>,
 }
 
 /// Decides who a handshake comes from.
@@ -45,6 +48,7 @@ impl Authenticator for OpenAuth {
             Ok(Identity {
                 player: None,
                 name: crate::names::display_name(&hello.name)?,
+                session: None,
             })
         })
     }

@@ -4,7 +4,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -13,8 +12,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-/// A slow or silent client gets this long to finish its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::admission::{Admission, Guarded};
 
 /// Where the certificate chain and private key are (PEM files).
 #[derive(Debug, Clone)]
@@ -69,40 +67,39 @@ impl TlsFiles {
 }
 
 /// Accepts TCP, hands each connection's handshake to its own task, and yields the finished
-/// TLS streams, so one slow handshake never holds up the others.
-pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+/// TLS streams, so one slow handshake never holds up the others. Each socket counts against
+/// the connection cap from accept, and its TLS handshake eats into its handshake time.
+pub(crate) struct TlsListener {
+    rx: mpsc::Receiver<(TlsStream<Guarded<TcpStream>>, SocketAddr)>,
     local: SocketAddr,
 }
 
 impl TlsListener {
     /// Starts accepting on `listener`.
-    pub fn new(
+    pub(crate) fn new(
         listener: TcpListener,
         config: Arc<tokio_rustls::rustls::ServerConfig>,
+        admission: Arc<Admission>,
     ) -> io::Result<Self> {
         let local = listener.local_addr()?;
         let acceptor = TlsAcceptor::from(config);
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(async move {
             loop {
-                let (tcp, peer) = match listener.accept().await {
-                    Ok(x) => x,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off instead of spinning.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = tcp.set_nodelay(true);
+                let (tcp, peer) = crate::admission::accept(&listener).await;
                 if tx.is_closed() {
                     break;
                 }
+                let Some(tcp) = admission.admit(tcp) else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
+                // The socket's own deadline ends a silent handshake; this one also ends a
+                // handshake stuck writing to a peer that does not read.
+                let deadline = admission.handshake();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    match tokio::time::timeout(deadline, acceptor.accept(tcp)).await {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;
                         }
@@ -117,7 +114,7 @@ impl TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = TlsStream<Guarded<TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

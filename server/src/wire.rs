@@ -78,6 +78,13 @@ impl<F: Fn(Encoding) -> ServerMsg<Payload>> Fanout<F> {
 pub enum Ctl {
     /// The reliable queue overflowed: disconnect as too slow.
     Overflow,
+    /// Close the connection with this reason (a ban, a sign-out).
+    Close {
+        /// The `closing` code.
+        code: &'static str,
+        /// What to tell the player.
+        message: String,
+    },
     /// The connection is no longer in the room it joined with this link.
     Left {
         /// The join's link id.
@@ -172,6 +179,11 @@ impl Outbox {
     /// Whether the connection has gone.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// Whether both go to the same connection.
+    pub fn same_connection(&self, other: &Outbox) -> bool {
+        self.tx.same_channel(&other.tx)
     }
 
     /// Tells the connection it left the room it joined with `link`.

@@ -12,7 +12,7 @@ use hearth_rules::protocol::{Hello, JoinAs, PROTOCOL_VERSION, Request, codes};
 use hearth_server::official::sqlite::{SCHEMA_VERSION, SqliteStore};
 use hearth_server::official::store::{Role, Store, StoreError};
 use hearth_server::official::{accounts, start};
-use hearth_server::{HostConfig, HostHandle};
+use hearth_server::{HostConfig, HostHandle, Limits};
 use serde_json::{Value, json};
 
 fn scratch(name: &str) -> PathBuf {
@@ -32,6 +32,40 @@ async fn official(store: Arc<dyn Store>) -> HostHandle {
     )
     .await
     .expect("starts")
+}
+
+/// An official host with an admin account `root` ("admin password"), and its token.
+async fn host_with_admin() -> (HostHandle, String) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
+    let hash = accounts::hash_password("admin password").unwrap();
+    store
+        .create_user("root", "Root", &hash, Role::Admin, accounts::now())
+        .unwrap();
+    let host = official(store).await;
+    let login = json!({"username": "root", "password": "admin password"}).to_string();
+    let (_, body) = http(host.addr(), "POST", "/v1/auth/login", None, Some(&login)).await;
+    let admin = body["token"].as_str().unwrap().to_string();
+    (host, admin)
+}
+
+/// Bans account `id` with the admin token `admin`: the status.
+async fn ban(addr: std::net::SocketAddr, admin: &str, id: u64) -> u16 {
+    let path = format!("/v1/admin/users/{id}/ban");
+    http(addr, "POST", &path, Some(admin), None).await.0
+}
+
+/// A loopback host of the example games, to adjust before [`official_on`].
+fn loopback() -> HostConfig {
+    HostConfig::on(
+        "127.0.0.1:0".parse().unwrap(),
+        std::sync::Arc::new(hearth_games::catalog()),
+    )
+}
+
+async fn official_on(config: HostConfig) -> HostHandle {
+    start(config, Arc::new(SqliteStore::memory().unwrap()))
+        .await
+        .expect("starts")
 }
 
 async fn memory_host() -> HostHandle {
@@ -236,6 +270,13 @@ async fn matches_are_recorded_replayable_and_rated_live() {
         .await;
     let first = watcher.expect("leaderboard").await;
     assert_eq!(first["standings"], json!([]));
+    // Subscribing again sends the standings again but does not double later pushes.
+    watcher
+        .ok(Request::SubscribeLeaderboard {
+            game: "connect-four".into(),
+        })
+        .await;
+    watcher.expect("leaderboard").await;
     let mut a = Client::with_token(&host.ws_url(), &ta).await;
     let mut b = Client::with_token(&host.ws_url(), &tb).await;
     play_connect_four_win(&mut a, &mut b, "Rated").await;
@@ -248,6 +289,14 @@ async fn matches_are_recorded_replayable_and_rated_live() {
     assert_eq!(pushed["standings"][1]["account"], bob);
     assert_eq!(pushed["standings"][1]["losses"], 1);
     assert_eq!(pushed["standings"][1]["rating"], 1184);
+    watcher.call(Request::Ping).await.unwrap();
+    assert!(
+        !watcher
+            .drain_pending()
+            .iter()
+            .any(|g| g.json.get("leaderboard").is_some()),
+        "one push per subscriber"
+    );
     let (s, lb) = http(addr, "GET", "/v1/leaderboards/connect-four", None, None).await;
     assert_eq!(s, 200);
     assert_eq!(lb["standings"], pushed["standings"]);
@@ -271,6 +320,11 @@ async fn matches_are_recorded_replayable_and_rated_live() {
     let (_, detail) = http(addr, "GET", &format!("/v1/matches/{id}"), None, None).await;
     let log = detail["log"].as_array().unwrap();
     assert_eq!(log.len(), 7);
+    // In the shapes the OpenAPI document declares.
+    let (_, doc) = http(addr, "GET", "/v1/openapi.json", None, None).await;
+    conforms(&doc, "GET", "/v1/matches", 200, &list);
+    conforms(&doc, "GET", "/v1/matches/1", 200, &detail);
+    conforms(&doc, "GET", "/v1/leaderboards/connect-four", 200, &lb);
     assert_eq!(log[6]["action"], json!({"column": 0}));
     let (s, _) = http(addr, "GET", "/v1/matches/999", None, None).await;
     assert_eq!(s, 404);
@@ -350,15 +404,23 @@ async fn a_game_against_a_bot_is_recorded_but_not_rated() {
 #[tokio::test]
 async fn login_attempts_are_rate_limited() {
     let host = memory_host().await;
-    let wrong = json!({"username": "nobody", "password": "wrong horse"}).to_string();
+    // Each at another username, so only the per-address limit applies.
     let mut statuses = Vec::new();
-    for _ in 0..12 {
+    for i in 0..12 {
+        let wrong = json!({"username": format!("nobody{i}"), "password": "wrong horse"});
         statuses.push(
-            http(host.addr(), "POST", "/v1/auth/login", None, Some(&wrong))
-                .await
-                .0,
+            http(
+                host.addr(),
+                "POST",
+                "/v1/auth/login",
+                None,
+                Some(&wrong.to_string()),
+            )
+            .await
+            .0,
         );
     }
+    let wrong = json!({"username": "nobody", "password": "wrong horse"}).to_string();
     assert_eq!(&statuses[..10], &[401; 10]);
     assert_eq!(statuses[11], 429);
     // Minting guest accounts is limited the same way (a separate budget).
@@ -389,6 +451,162 @@ async fn login_attempts_are_rate_limited() {
     host.shutdown().await;
 }
 
+#[tokio::test]
+async fn guessing_one_accounts_password_from_many_addresses_is_slowed_not_locked() {
+    // No per-address limit here: what slows the guessing is the account's own.
+    let host = official_on(HostConfig {
+        limits: Limits::unthrottled(),
+        ..loopback()
+    })
+    .await;
+    let addr = host.addr();
+    let creds = |p: &str| json!({"username": "victim", "password": p}).to_string();
+    let auth = async |from: Option<std::net::IpAddr>, path: &str, password: &str| {
+        http_from(from, addr, "POST", path, None, Some(&creds(password))).await
+    };
+    assert_eq!(
+        auth(None, "/v1/auth/register", "right password").await.0,
+        201
+    );
+    // The owner has signed in from 127.0.0.1 before.
+    assert_eq!(auth(None, "/v1/auth/login", "right password").await.0, 200);
+    // 100 guesses from 10 other addresses: after the first few, each waits its turn.
+    let mut answered = 0;
+    let mut waits = Vec::new();
+    for i in 0..100u8 {
+        let from = std::net::IpAddr::from([127, 0, 0, 2 + i % 10]);
+        let (s, e) = auth(Some(from), "/v1/auth/login", &format!("guess number {i}")).await;
+        match s {
+            401 => answered += 1,
+            429 => {
+                assert_eq!(e["code"], codes::RATE_LIMITED, "{e}");
+                waits.push(e["message"].as_str().unwrap_or_default().to_string());
+            }
+            other => panic!("{other}: {e}"),
+        }
+    }
+    assert!(answered < 10, "{answered} of 100 guesses were checked");
+    assert!(
+        waits.iter().all(|m| m.contains("this account")),
+        "{waits:?}"
+    );
+    // A stranger with the right password waits too (and learns nothing from it); the
+    // owner's own address is not locked out.
+    let stranger = std::net::IpAddr::from([127, 0, 0, 50]);
+    let (s, _) = auth(Some(stranger), "/v1/auth/login", "right password").await;
+    assert_eq!(s, 429);
+    let head = raw_head(addr, "POST", "/v1/auth/login", &creds("wrong again")).await;
+    assert!(
+        head.starts_with("HTTP/1.1 401"),
+        "the owner's address is still answered: {head}"
+    );
+    let (s, _) = auth(None, "/v1/auth/login", "right password").await;
+    assert_eq!(s, 200, "the owner signs in during the attack");
+    // Every 429 says when to come back.
+    let head = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((stranger, 0).into()).unwrap();
+        let mut s = socket.connect(addr).await.unwrap();
+        let body = creds("one more guess");
+        let req = format!(
+            "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(WAIT, s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    assert!(head.starts_with("HTTP/1.1 429"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: "),
+        "{head}"
+    );
+    host.shutdown().await;
+}
+
+/// Checks that `status` and `body` are what the OpenAPI document `doc` declares for
+/// `method path` (a concrete path, matched against the templates).
+fn conforms(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    let (template, ops) = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(t, _)| {
+            let ts: Vec<&str> = t.split('/').collect();
+            ts.len() == segments.len()
+                && ts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .unwrap_or_else(|| panic!("{path} is not documented"));
+    let op = &ops[method.to_lowercase()];
+    let response = &op["responses"][status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {template} answered {status}, which the document does not declare: {body}"
+    );
+    let schema = &response["content"]["application/json"]["schema"];
+    if let Err(why) = matches_schema(doc, schema, body) {
+        panic!("{method} {path} {status}: {why}\n{body}");
+    }
+}
+
+/// A small JSON Schema check: `$ref`, `type` (with null), `enum`, `required`, `properties`
+/// and `items` — what the document uses.
+fn matches_schema(doc: &Value, schema: &Value, value: &Value) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        return matches_schema(doc, &doc["components"]["schemas"][name], value);
+    }
+    if let Some(options) = schema["enum"].as_array()
+        && !options.contains(value)
+    {
+        return Err(format!("{value} is not one of {options:?}"));
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    if !types.is_empty() && !types.contains(&kind) {
+        return Err(format!("{value} is {kind}, not {types:?}"));
+    }
+    if let Some(required) = schema["required"].as_array() {
+        for key in required.iter().filter_map(Value::as_str) {
+            if value.get(key).is_none() {
+                return Err(format!("`{key}` is missing"));
+            }
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), value.as_object()) {
+        for (key, sub) in props {
+            if let Some(v) = obj.get(key) {
+                matches_schema(doc, sub, v).map_err(|e| format!("{key}: {e}"))?;
+            }
+        }
+    }
+    if let (Some(items), Some(list)) = (schema.get("items"), value.as_array()) {
+        for v in list {
+            matches_schema(doc, items, v)?;
+        }
+    }
+    Ok(())
+}
+
 /// The status line and headers of a request's answer.
 async fn raw_head(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -411,23 +629,9 @@ async fn raw_head(addr: std::net::SocketAddr, method: &str, path: &str, body: &s
 
 #[tokio::test]
 async fn every_endpoint_answers_every_role_as_documented() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
-    let hash = accounts::hash_password("admin password").unwrap();
-    store
-        .create_user("root", "Root", &hash, Role::Admin, accounts::now())
-        .unwrap();
-    let host = official(store.clone()).await;
+    let (host, admin) = host_with_admin().await;
     let addr = host.addr();
     let login = |u: &str, p: &str| json!({"username": u, "password": p}).to_string();
-    let (_, body) = http(
-        addr,
-        "POST",
-        "/v1/auth/login",
-        None,
-        Some(&login("root", "admin password")),
-    )
-    .await;
-    let admin = body["token"].as_str().unwrap().to_string();
     let (guest, _) = device_login(addr, "device-guest-001", "Guest").await;
     let (_, body) = http(
         addr,
@@ -448,15 +652,7 @@ async fn every_endpoint_answers_every_role_as_documented() {
     .await;
     let banned = body["token"].as_str().unwrap().to_string();
     let villain = body["account"]["id"].as_u64().unwrap();
-    let (s, _) = http(
-        addr,
-        "POST",
-        &format!("/v1/admin/users/{villain}/ban"),
-        Some(&admin),
-        None,
-    )
-    .await;
-    assert_eq!(s, 200);
+    assert_eq!(ban(addr, &admin, villain).await, 200);
     let (s, e) = http(
         addr,
         "POST",
@@ -517,6 +713,8 @@ async fn every_endpoint_answers_every_role_as_documented() {
             [401, 403, 403, 404, 401],
         ),
     ];
+    // Every answer is one the OpenAPI document declares, in the shape it declares.
+    let (_, doc) = http(addr, "GET", "/v1/openapi.json", None, None).await;
     for (method, path, body, expected) in &endpoints {
         for ((role, token), want) in roles.iter().zip(expected) {
             let (got, answer) = http(addr, method, path, *token, body.as_deref()).await;
@@ -527,10 +725,10 @@ async fn every_endpoint_answers_every_role_as_documented() {
                     "{answer}"
                 );
             }
+            conforms(&doc, method, path, got, &answer);
         }
     }
     // The OpenAPI document lists exactly the endpoints that exist.
-    let (_, doc) = http(addr, "GET", "/v1/openapi.json", None, None).await;
     let documented: usize = doc["paths"]
         .as_object()
         .unwrap()
@@ -554,7 +752,8 @@ async fn every_endpoint_answers_every_role_as_documented() {
             .replace("{game}", "tanks")
             .replace("{id}", "1")
             .replace("{room}", "Nowhere");
-        let (s, _) = http(addr, &e.method.to_uppercase(), &path, Some(&walker), e.body).await;
+        let (s, answer) = http(addr, &e.method.to_uppercase(), &path, Some(&walker), e.body).await;
+        conforms(&doc, e.method, &path, s, &answer);
         assert!(
             s != 405 && !(s == 404 && e.auth == "public" && !path.contains("/matches/")),
             "{} {path} → {s}",
@@ -884,7 +1083,10 @@ async fn a_running_hidden_match_keeps_its_seed_and_log_until_it_is_over() {
     assert_eq!(detail["match"]["status"], "running", "{detail}");
     assert_eq!(detail["match"]["seed"], Value::Null, "{detail}");
     assert_eq!(detail["log"], json!([]), "{detail}");
+    let (_, doc) = http(host.addr(), "GET", "/v1/openapi.json", None, None).await;
+    conforms(&doc, "GET", "/v1/matches/1", 200, &detail);
     let (_, list) = http(host.addr(), "GET", "/v1/matches", None, None).await;
+    conforms(&doc, "GET", "/v1/matches", 200, &list);
     let listed: Vec<&Value> = list["matches"].as_array().unwrap().iter().collect();
     let seed_of = |id: u64| {
         listed
@@ -900,4 +1102,152 @@ async fn a_running_hidden_match_keeps_its_seed_and_log_until_it_is_over() {
         "perfect information shows its seed"
     );
     host.shutdown().await;
+}
+
+/// The `closing` push a connection got before the host let it go.
+async fn closing_reason(client: &mut Client) -> Value {
+    let seen = tokio::time::timeout(WAIT, client.until_closed())
+        .await
+        .expect("the host closes the socket");
+    seen.into_iter()
+        .map(|g| g.json)
+        .find(|j| j.get("closing").is_some())
+        .map(|j| j["closing"].clone())
+        .unwrap_or_else(|| panic!("no closing push before the socket closed"))
+}
+
+#[tokio::test]
+async fn a_ban_or_a_sign_out_closes_the_open_sockets_it_concerns() {
+    let (host, admin) = host_with_admin().await;
+    let addr = host.addr();
+    let (tv, villain) = device_login(addr, "device-ban-0001", "Vil").await;
+    let (tv2, _) = device_login(addr, "device-ban-0001", "Vil").await;
+    let (tb, _) = device_login(addr, "device-ban-0002", "Bob").await;
+    let (tc, _) = device_login(addr, "device-ban-0003", "Cy").await;
+    let mut v = Client::with_token(&host.ws_url(), &tv).await;
+    let mut v2 = Client::with_token(&host.ws_url(), &tv2).await;
+    let mut b = Client::with_token(&host.ws_url(), &tb).await;
+    v.create("Banned", "connect-four", json!({"first_seat": 0}))
+        .await;
+    b.join("Banned", JoinAs::Player).await.unwrap();
+    v.ok(Request::Ready { ready: true }).await;
+    b.ok(Request::Ready { ready: true }).await;
+    v.ok(Request::Start).await;
+    v.expect("started").await;
+    b.expect("started").await;
+
+    // The ban closes both of the villain's sockets (two tokens) with the reason; nothing
+    // the banned account does reaches the room any more.
+    assert_eq!(ban(addr, &admin, villain).await, 200);
+    for client in [&mut v, &mut v2] {
+        let closing = closing_reason(client).await;
+        assert_eq!(closing["code"], codes::BANNED, "{closing}");
+    }
+    let inspect = host.inspect("Banned").await.expect("the room is there");
+    assert!(
+        inspect
+            .members
+            .iter()
+            .all(|m| m.player != villain || !m.connected),
+        "{:?}",
+        inspect.members
+    );
+    // Bob is untouched.
+    b.call(Request::Ping).await.expect("Bob still plays");
+
+    // Signing a token out closes the sockets that used it, not the account's others.
+    let (tc2, _) = device_login(addr, "device-ban-0003", "Cy").await;
+    let mut c = Client::with_token(&host.ws_url(), &tc).await;
+    let mut c2 = Client::with_token(&host.ws_url(), &tc2).await;
+    let (s, _) = http(addr, "POST", "/v1/auth/logout", Some(&tc), None).await;
+    assert_eq!(s, 200);
+    let closing = closing_reason(&mut c).await;
+    assert_eq!(closing["code"], codes::SIGNED_OUT, "{closing}");
+    c2.call(Request::Ping)
+        .await
+        .expect("the other token still works");
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_rest_error_is_json_even_the_ones_the_router_writes() {
+    let web = scratch("json-errors-web");
+    std::fs::write(web.join("index.html"), "<p>hi</p>").unwrap();
+    let host = official_on(HostConfig {
+        web_root: Some(web.clone()),
+        ..loopback()
+    })
+    .await;
+    let addr = host.addr();
+    let cases: [(&str, &str, Option<&str>, u16, &str); 7] = [
+        // Unknown endpoint, even with a web folder behind it.
+        ("GET", "/v1/nothing/here", None, 404, "not_found"),
+        ("GET", "/v1", None, 404, "not_found"),
+        // A known endpoint with the wrong method.
+        ("DELETE", "/v1/me", None, 405, "method_not_allowed"),
+        // Malformed path and query parameters.
+        ("GET", "/v1/matches/not-a-number", None, 400, "bad_request"),
+        ("GET", "/v1/matches?limit=lots", None, 400, "bad_request"),
+        // Malformed and mistyped bodies.
+        (
+            "POST",
+            "/v1/auth/login",
+            Some("{not json"),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            "/v1/auth/login",
+            Some(r#"{"username":1}"#),
+            422,
+            "bad_request",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let (s, e) = http(addr, method, path, None, body).await;
+        assert_eq!(s, status, "{method} {path}: {e}");
+        assert_eq!(e["code"], code, "{method} {path}: {e}");
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+    }
+    // The web folder still answers outside /v1.
+    let (s, page) = http(addr, "GET", "/", None, None).await;
+    assert_eq!((s, page.as_str()), (200, Some("<p>hi</p>")));
+    host.shutdown().await;
+    let _ = std::fs::remove_dir_all(&web);
+}
+
+#[tokio::test]
+async fn display_names_are_normalised_and_deceptive_ones_refused() {
+    let host = memory_host().await;
+    let addr = host.addr();
+    // Decomposed "é" comes back composed (NFC), so two spellings are one name.
+    let (token, _) = device_login(addr, "device-nfc-0001", "Ame\u{301}lie").await;
+    let (s, me) = http(addr, "GET", "/v1/me", Some(&token), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["account"]["display_name"], "Am\u{e9}lie", "{me}");
+    for bad in [
+        "ad\u{202E}nimda",
+        "\u{200B}\u{200B}",
+        "\u{3164}",
+        "\u{2066}x\u{2069}",
+    ] {
+        let body = json!({"device_id": "device-nfc-0002", "display_name": bad}).to_string();
+        let (s, e) = http(addr, "POST", "/v1/auth/device", None, Some(&body)).await;
+        assert_eq!((s, e["code"].as_str()), (400, Some("invalid_name")), "{e}");
+    }
+    // The socket's claimed name (on a host without accounts) gets the same check.
+    let lan = host_with(hearth_server::Limits::default()).await;
+    let mut c = Client::connect(&lan, false).await;
+    let refused = c
+        .call_hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            fingerprints: vec![],
+            name: "\u{202E}evil".into(),
+            token: None,
+        })
+        .await;
+    assert_code(refused, codes::INVALID_NAME);
+    host.shutdown().await;
+    lan.shutdown().await;
 }

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
@@ -12,72 +11,13 @@ use hearth_server::official::sqlite::SqliteStore;
 use hearth_server::tls::TlsFiles;
 use hearth_server::{HostConfig, HostError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_tungstenite::tungstenite::Message;
-
-/// A self-signed certificate for 127.0.0.1, made with the system's openssl.
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let cert = dir.join("cert.pem");
-    let key = dir.join("key.pem");
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "1",
-        ])
-        .args([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ])
-        // A leaf, not a CA: webpki refuses a CA certificate used as a server's own.
-        .args([
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-addext",
-            "keyUsage=digitalSignature",
-        ])
-        .args(["-addext", "extendedKeyUsage=serverAuth"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl is installed (the test script installs it)");
-    assert!(status.success());
-    (cert, key)
-}
-
-fn connector(cert: &Path) -> TlsConnector {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(cert).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    TlsConnector::from(Arc::new(config))
-}
 
 #[tokio::test]
 async fn https_and_wss_with_a_certificate() {
     let dir = std::env::temp_dir().join(format!("hearth-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = self_signed(&dir);
+    let (cert, key) = common::self_signed(&dir);
     let host = hearth_server::official::start(
         HostConfig {
             tls: Some(TlsFiles {
@@ -94,7 +34,7 @@ async fn https_and_wss_with_a_certificate() {
     .await
     .unwrap();
     assert!(host.ws_url().starts_with("wss://"));
-    let tls = connector(&cert);
+    let tls = common::connector(&cert);
     let name = rustls_pki_types::ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
 
     // HTTPS: sign in.

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use hearth_rules::protocol::{PlayerId, WireError, codes};
 use hearth_rules::{Catalog, Encoding, Payload};
@@ -38,7 +38,32 @@ pub struct Endpoint {
     pub summary: &'static str,
     /// Example request body, if it takes one.
     pub body: Option<&'static str>,
+    /// Its query parameters.
+    pub query: &'static [Param],
+    /// The success status (200, or 201 for a new account).
+    pub ok: u16,
+    /// The success body: a JSON Schema, as JSON text (may `$ref` the shared schemas).
+    pub response: &'static str,
+    /// The error statuses it can answer (each with an `Error` body); every endpoint may also
+    /// answer 503 when storage fails.
+    pub errors: &'static [u16],
 }
+
+/// A query parameter.
+pub struct Param {
+    /// Its name.
+    pub name: &'static str,
+    /// `integer` or `string`.
+    pub kind: &'static str,
+    /// What it does.
+    pub description: &'static str,
+}
+
+const LIMIT: Param = Param {
+    name: "limit",
+    kind: "integer",
+    description: "How many to return at most",
+};
 
 /// Every route of the API.
 pub const ENDPOINTS: &[Endpoint] = &[
@@ -48,6 +73,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "Sign in with a device id (a guest account is made on first use); returns a token",
         body: Some(r#"{"device_id":"d6f1c1e0-5b1e-4b9e","display_name":"Ada"}"#),
+        query: &[],
+        ok: 200,
+        response: r##"{"$ref":"#/components/schemas/Grant"}"##,
+        errors: &[400, 403, 429],
     },
     Endpoint {
         method: "post",
@@ -55,6 +84,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "Create a password account; returns a token",
         body: Some(r#"{"username":"ada","password":"correct horse","display_name":"Ada"}"#),
+        query: &[],
+        ok: 201,
+        response: r##"{"$ref":"#/components/schemas/Grant"}"##,
+        errors: &[400, 409, 429],
     },
     Endpoint {
         method: "post",
@@ -62,6 +95,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "Sign in with username and password; returns a token",
         body: Some(r#"{"username":"ada","password":"correct horse"}"#),
+        query: &[],
+        ok: 200,
+        response: r##"{"$ref":"#/components/schemas/Grant"}"##,
+        errors: &[400, 401, 403, 429],
     },
     Endpoint {
         method: "post",
@@ -69,6 +106,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "account",
         summary: "Revoke the token used for this request",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"$ref":"#/components/schemas/Ok"}"##,
+        errors: &[401, 403],
     },
     Endpoint {
         method: "post",
@@ -76,6 +117,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "account",
         summary: "Give a guest (device) account a username and password, keeping its history",
         body: Some(r#"{"username":"ada","password":"correct horse"}"#),
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["account"],"properties":{"account":{"$ref":"#/components/schemas/Account"}}}"##,
+        errors: &[400, 401, 403, 409],
     },
     Endpoint {
         method: "get",
@@ -83,6 +128,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "account",
         summary: "The signed-in account",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["account"],"properties":{"account":{"$ref":"#/components/schemas/Account"}}}"##,
+        errors: &[401, 403],
     },
     Endpoint {
         method: "get",
@@ -90,6 +139,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "The games this server offers, with rules fingerprints",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["games"],"properties":{"games":{"type":"array","items":{"$ref":"#/components/schemas/Game"}}}}"##,
+        errors: &[],
     },
     Endpoint {
         method: "get",
@@ -97,6 +150,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "A game's leaderboard, best first (wins, losses, draws, Elo rating)",
         body: None,
+        query: &[LIMIT],
+        ok: 200,
+        response: r##"{"type":"object","required":["game","standings"],"properties":{"game":{"type":"string"},"standings":{"type":"array","items":{"$ref":"#/components/schemas/Standing"}}}}"##,
+        errors: &[400, 404],
     },
     Endpoint {
         method: "get",
@@ -104,6 +161,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "Recent matches, newest first; ?account=ID for one player's, ?limit=N. A running match of a hidden-information game shows no seed until it is over",
         body: None,
+        query: &[
+            Param {
+                name: "account",
+                kind: "integer",
+                description: "Only this account's matches",
+            },
+            LIMIT,
+        ],
+        ok: 200,
+        response: r##"{"type":"object","required":["matches"],"properties":{"matches":{"type":"array","items":{"$ref":"#/components/schemas/Match"}}}}"##,
+        errors: &[400],
     },
     Endpoint {
         method: "get",
@@ -111,6 +179,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "One match: header, seats, outcome and the full log (actions as JSON); a running match of a hidden-information game shows neither seed nor log until it is over",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["match","log"],"properties":{"match":{"$ref":"#/components/schemas/Match"},"log":{"type":"array","items":{"$ref":"#/components/schemas/LogEntry"}}}}"##,
+        errors: &[400, 404],
     },
     Endpoint {
         method: "get",
@@ -118,6 +190,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "public",
         summary: "This document",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["openapi","paths"]}"##,
+        errors: &[],
     },
     Endpoint {
         method: "get",
@@ -125,6 +201,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Live rooms with seats, members and phase",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["rooms"],"properties":{"rooms":{"type":"array","items":{"type":"object","required":["room","members","phase"],"properties":{"room":{"$ref":"#/components/schemas/Room"},"members":{"type":"array","items":{"$ref":"#/components/schemas/Member"}},"phase":{}}}}}}"##,
+        errors: &[401, 403],
     },
     Endpoint {
         method: "get",
@@ -132,6 +212,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Players connected now",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["online"],"properties":{"online":{"type":"array","items":{"$ref":"#/components/schemas/Online"}}}}"##,
+        errors: &[401, 403],
     },
     Endpoint {
         method: "get",
@@ -139,6 +223,17 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Search accounts by name (?q=…)",
         body: None,
+        query: &[
+            Param {
+                name: "q",
+                kind: "string",
+                description: "Part of a username or display name",
+            },
+            LIMIT,
+        ],
+        ok: 200,
+        response: r##"{"type":"object","required":["users"],"properties":{"users":{"type":"array","items":{"$ref":"#/components/schemas/Account"}}}}"##,
+        errors: &[400, 401, 403],
     },
     Endpoint {
         method: "post",
@@ -146,6 +241,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Ban an account (its tokens are revoked)",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["account"],"properties":{"account":{"$ref":"#/components/schemas/Account"}}}"##,
+        errors: &[400, 401, 403, 404],
     },
     Endpoint {
         method: "post",
@@ -153,6 +252,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Lift a ban",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["account"],"properties":{"account":{"$ref":"#/components/schemas/Account"}}}"##,
+        errors: &[400, 401, 403, 404],
     },
     Endpoint {
         method: "post",
@@ -160,6 +263,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Make an account an admin",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["account"],"properties":{"account":{"$ref":"#/components/schemas/Account"}}}"##,
+        errors: &[400, 401, 403, 404],
     },
     Endpoint {
         method: "post",
@@ -167,6 +274,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Make an admin a player",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"type":"object","required":["account"],"properties":{"account":{"$ref":"#/components/schemas/Account"}}}"##,
+        errors: &[400, 401, 403, 404],
     },
     Endpoint {
         method: "post",
@@ -174,6 +285,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Close a room; its members are told and let go",
         body: None,
+        query: &[],
+        ok: 200,
+        response: r##"{"$ref":"#/components/schemas/Ok"}"##,
+        errors: &[401, 403, 404],
     },
     Endpoint {
         method: "post",
@@ -181,6 +296,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
         auth: "admin",
         summary: "Remove a player from a room",
         body: Some(r#"{"player":42}"#),
+        query: &[],
+        ok: 200,
+        response: r##"{"$ref":"#/components/schemas/Ok"}"##,
+        errors: &[400, 401, 403, 404],
     },
 ];
 
@@ -225,7 +344,7 @@ impl From<WireError> for ApiError {
     fn from(e: WireError) -> ApiError {
         let status = match e.code.as_str() {
             codes::UNAUTHORIZED => StatusCode::UNAUTHORIZED,
-            "banned" | "forbidden" => StatusCode::FORBIDDEN,
+            codes::BANNED | "forbidden" => StatusCode::FORBIDDEN,
             "unknown_game" => StatusCode::NOT_FOUND,
             codes::UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
@@ -272,10 +391,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 /// Sign-in attempts per address and endpoint: a token bucket (by default 10 at once, one
 /// more every 6 s; see `Limits::sign_in_burst`), so passwords cannot be guessed quickly and
 /// accounts cannot be minted in bulk.
+///
+/// Besides, wrong passwords per account: after [`FREE_GUESSES`] in a row, each further
+/// attempt on that username must wait a delay that doubles with every failure up to
+/// [`MAX_GUESS_DELAY`] (429 with `Retry-After`, the password not even checked), whatever
+/// address it comes from. The owner is slowed, never locked out: addresses that signed in to
+/// the account before are exempt, and anyone may try again once the delay is over.
 pub struct LoginLimiter {
     buckets: Mutex<HashMap<(IpAddr, &'static str), Bucket>>,
     burst: f64,
     per_sec: f64,
+    guesses: Mutex<HashMap<String, Guesses>>,
+}
+
+/// Wrong passwords allowed in a row before the delay starts.
+pub const FREE_GUESSES: u32 = 3;
+/// The longest wait between guesses at one account, in seconds.
+pub const MAX_GUESS_DELAY: u64 = 30;
+/// Failures older than this are forgotten.
+const GUESS_MEMORY: Duration = Duration::from_secs(15 * 60);
+/// Addresses remembered per account as the owner's.
+const KNOWN_ADDRESSES: usize = 16;
+
+/// Wrong passwords at one username.
+#[derive(Default)]
+struct Guesses {
+    failures: u32,
+    /// No attempt (from a stranger) before this.
+    not_before: Option<Instant>,
+    last_failure: Option<Instant>,
+    /// Addresses that signed in successfully.
+    known: Vec<IpAddr>,
 }
 
 impl Default for LoginLimiter {
@@ -295,6 +441,61 @@ impl LoginLimiter {
             buckets: Mutex::default(),
             burst: f64::from(burst.max(1)),
             per_sec: f64::from(per_minute) / 60.0,
+            guesses: Mutex::default(),
+        }
+    }
+
+    /// Whether `ip` may try a password for `username` now, or how many seconds it must wait.
+    fn account_allows(&self, username: &str, ip: IpAddr) -> Result<(), u64> {
+        let map = self.guesses.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(g) = map.get(&username.to_lowercase()) else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        match g.not_before {
+            Some(t) if t > now && !g.known.contains(&ip) => {
+                Err((t - now).as_secs_f64().ceil().max(1.0) as u64)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A wrong password for `username`: the next stranger's attempt waits longer.
+    fn failed(&self, username: &str) {
+        let mut map = self.guesses.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if map.len() > 100_000 {
+            map.retain(|_, g| {
+                g.last_failure
+                    .is_some_and(|t| now.duration_since(t) < GUESS_MEMORY)
+                    || !g.known.is_empty()
+            });
+        }
+        let g = map.entry(username.to_lowercase()).or_default();
+        if g.last_failure
+            .is_some_and(|t| now.duration_since(t) >= GUESS_MEMORY)
+        {
+            g.failures = 0;
+        }
+        g.failures = g.failures.saturating_add(1);
+        g.last_failure = Some(now);
+        if g.failures >= FREE_GUESSES {
+            let doublings = (g.failures - FREE_GUESSES).min(16);
+            let delay = (1u64 << doublings).min(MAX_GUESS_DELAY);
+            g.not_before = Some(now + Duration::from_secs(delay));
+        }
+    }
+
+    /// A right password for `username` from `ip`: the address is the owner's from now on.
+    /// (Strangers' delay stands: the owner signing in must not reopen the door for them.)
+    fn succeeded(&self, username: &str, ip: IpAddr) {
+        let mut map = self.guesses.lock().unwrap_or_else(|e| e.into_inner());
+        let g = map.entry(username.to_lowercase()).or_default();
+        if !g.known.contains(&ip) {
+            if g.known.len() >= KNOWN_ADDRESSES {
+                g.known.remove(0);
+            }
+            g.known.push(ip);
         }
     }
 
@@ -369,8 +570,67 @@ pub fn router(api: Api) -> Router {
         .route("/v1/admin/users/{id}/{op}", post(admin_user_op))
         .route("/v1/admin/rooms/{room}/close", post(admin_close))
         .route("/v1/admin/rooms/{room}/kick", post(admin_kick))
+        // Unknown /v1 paths answer here, in JSON, rather than falling through to the web
+        // folder's plain 404.
+        .route("/v1", any(unknown_endpoint))
+        .route("/v1/{*rest}", any(unknown_endpoint))
         .route("/admin", get(admin_page))
         .with_state(api)
+        .layer(axum::middleware::from_fn(json_errors))
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; GET /v1/openapi.json lists them",
+    )
+}
+
+/// Makes every `/v1` error a `{code, message}` body, including the ones axum writes itself
+/// (a wrong method, a malformed path or query parameter).
+async fn json_errors(req: Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/v1");
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !api || status.as_u16() < 400 || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        s if s.is_server_error() => "internal",
+        _ => codes::BAD_REQUEST,
+    };
+    let message = match (status, text.is_empty()) {
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("another method");
+            format!("this endpoint takes {allowed}")
+        }
+        (_, false) => text,
+        (_, true) => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    let body = json!({"code": code, "message": message}).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -434,10 +694,10 @@ struct DeviceReq {
 
 async fn device(
     State(api): State<Api>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<crate::Peer>,
     Body(req): Body<DeviceReq>,
 ) -> Result<Json<Value>, ApiError> {
-    api.limit(peer, "device")?;
+    api.limit(peer.addr, "device")?;
     accounts::device_id(&req.device_id)?;
     let name = crate::names::display_name(&req.display_name)?;
     let store = api.store.clone();
@@ -446,7 +706,7 @@ async fn device(
         if account.banned {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "banned",
+                codes::BANNED,
                 "this account is banned",
             ));
         }
@@ -466,10 +726,10 @@ struct RegisterReq {
 
 async fn register(
     State(api): State<Api>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<crate::Peer>,
     Body(req): Body<RegisterReq>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    api.limit(peer, "register")?;
+    api.limit(peer.addr, "register")?;
     let username = accounts::username(&req.username)?;
     accounts::password(&req.password)?;
     let name = crate::names::display_name(req.display_name.as_deref().unwrap_or(&username))?;
@@ -493,12 +753,23 @@ struct LoginReq {
 
 async fn login(
     State(api): State<Api>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<crate::Peer>,
     Body(req): Body<LoginReq>,
 ) -> Result<Json<Value>, ApiError> {
-    api.limit(peer, "login")?;
+    api.limit(peer.addr, "login")?;
+    if let Err(wait) = api.limiter.account_allows(&req.username, peer.addr.ip()) {
+        return Err(ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                codes::RATE_LIMITED,
+                format!("too many wrong passwords for this account; retry in {wait} s"),
+            )
+        });
+    }
+    let username = req.username.clone();
     let store = api.store.clone();
-    blocking(move || {
+    let result = blocking(move || {
         let wrong = || {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -517,20 +788,31 @@ async fn login(
         if account.banned {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "banned",
+                codes::BANNED,
                 "this account is banned",
             ));
         }
         issue_token(&*store, &account)
     })
-    .await
-    .map(Json)
+    .await;
+    match &result {
+        Err(e) if e.code == "wrong_credentials" => api.limiter.failed(&username),
+        Ok(_) => api.limiter.succeeded(&username, peer.addr.ip()),
+        Err(_) => {}
+    }
+    result.map(Json)
 }
 
 async fn logout(State(api): State<Api>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     let (_, token) = signed_in(&api, &headers).await?;
     let store = api.store.clone();
-    blocking(move || Ok(store.revoke_token(&accounts::token_hash(&token))?)).await?;
+    let hash = accounts::token_hash(&token);
+    blocking(move || Ok(store.revoke_token(&hash)?)).await?;
+    api.host.disconnect_session(
+        &accounts::session_key(&token),
+        codes::SIGNED_OUT,
+        "this token was signed out; sign in again to play",
+    );
     Ok(Json(json!({"ok": true})))
 }
 
@@ -670,20 +952,34 @@ async fn openapi() -> Json<Value> {
 /// The OpenAPI 3.1 document for [`ENDPOINTS`].
 pub fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
+    let error = json!({"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     for e in ENDPOINTS {
-        let params: Vec<Value> = e
+        let mut params: Vec<Value> = e
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": if name == "id" { "integer" } else { "string" }}}))
             .collect();
+        params.extend(e.query.iter().map(|q| {
+            json!({"name": q.name, "in": "query", "required": false, "description": q.description, "schema": {"type": q.kind}})
+        }));
+        let schema: Value = serde_json::from_str(e.response).unwrap_or(Value::Null);
+        let mut responses = serde_json::Map::new();
+        responses.insert(
+            e.ok.to_string(),
+            json!({"description": "success", "content": {"application/json": {"schema": schema}}}),
+        );
+        for status in e.errors.iter().chain(&[503]) {
+            let mut answer = error.clone();
+            if *status == 429 {
+                answer["headers"] = json!({"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}});
+            }
+            responses.insert(status.to_string(), answer);
+        }
         let mut op = json!({
             "summary": e.summary,
             "parameters": params,
-            "responses": {
-                "200": {"description": "success", "content": {"application/json": {}}},
-                "4XX": {"description": "an error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            },
+            "responses": responses,
             "x-hearth-auth": e.auth,
         });
         if e.auth != "public" {
@@ -703,9 +999,57 @@ pub fn openapi_document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}}}}
+            "schemas": schemas(),
         }
+    })
+}
+
+/// The shapes the endpoints share.
+fn schemas() -> Value {
+    let int = json!({"type": "integer"});
+    let string = json!({"type": "string"});
+    let boolean = json!({"type": "boolean"});
+    let object = |props: Value| {
+        let required: Vec<&String> = props
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        json!({"type": "object", "required": required, "properties": props})
+    };
+    let mut matched = object(json!({
+        "id": int, "room": string, "game": string, "fingerprint": string,
+        "config": {"type": "string", "description": "the config as postcard bytes, in hex"},
+        "seed": {"type": ["integer", "null"], "description": "null while a game that hides information runs"},
+        "seats": int,
+        "players": {"type": "array", "items": {"type": "array", "prefixItems": [int, string]}},
+        "started_at": int, "ended_at": {"type": ["integer", "null"]},
+        "status": {"enum": ["running", "over", "abandoned"]},
+        "outcome": {}, "hash": {"type": ["string", "null"]}, "ticks": int,
+    }));
+    matched["properties"]["withheld"] =
+        json!({"type": "string", "description": "present while the seed and log are withheld"});
+    json!({
+        "Error": object(json!({"code": string, "message": string})),
+        "Ok": object(json!({"ok": boolean})),
+        "Account": object(json!({
+            "id": int, "username": {"type": ["string", "null"]}, "display_name": string,
+            "role": {"enum": ["player", "admin"]}, "guest": boolean, "banned": boolean, "created_at": int,
+        })),
+        "Grant": object(json!({"token": string, "expires_at": int, "account": {"$ref": "#/components/schemas/Account"}})),
+        "Game": object(json!({
+            "name": string, "version": int, "min_seats": int, "max_seats": int,
+            "tick_rate": {"type": ["integer", "null"]}, "hidden_information": boolean,
+            "description": string, "fingerprint": string,
+        })),
+        "Standing": object(json!({"account": int, "name": string, "wins": int, "losses": int, "draws": int, "rating": int})),
+        "Match": matched,
+        "LogEntry": object(json!({"index": int, "tick": int, "seat": int, "action": {}})),
+        "Room": object(json!({
+            "name": string, "game": string, "players": int, "max_seats": int, "spectators": int,
+            "phase": {"enum": ["lobby", "playing", "over", "aborted"]}, "has_password": boolean,
+        })),
+        "Member": object(json!({"player": int, "name": string, "seat": {"type": ["integer", "null"]}, "ready": boolean, "connected": boolean, "bot": boolean})),
+        "Online": object(json!({"player": int, "name": string})),
     })
 }
 
@@ -775,6 +1119,18 @@ async fn admin_user_op(
         })
     })
     .await?;
+    if account.banned {
+        let closed = api.host.disconnect_player(
+            id,
+            codes::BANNED,
+            "this account was banned by an administrator",
+        );
+        tracing::info!(
+            account = id,
+            closed,
+            "closed a banned account's connections"
+        );
+    }
     tracing::info!(admin = me.id, account = id, "account changed by an admin");
     Ok(Json(json!({"account": account})))
 }
