@@ -327,12 +327,12 @@ async fn upgrade(
     if *hub.shutdown.borrow() {
         return (StatusCode::SERVICE_UNAVAILABLE, "the host is shutting down").into_response();
     }
+    // From here the connection's own timeouts apply (`hello` within the handshake time).
+    peer.state.upgraded();
     // Frames are small (BENCHMARKS.md: a few hundred bytes); tungstenite's default 128 KiB
     // read buffer per socket was 147 KB of server memory per idle connection, and at 4 KiB
     // it was still the largest allocation per socket (heaptrack). A larger frame takes a few
     // reads.
-    // From here the connection's own timeouts apply (`hello` within the handshake time).
-    peer.state.upgraded();
     ws.read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(limits.max_frame_bytes)
