@@ -17,7 +17,7 @@
 use std::io::Write;
 
 use hearth_rules::protocol::{JoinAs, RoomPhase, RoomState};
-use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, SyncMode, Viewer};
+use hearth_rules::{Catalog, Encoding, Payload, Seat, SyncMode, ValueKind, Viewer};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
@@ -323,9 +323,12 @@ fn json_of(p: Payload) -> Value {
     }
 }
 
-/// A session of `game` used only to re-encode values (views from the wire) as JSON.
-fn probe(catalog: &Catalog, game: &str) -> Option<DynSession> {
-    hearth_rules::protocol::probe(catalog, game).ok()
+/// A view of `game` from the wire, as JSON (null if it does not decode).
+fn view_json(catalog: &Catalog, game: &str, view: &Payload) -> Value {
+    catalog
+        .convert(game, ValueKind::View, view, Encoding::Json)
+        .map(json_of)
+        .unwrap_or(Value::Null)
 }
 
 /// Options for [`play_offline`].
@@ -581,12 +584,7 @@ pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
                 Ok((action, ticks)) => {
                     let view = client
                         .latest_view()
-                        .and_then(|v| {
-                            probe(&catalog, &game)?
-                                .convert_view(&v, Encoding::Json)
-                                .ok()
-                        })
-                        .map(json_of)
+                        .map(|v| view_json(&catalog, &game, &v))
                         .unwrap_or(Value::Null);
                     let action = resolve(&game, action, &view);
                     // Real-time inputs apply at the next tick the host simulates.
@@ -703,12 +701,7 @@ async fn show<R: AsyncBufRead + Unpin, W: Write>(
     game: &str,
     ev: Event,
 ) -> Option<String> {
-    let to_json = |p: &Payload| -> Value {
-        probe(catalog, game)
-            .and_then(|s| s.convert_view(p, Encoding::Json).ok())
-            .map(json_of)
-            .unwrap_or(Value::Null)
-    };
+    let to_json = |p: &Payload| view_json(catalog, game, p);
     match ev {
         Event::Room(state) => {
             if let RoomPhase::Over { outcome, hash } = &state.phase {

@@ -427,9 +427,16 @@ impl Client {
                 "you are in no room; join one first",
             ))
         })?;
-        let json = hearth_rules::protocol::probe(&self.config.catalog, &game)
-            .and_then(|p| Ok(p.convert_actions(&actions, hearth_rules::Encoding::Json)?))
-            .map_err(ClientError::Refused)?;
+        let json = self
+            .config
+            .catalog
+            .convert(
+                &game,
+                hearth_rules::ValueKind::Actions,
+                &actions,
+                hearth_rules::Encoding::Json,
+            )
+            .map_err(|e| ClientError::Refused(e.into()))?;
         match json {
             Payload::Json(v) => Ok(v),
             Payload::Postcard(_) => Ok(serde_json::Value::Null),

@@ -11,7 +11,7 @@ use std::sync::mpsc as std_mpsc;
 use hearth_client::lan::{Interfaces, LanEvent, browse};
 use hearth_client::{Client, ClientConfig, ClientError, Event};
 use hearth_rules::protocol::{JoinAs, Reply, Request, RoomOptions};
-use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, Viewer};
+use hearth_rules::{Catalog, Encoding, Payload, Seat, ValueKind, Viewer};
 use hearth_server::HostConfig;
 use hearth_server::lan::{LanConfig, LanHost};
 use serde_json::{Value, json};
@@ -180,8 +180,8 @@ struct State {
     catalog: Arc<Catalog>,
     out: std_mpsc::Sender<ClientOut>,
     client: Option<Client>,
-    /// A session of the running game, to turn postcard values into JSON.
-    probe: Option<DynSession>,
+    /// The running game: its name (to turn postcard values into JSON) and whether it ticks.
+    game: Option<(String, bool)>,
     viewer: Viewer,
     tick: u64,
 }
@@ -202,15 +202,15 @@ impl State {
         match p {
             Payload::Json(v) => v.clone(),
             Payload::Postcard(_) => {
-                let Some(probe) = &self.probe else {
+                let Some((game, _)) = &self.game else {
                     return Value::Null;
                 };
-                let converted = match kind {
-                    Kind::Action => probe.convert_action(p, Encoding::Json),
-                    Kind::Events => probe.convert_events(p, Encoding::Json),
-                    Kind::View => probe.convert_view(p, Encoding::Json),
+                let kind = match kind {
+                    Kind::Action => ValueKind::Action,
+                    Kind::Events => ValueKind::Events,
+                    Kind::View => ValueKind::View,
                 };
-                match converted {
+                match self.catalog.convert(game, kind, p, Encoding::Json) {
                     Ok(Payload::Json(v)) => v,
                     _ => Value::Null,
                 }
@@ -239,7 +239,7 @@ async fn run(
         catalog,
         out,
         client: None,
-        probe: None,
+        game: None,
         viewer: Viewer::Spectator,
         tick: 0,
     };
@@ -396,10 +396,10 @@ async fn command(st: &mut State, cmd: ClientCmd) {
                     // Real time: stamp with the latest snapshot's tick and do not wait for
                     // the tick to run; a refusal still arrives as an error.
                     let tick = st
-                        .probe
+                        .game
                         .as_ref()
-                        .and_then(|p| p.meta().tick_rate)
-                        .map(|_| st.tick);
+                        .is_some_and(|(_, ticks)| *ticks)
+                        .then_some(st.tick);
                     match c.send(Request::Action {
                         action: Payload::Json(action),
                         tick,
@@ -435,10 +435,11 @@ fn on_event(st: &mut State, ev: Event) {
         Event::Room(state) => st.emit(ClientOut::RoomChanged(value(&state))),
         Event::Chat { name, text, .. } => st.emit(ClientOut::Chat { name, text }),
         Event::Started(started) => {
-            st.probe = st
+            st.game = st
                 .catalog
-                .create(&started.game, &Payload::Json(Value::Null), started.seats, 0)
-                .ok();
+                .get(&started.game)
+                .ok()
+                .map(|meta| (started.game.clone(), meta.tick_rate.is_some()));
             st.viewer = started
                 .seat
                 .map_or(Viewer::Spectator, |s| Viewer::Seat(Seat(s)));

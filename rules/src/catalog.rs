@@ -216,6 +216,36 @@ impl<G: Game> ErasedSession for Session<G> {
 }
 
 type CreateFn = fn(&Payload, u8, u64) -> Result<Box<dyn ErasedSession>, RuleError>;
+type ConvertFn = fn(ValueKind, &Payload, Encoding) -> Result<Payload, RuleError>;
+
+/// Which of a game's values a payload holds, for [`Catalog::convert`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A config (`null` or empty bytes mean the defaults).
+    Config,
+    /// One action.
+    Action,
+    /// A list of actions (legal actions).
+    Actions,
+    /// A list of events (what an action or a tick produced).
+    Events,
+    /// A view.
+    View,
+}
+
+fn convert_erased<G: Game>(
+    kind: ValueKind,
+    value: &Payload,
+    to: Encoding,
+) -> Result<Payload, RuleError> {
+    Ok(match kind {
+        ValueKind::Config => Payload::encode(&value.decode_or_default::<G::Config>("config")?, to),
+        ValueKind::Action => Payload::encode(&value.decode::<G::Action>("action")?, to),
+        ValueKind::Actions => Payload::encode(&value.decode::<Vec<G::Action>>("actions")?, to),
+        ValueKind::Events => Payload::encode(&value.decode::<Vec<G::Event>>("events")?, to),
+        ValueKind::View => Payload::encode(&value.decode::<G::View>("view")?, to),
+    })
+}
 type RestoreFn = fn(&[u8]) -> Result<Box<dyn ErasedSession>, RuleError>;
 type ReplayFn = fn(&DynHeader, &[DynLogEntry]) -> Result<Box<dyn ErasedSession>, RuleError>;
 type PredictFn = fn(&Payload, u8, u64, &Payload) -> Result<Box<dyn ErasedSession>, RuleError>;
@@ -283,6 +313,7 @@ struct Entry {
     restore: RestoreFn,
     replay: ReplayFn,
     predict: PredictFn,
+    convert: ConvertFn,
 }
 
 /// Games by name. The server, the C ABI, Wasm and Godot all drive games through this, so
@@ -427,6 +458,7 @@ impl Catalog {
                 restore: restore_erased::<G>,
                 replay: replay_erased::<G>,
                 predict: predict_erased::<G>,
+                convert: convert_erased::<G>,
             },
         );
         Ok(&self.entries[at].meta)
@@ -445,6 +477,34 @@ impl Catalog {
     /// The fingerprints of every registered game, for handshakes.
     pub fn fingerprints(&self) -> Vec<Fingerprint> {
         self.games().map(|g| g.fingerprint.clone()).collect()
+    }
+
+    /// Re-encodes one of `game`'s values in another encoding, straight through the game's
+    /// types (no session is made). Fails with a clear error if the value does not decode as
+    /// that kind of value of that game; a config is only decoded here, not validated (the
+    /// host validates it when it makes the game).
+    ///
+    /// ```
+    /// use hearth_rules::{Catalog, Encoding, Payload, ValueKind};
+    /// let catalog = Catalog::of(hearth_games::games)?;
+    /// let json = Payload::Json(serde_json::json!({"column": 3}));
+    /// let bytes = catalog.convert("connect-four", ValueKind::Action, &json, Encoding::Postcard)?;
+    /// assert_eq!(bytes, Payload::Postcard(vec![3]));
+    /// assert_eq!(catalog.convert("connect-four", ValueKind::Action, &bytes, Encoding::Json)?, json);
+    /// # Ok::<(), hearth_rules::RuleError>(())
+    /// ```
+    pub fn convert(
+        &self,
+        game: &str,
+        kind: ValueKind,
+        value: &Payload,
+        to: Encoding,
+    ) -> Result<Payload, RuleError> {
+        let entry = self.entry(game)?;
+        if value.encoding() == to && kind != ValueKind::Config {
+            return Ok(value.clone());
+        }
+        (entry.convert)(kind, value, to)
     }
 
     /// Starts a game by name. `config` in either encoding; JSON `null` means the defaults.

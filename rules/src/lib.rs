@@ -33,7 +33,9 @@ mod rng;
 mod schema;
 mod session;
 
-pub use catalog::{Catalog, DynHeader, DynLogEntry, DynSession, GameMeta, Games, SyncMode};
+pub use catalog::{
+    Catalog, DynHeader, DynLogEntry, DynSession, GameMeta, Games, SyncMode, ValueKind,
+};
 pub use codec::{Encoding, Payload, decode_json_value, decode_postcard};
 pub use error::RuleError;
 pub use game::{Game, GameInfo, Outcome, Seat, Viewer};

@@ -685,12 +685,14 @@ pub fn request_to_wire(
         Ok(WireBytes(match p {
             Payload::Postcard(b) => b,
             Payload::Json(serde_json::Value::Null) => vec![],
-            json => {
-                // Validated and re-encoded by a probe session at the most seats.
-                let max = catalog.get(name)?.max_seats;
-                let probe = catalog.create(name, &json, max, 0)?;
-                probe.header(crate::Encoding::Postcard).config.to_bytes()
-            }
+            json => catalog
+                .convert(
+                    name,
+                    crate::ValueKind::Config,
+                    &json,
+                    crate::Encoding::Postcard,
+                )?
+                .to_bytes(),
         }))
     };
     Ok(match req {
@@ -715,8 +717,13 @@ pub fn request_to_wire(
                 json => {
                     let game = game
                         .ok_or_else(|| WireError::new(codes::NOT_IN_ROOM, "join a room first"))?;
-                    probe(catalog, game)?
-                        .convert_action(&json, crate::Encoding::Postcard)?
+                    catalog
+                        .convert(
+                            game,
+                            crate::ValueKind::Action,
+                            &json,
+                            crate::Encoding::Postcard,
+                        )?
                         .to_bytes()
                 }
             };
@@ -727,13 +734,6 @@ pub fn request_to_wire(
         }
         other => other.map_payload(|p| WireBytes(p.to_bytes())),
     })
-}
-
-/// A session of `game` with the fewest seats, whose only use is converting the game's values
-/// between encodings.
-pub fn probe(catalog: &crate::Catalog, game: &str) -> Result<crate::DynSession, WireError> {
-    let min = catalog.get(game)?.min_seats;
-    Ok(catalog.create(game, &Payload::Postcard(vec![]), min, 0)?)
 }
 
 impl<P> Request<P> {

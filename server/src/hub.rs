@@ -327,7 +327,7 @@ impl Hub {
             .password
             .as_deref()
             .map(crate::names::password)
-            .map(|p| p.map(|p| crate::names::PasswordDigest::new(&p)))
+            .map(|p| p.and_then(|p| Ok(crate::names::PasswordDigest::new(&p)?)))
             .transpose()?;
         Ok(RoomSetup {
             name: name.to_string(),
@@ -428,35 +428,34 @@ impl Hub {
     }
 }
 
+/// The OS random generator failed: nothing that needs a secret (a token, a seed, a salt)
+/// can be made. Never papered over with a weaker generator.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "the operating system's random generator failed ({0}); secrets cannot be made, so this was refused: check the host's /dev/urandom or getrandom support"
+)]
+pub struct RandomError(String);
+
+impl From<RandomError> for WireError {
+    fn from(e: RandomError) -> WireError {
+        WireError::new(codes::UNAVAILABLE, e.to_string())
+    }
+}
+
 /// A random token of 128 bits as 32 hex digits.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 16];
-    fill_random(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+pub fn random_token() -> Result<String, RandomError> {
+    let bytes: [u8; 16] = random_bytes()?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// A random seed below 2^53, so that JSON clients in JavaScript read it exactly.
-pub fn random_seed() -> u64 {
-    let mut bytes = [0u8; 8];
-    fill_random(&mut bytes);
-    u64::from_le_bytes(bytes) & ((1 << 53) - 1)
+pub fn random_seed() -> Result<u64, RandomError> {
+    Ok(u64::from_le_bytes(random_bytes()?) & ((1 << 53) - 1))
 }
 
-fn fill_random(bytes: &mut [u8]) {
-    if getrandom::fill(bytes).is_err() {
-        // The OS generator failing is near impossible on Linux; fall back to the clock and
-        // a counter rather than hand out all-zero tokens.
-        static FALLBACK: AtomicU64 = AtomicU64::new(0);
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        let mut x = t ^ FALLBACK.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-        for b in bytes.iter_mut() {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            *b = (x >> 56) as u8;
-        }
-    }
+/// `N` bytes from the OS generator.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| RandomError(e.to_string()))?;
+    Ok(bytes)
 }

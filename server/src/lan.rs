@@ -1,11 +1,10 @@
 //! A LAN host: the host core with no accounts, advertised over mDNS as
 //! `_hearth._tcp.local.` so clients on the same network find it by themselves.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use hearth_client::lan::{Interfaces, LanError, SERVICE_TYPE, daemon};
+use hearth_lan::{Interfaces, LanError, LanHostInfo, SERVICE_TYPE, daemon};
 use hearth_rules::protocol::{PROTOCOL_VERSION, PhaseName};
 use mdns_sd::{ServiceDaemon, ServiceInfo};
 use tokio::sync::watch;
@@ -63,13 +62,7 @@ impl LanHost {
     pub async fn start(config: LanConfig) -> Result<LanHost, LanHostError> {
         let host = Host::start(config.host.clone()).await?;
         let daemon = daemon(config.interfaces)?;
-        let fingerprints: Vec<String> = config
-            .host
-            .catalog
-            .fingerprints()
-            .iter()
-            .map(|f| f.to_string())
-            .collect();
+        let fingerprints = config.host.catalog.fingerprints();
         let games: Vec<String> = config
             .host
             .catalog
@@ -77,18 +70,23 @@ impl LanHost {
             .map(|g| g.name.clone())
             .collect();
         let instance = crate::names::display_name(&config.name).map_err(|e| LanError(e.message))?;
-        let host_name = format!("hearth-{}.local.", &crate::hub::random_token()[..8]);
+        let suffix = crate::hub::random_token().map_err(|e| LanError(e.to_string()))?;
+        let host_name = format!("hearth-{}.local.", &suffix[..8]);
         let addrs = addresses(host.addr(), config.interfaces);
         let port = host.addr().port();
         let make = move |rooms: usize, players: usize| -> Result<ServiceInfo, LanError> {
-            let mut txt = HashMap::new();
-            txt.insert("protocol".to_string(), PROTOCOL_VERSION.to_string());
-            txt.insert("name".to_string(), instance.clone());
-            txt.insert("rules".to_string(), fingerprints.join(","));
-            txt.insert("games".to_string(), games.join(","));
-            txt.insert("rooms".to_string(), rooms.to_string());
-            txt.insert("players".to_string(), players.to_string());
-            txt.insert("version".to_string(), env!("CARGO_PKG_VERSION").to_string());
+            let txt = LanHostInfo {
+                fullname: String::new(),
+                name: instance.clone(),
+                addresses: vec![],
+                port,
+                protocol: Some(PROTOCOL_VERSION),
+                fingerprints: fingerprints.clone(),
+                games: games.clone(),
+                open_rooms: u32::try_from(rooms).unwrap_or(u32::MAX),
+                players: u32::try_from(players).unwrap_or(u32::MAX),
+            }
+            .txt(env!("CARGO_PKG_VERSION"));
             let info = ServiceInfo::new(SERVICE_TYPE, &instance, &host_name, &addrs[..], port, txt)
                 .map_err(|e| LanError(e.to_string()))?;
             Ok(if addrs.is_empty() {

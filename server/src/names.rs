@@ -125,16 +125,12 @@ pub struct PasswordDigest {
 
 impl PasswordDigest {
     /// Digests `password` with a fresh random salt.
-    pub fn new(password: &str) -> PasswordDigest {
-        let mut salt = [0u8; 16];
-        let token = crate::hub::random_token();
-        for (i, b) in salt.iter_mut().enumerate() {
-            *b = u8::from_str_radix(token.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
-        }
-        PasswordDigest {
+    pub fn new(password: &str) -> Result<PasswordDigest, crate::hub::RandomError> {
+        let salt = crate::hub::random_bytes()?;
+        Ok(PasswordDigest {
             digest: Self::digest(&salt, password),
             salt,
-        }
+        })
     }
 
     fn digest(salt: &[u8; 16], password: &str) -> [u8; 32] {
@@ -166,8 +162,8 @@ impl std::fmt::Debug for PasswordDigest {
 mod tests {
     #[test]
     fn room_passwords_are_kept_as_salted_digests() {
-        let a = PasswordDigest::new("hunter2");
-        let b = PasswordDigest::new("hunter2");
+        let a = PasswordDigest::new("hunter2").unwrap();
+        let b = PasswordDigest::new("hunter2").unwrap();
         assert!(a.matches("hunter2") && !a.matches("hunter3") && !a.matches(""));
         assert_ne!(a.digest, b.digest, "salted");
         assert!(!format!("{a:?}").contains("hunter2"));

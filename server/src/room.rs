@@ -856,7 +856,7 @@ impl Room {
         let seats = seated.len() as u8;
         let seed = match &self.hub.config.seeds {
             Some(pick) => pick(&self.setup.name),
-            None => random_seed(),
+            None => random_seed()?,
         };
         let catalog = self.hub.config.catalog.clone();
         let created = catch_unwind(AssertUnwindSafe(|| {
@@ -892,10 +892,13 @@ impl Room {
                 "the match could not be recorded; try starting again",
             )
         })?;
+        let tokens = seated
+            .iter()
+            .map(|_| random_token())
+            .collect::<Result<Vec<_>, _>>()?;
         self.hub.remove_tokens(&self.tokens);
         self.tokens.clear();
-        for (game_seat, &i) in seated.iter().enumerate() {
-            let token = random_token();
+        for ((game_seat, &i), token) in seated.iter().enumerate().zip(tokens) {
             self.hub.add_token(&token, &self.setup.key);
             self.tokens.push(token.clone());
             let m = &mut self.members[i];

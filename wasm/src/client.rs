@@ -11,9 +11,9 @@ use std::rc::{Rc, Weak};
 
 use hearth_rules::protocol::{
     ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, ServerMsg, Started,
-    WireBytes, codes, from_postcard, probe, request_to_wire, to_postcard,
+    WireBytes, codes, from_postcard, request_to_wire, to_postcard,
 };
-use hearth_rules::{DynSession, Encoding, Payload, Seat, SyncMode, Viewer, hash_hex};
+use hearth_rules::{DynSession, Encoding, Payload, Seat, SyncMode, ValueKind, Viewer, hash_hex};
 use js_sys::{Function, Promise, Uint8Array};
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
@@ -199,8 +199,6 @@ struct Inner {
     next: u64,
     mirror: Option<DynSession>,
     view: Option<Value>,
-    /// Sessions used only to convert a game's values between encodings.
-    probes: BTreeMap<String, DynSession>,
     /// `close()` was called or the host said `closing`: no reconnecting.
     done: bool,
     /// A reconnection loop runs (drops meanwhile are its business).
@@ -261,28 +259,16 @@ impl Inner {
         calls.push(Call::Event(js::from_serde(&event)));
     }
 
-    fn probe(&mut self, game: &str) -> Option<&DynSession> {
-        if !self.probes.contains_key(game) {
-            let p = probe(self.catalog, game).ok()?;
-            self.probes.insert(game.to_string(), p);
-        }
-        self.probes.get(game)
-    }
-
     /// A game value of the current game as JSON (`null` if it cannot be read).
-    fn convert(
-        &mut self,
-        bytes: WireBytes,
-        what: fn(&DynSession, &Payload) -> Result<Payload, hearth_rules::RuleError>,
-    ) -> Value {
-        let Some(game) = self.game.clone() else {
+    fn convert(&self, bytes: WireBytes, kind: ValueKind) -> Value {
+        let Some(game) = &self.game else {
             return Value::Null;
         };
         match self
-            .probe(&game)
-            .map(|p| what(p, &Payload::Postcard(bytes.0)))
+            .catalog
+            .convert(game, kind, &Payload::Postcard(bytes.0), Encoding::Json)
         {
-            Some(Ok(Payload::Json(v))) => v,
+            Ok(Payload::Json(v)) => v,
             _ => Value::Null,
         }
     }
@@ -335,7 +321,7 @@ impl Inner {
                         (_, Shape::Unit) => JsValue::UNDEFINED,
                         // The host's list is in the game's postcard form.
                         (Reply::Legal { actions }, _) => {
-                            js::from_serde(&self.convert(actions, DynSession::convert_actions_json))
+                            js::from_serde(&self.convert(actions, ValueKind::Actions))
                         }
                         (reply, Shape::Key(k)) => js::from_serde(&reply_json(reply)[k]),
                     };
@@ -376,8 +362,8 @@ impl Inner {
                 seq, view, events, ..
             } => {
                 self.next = self.next.max(seq + 1);
-                let view = self.convert(view, DynSession::convert_view_json);
-                let events = self.convert(events, DynSession::convert_events_json);
+                let view = self.convert(view, ValueKind::View);
+                let events = self.convert(events, ValueKind::Events);
                 self.view = Some(view.clone());
                 self.emit(
                     calls,
@@ -390,8 +376,8 @@ impl Inner {
                 view,
                 events,
             } => {
-                let view = self.convert(view, DynSession::convert_view_json);
-                let events = self.convert(events, DynSession::convert_events_json);
+                let view = self.convert(view, ValueKind::View);
+                let events = self.convert(events, ValueKind::Events);
                 self.view = Some(view.clone());
                 self.emit(
                     calls,
@@ -484,8 +470,8 @@ impl Inner {
                 id,
             );
         }
-        let action = self.convert(action, DynSession::convert_action_json);
-        let events = self.convert(events, DynSession::convert_events_json);
+        let action = self.convert(action, ValueKind::Action);
+        let events = self.convert(events, ValueKind::Events);
         self.emit(
             calls,
             json!({"type": "entry", "seq": seq, "seat": seat, "action": action, "events": events}),
@@ -497,29 +483,6 @@ impl Inner {
 /// client's methods and come out as `null` (`legal` is converted in `Inner::handle`).
 fn reply_json(reply: Reply<WireBytes>) -> Value {
     serde_json::to_value(reply.map_payload(|_| Value::Null)).unwrap_or(Value::Null)
-}
-
-/// Conversions of one game's postcard values to JSON, as plain functions for `Inner::convert`.
-trait ToJson {
-    fn convert_view_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
-    fn convert_events_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
-    fn convert_action_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
-    fn convert_actions_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError>;
-}
-
-impl ToJson for DynSession {
-    fn convert_view_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError> {
-        self.convert_view(p, Encoding::Json)
-    }
-    fn convert_events_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError> {
-        self.convert_events(p, Encoding::Json)
-    }
-    fn convert_action_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError> {
-        self.convert_action(p, Encoding::Json)
-    }
-    fn convert_actions_json(&self, p: &Payload) -> Result<Payload, hearth_rules::RuleError> {
-        self.convert_actions(p, Encoding::Json)
-    }
 }
 
 /// Installs the message and close handlers of socket number `generation`.
@@ -798,7 +761,6 @@ impl Client {
                 next: 0,
                 mirror: None,
                 view: None,
-                probes: BTreeMap::new(),
                 done: false,
                 reconnecting: false,
             })),

@@ -678,7 +678,7 @@ async fn admin(api: &Api, headers: &HeaderMap) -> Result<Account, ApiError> {
 }
 
 fn issue_token(store: &dyn Store, account: &Account) -> Result<Value, ApiError> {
-    let (token, hash) = accounts::new_token();
+    let (token, hash) = accounts::new_token().map_err(WireError::from)?;
     let now = now();
     let expires_at = now + TOKEN_LIFETIME_SECS;
     store.add_token(&hash, account.id, expires_at, now)?;
@@ -927,18 +927,18 @@ async fn match_detail(
         return Ok(Json(json!({"match": public, "log": []})));
     }
     // Actions are stored as postcard; show them as JSON through the game's own types.
-    let session = api.catalog.create(&m.game, &m.config, m.seats, m.seed).ok();
     let log: Vec<Value> = log
         .iter()
         .map(|e| {
-            let action = session
-                .as_ref()
-                .and_then(|s| s.convert_action(&e.action, Encoding::Json).ok())
-                .map(|p| match p {
-                    Payload::Json(v) => v,
-                    Payload::Postcard(_) => Value::Null,
-                })
-                .unwrap_or(Value::Null);
+            let action = match api.catalog.convert(
+                &m.game,
+                hearth_rules::ValueKind::Action,
+                &e.action,
+                Encoding::Json,
+            ) {
+                Ok(Payload::Json(v)) => v,
+                _ => Value::Null,
+            };
             json!({"index": e.index, "tick": e.tick, "seat": e.seat.0, "action": action})
         })
         .collect();

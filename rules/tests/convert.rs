@@ -1,0 +1,87 @@
+//! `Catalog::convert`: a game's values between JSON and postcard, straight through its types.
+
+use hearth_rules::{Catalog, Encoding, Payload, Seat, ValueKind, Viewer};
+use serde_json::json;
+
+#[test]
+fn every_kind_of_value_round_trips_and_matches_a_sessions_encoding() {
+    let catalog = Catalog::of(hearth_games::games).unwrap();
+    let mut game = catalog
+        .create(
+            "connect-four",
+            &Payload::Json(json!({"first_seat": 0})),
+            2,
+            7,
+        )
+        .unwrap();
+    let action = Payload::Json(json!({"column": 3}));
+    let events = game.apply(Seat(0), &action).unwrap();
+    let view = game.view(Viewer::Spectator, Encoding::Json).unwrap();
+    let legal = game.legal_actions(Seat(1), Encoding::Json).unwrap();
+    let values = [
+        (ValueKind::Action, action),
+        (ValueKind::Events, events),
+        (ValueKind::View, view),
+        (ValueKind::Actions, legal),
+        (ValueKind::Config, Payload::Json(json!({"first_seat": 1}))),
+    ];
+    for (kind, json_value) in values {
+        let bytes = catalog
+            .convert("connect-four", kind, &json_value, Encoding::Postcard)
+            .unwrap();
+        assert!(matches!(bytes, Payload::Postcard(_)), "{kind:?}");
+        let back = catalog
+            .convert("connect-four", kind, &bytes, Encoding::Json)
+            .unwrap();
+        assert_eq!(back, json_value, "{kind:?}");
+    }
+    // The session's own postcard for the events is the same bytes.
+    let mut other = catalog
+        .create("connect-four", &Payload::Postcard(vec![]), 2, 7)
+        .unwrap();
+    let pc_events = other.apply(Seat(0), &Payload::Postcard(vec![3])).unwrap();
+    let converted = catalog
+        .convert(
+            "connect-four",
+            ValueKind::Events,
+            &pc_events,
+            Encoding::Json,
+        )
+        .unwrap();
+    assert_eq!(
+        converted,
+        Payload::Json(json!([{"dropped": {"seat": 0, "column": 3, "row": 0}}]))
+    );
+}
+
+#[test]
+fn a_config_of_null_is_the_defaults_and_bad_values_are_clear_errors() {
+    let catalog = Catalog::of(hearth_games::games).unwrap();
+    let defaults = catalog
+        .convert(
+            "connect-four",
+            ValueKind::Config,
+            &Payload::Json(serde_json::Value::Null),
+            Encoding::Json,
+        )
+        .unwrap();
+    assert!(matches!(defaults, Payload::Json(v) if v.is_object()));
+    let err = catalog
+        .convert(
+            "connect-four",
+            ValueKind::Action,
+            &Payload::Json(json!({"row": 1})),
+            Encoding::Postcard,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("action"), "{err}");
+    let err = catalog
+        .convert(
+            "no-such-game",
+            ValueKind::Action,
+            &Payload::Json(json!(1)),
+            Encoding::Postcard,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("no-such-game"), "{err}");
+}
