@@ -51,6 +51,8 @@ cargo fmt --all --check
 step "lints (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p hearth-wasm -p hearth-web --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
+# The host core as a game's Godot extension links it: without the official services and TLS.
+cargo clippy -p hearth-server --no-default-features --lib --locked -- -D warnings
 
 step "unit, property, vector and purity tests; benchmarks and examples once in test mode"
 cargo test --workspace --all-targets --locked

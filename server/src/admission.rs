@@ -100,6 +100,7 @@ impl Admission {
     }
 
     /// How long a socket has for its handshake.
+    #[cfg(feature = "tls")]
     pub(crate) fn handshake(&self) -> Duration {
         self.handshake
     }
@@ -347,6 +348,7 @@ impl<S> Admitted for Guarded<S> {
     }
 }
 
+#[cfg(feature = "tls")]
 impl<S> Admitted for tokio_rustls::server::TlsStream<Guarded<S>> {
     fn conn_state(&self) -> &Arc<ConnState> {
         self.get_ref().0.state()
@@ -378,6 +380,7 @@ macro_rules! peer_from {
     };
 }
 peer_from!(AdmittedTcp);
+#[cfg(feature = "tls")]
 peer_from!(crate::tls::TlsListener);
 
 /// Plain TCP through admission.

@@ -90,9 +90,16 @@ impl Host {
         let metrics = Arc::new(Metrics::default());
         let extra = config.routes.clone();
         let web_root = config.web_root.clone();
+        #[cfg(feature = "tls")]
         let config_bind = config.bind;
+        #[cfg(feature = "tls")]
         let tls = match &config.tls {
             Some(files) => Some(files.server_config()?),
+            None => None,
+        };
+        #[cfg(not(feature = "tls"))]
+        let tls: Option<std::convert::Infallible> = match &config.tls {
+            Some(_) => return Err(crate::tls::TlsError::NotBuiltIn.into()),
             None => None,
         };
         let limits = &config.limits;
@@ -122,6 +129,9 @@ impl Host {
         let stop = stop_rx;
         let secure = tls.is_some();
         let server = match tls {
+            #[cfg(not(feature = "tls"))]
+            Some(never) => match never {},
+            #[cfg(feature = "tls")]
             Some(tls) => {
                 let listener =
                     crate::tls::TlsListener::new(listener, tls, admission).map_err(|source| {

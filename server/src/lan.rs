@@ -70,7 +70,7 @@ impl LanHost {
             .map(|g| g.name.clone())
             .collect();
         let instance = crate::names::display_name(&config.name).map_err(|e| LanError(e.message))?;
-        let suffix = crate::hub::random_token().map_err(|e| LanError(e.to_string()))?;
+        let suffix = crate::secrets::random_token().map_err(|e| LanError(e.to_string()))?;
         let host_name = format!("hearth-{}.local.", &suffix[..8]);
         let addrs = addresses(host.addr(), config.interfaces);
         let port = host.addr().port();

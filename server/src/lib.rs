@@ -35,8 +35,10 @@ mod hub;
 pub mod lan;
 pub mod metrics;
 pub mod names;
+#[cfg(feature = "official")]
 pub mod official;
 mod room;
+pub mod secrets;
 mod services;
 pub mod tls;
 mod web;

@@ -125,8 +125,8 @@ pub struct PasswordDigest {
 
 impl PasswordDigest {
     /// Digests `password` with a fresh random salt.
-    pub fn new(password: &str) -> Result<PasswordDigest, crate::hub::RandomError> {
-        let salt = crate::hub::random_bytes()?;
+    pub fn new(password: &str) -> Result<PasswordDigest, crate::secrets::RandomError> {
+        let salt = crate::secrets::random_bytes()?;
         Ok(PasswordDigest {
             digest: Self::digest(&salt, password),
             salt,

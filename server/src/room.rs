@@ -14,7 +14,8 @@ use hearth_rules::{DynSession, Encoding, GameMeta, Payload, Seat, SyncMode, View
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::hub::{Hub, random_seed, random_token};
+use crate::hub::Hub;
+use crate::secrets::{random_seed, random_token};
 use crate::services::MatchStart;
 use crate::wire::{Fanout, Frame, Outbox};
 

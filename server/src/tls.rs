@@ -1,17 +1,25 @@
 //! HTTPS/WSS with rustls: a listener that completes TLS handshakes off the accept loop.
+//! The rustls parts are the `tls` feature (on by default); without it, a host given
+//! certificates refuses to start with [`TlsError::NotBuiltIn`].
 
-use std::io;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
+#[cfg(feature = "tls")]
+use std::{io, net::SocketAddr, path::Path, sync::Arc};
 
+#[cfg(feature = "tls")]
 use rustls_pki_types::pem::PemObject;
+#[cfg(feature = "tls")]
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+#[cfg(feature = "tls")]
 use tokio::net::{TcpListener, TcpStream};
+#[cfg(feature = "tls")]
 use tokio::sync::mpsc;
+#[cfg(feature = "tls")]
 use tokio_rustls::TlsAcceptor;
+#[cfg(feature = "tls")]
 use tokio_rustls::server::TlsStream;
 
+#[cfg(feature = "tls")]
 use crate::admission::{Admission, Guarded};
 
 /// Where the certificate chain and private key are (PEM files).
@@ -37,8 +45,14 @@ pub enum TlsError {
     /// rustls refused the pair.
     #[error("the certificate and key do not make a TLS configuration: {0}")]
     Config(String),
+    /// This build of the host has no TLS.
+    #[error(
+        "this build has no TLS (hearth-server's `tls` feature is off); serve plain HTTP behind a TLS proxy, or build with the feature"
+    )]
+    NotBuiltIn,
 }
 
+#[cfg(feature = "tls")]
 impl TlsFiles {
     /// Reads and checks both files.
     pub fn server_config(&self) -> Result<Arc<tokio_rustls::rustls::ServerConfig>, TlsError> {
@@ -66,6 +80,7 @@ impl TlsFiles {
     }
 }
 
+#[cfg(feature = "tls")]
 /// Accepts TCP, hands each connection's handshake to its own task, and yields the finished
 /// TLS streams, so one slow handshake never holds up the others. Each socket counts against
 /// the connection cap from accept, and its TLS handshake eats into its handshake time.
@@ -74,6 +89,7 @@ pub(crate) struct TlsListener {
     local: SocketAddr,
 }
 
+#[cfg(feature = "tls")]
 impl TlsListener {
     /// Starts accepting on `listener`.
     pub(crate) fn new(
@@ -113,6 +129,7 @@ impl TlsListener {
     }
 }
 
+#[cfg(feature = "tls")]
 impl axum::serve::Listener for TlsListener {
     type Io = TlsStream<Guarded<TcpStream>>;
     type Addr = SocketAddr;

@@ -126,7 +126,7 @@ fn argon2(
 pub fn hash_password(password: &str) -> Result<String, String> {
     let password = password.to_string();
     on_hash_pool(move || {
-        let salt: [u8; 16] = crate::hub::random_bytes().map_err(|e| e.to_string())?;
+        let salt: [u8; 16] = crate::secrets::random_bytes().map_err(|e| e.to_string())?;
         let params = Params::default();
         let out = argon2(
             Algorithm::Argon2id,
@@ -179,8 +179,8 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 }
 
 /// A new random token (what the client keeps) and its hash (what the database keeps).
-pub fn new_token() -> Result<(String, Vec<u8>), crate::hub::RandomError> {
-    let token = format!("hth_{}", crate::hub::random_token()?);
+pub fn new_token() -> Result<(String, Vec<u8>), crate::secrets::RandomError> {
+    let token = format!("hth_{}", crate::secrets::random_token()?);
     let hash = token_hash(&token);
     Ok((token, hash))
 }
