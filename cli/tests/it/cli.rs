@@ -1,9 +1,6 @@
 //! The `hearth` binary: `hearth serve` listens where told, answers, and shuts down
 //! gracefully on SIGTERM and SIGINT, telling its members.
 
-#[path = "../../server/tests/common/mod.rs"]
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -36,7 +33,7 @@ async fn serve_then_signal(signal: &str) {
     assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
 
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let (token, _) = common::device_login(addr, "cli-test-device", "Ada").await;
+    let (token, _) = crate::common::device_login(addr, "cli-test-device", "Ada").await;
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
         .await
         .expect("connects");
@@ -155,7 +152,7 @@ async fn a_scripted_terminal_client_plays_a_whole_game_on_hearth_serve() {
     );
     // The result is on the server's record.
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let (_, matches) = common::http(addr, "GET", "/v1/matches", None, None).await;
+    let (_, matches) = crate::common::http(addr, "GET", "/v1/matches", None, None).await;
     assert_eq!(matches["matches"][0]["status"], "over");
     let _ = server.kill();
     let _ = server.wait();

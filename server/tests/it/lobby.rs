@@ -1,8 +1,6 @@
 //! The lobby and a whole connect-four match over real WebSockets on loopback.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use hearth_games::connect_four::{ConnectFour, Move};
 use hearth_rules::protocol::{Hello, JoinAs, PROTOCOL_VERSION, Request, RoomOptions, codes};
 use hearth_rules::{Fingerprint, Seat, Session, SessionHeader, hash_hex};

@@ -1,14 +1,12 @@
 //! The admin page, driven in headless Chromium over the DevTools protocol: sign in, see a
 //! live room appear, close it.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use hearth_rules::protocol::codes;
 use hearth_server::HostConfig;

@@ -1,11 +1,9 @@
 //! Hidden information (chameleon) never leaks; real-time (tanks) ends exactly where an
 //! offline session fed the same inputs ends; JSON and postcard clients share a room.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 use hearth_games::connect_four::{ConnectFour, Move};
 use hearth_games::tanks::{TankInput, Tanks};
 use hearth_rules::protocol::{JoinAs, Request, WireBytes};

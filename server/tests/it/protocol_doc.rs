@@ -6,7 +6,7 @@ use serde_json::Value;
 
 #[test]
 fn every_json_example_in_the_protocol_doc_decodes() {
-    let doc = include_str!("../../docs/protocol.md");
+    let doc = include_str!("../../../docs/protocol.md");
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in doc.lines() {
@@ -94,7 +94,7 @@ fn headings(doc: &str, prefix: &str) -> Vec<String> {
 fn the_variant_tables_and_message_sections_follow_the_types_in_order() {
     use hearth_rules::SyncMode;
     use hearth_rules::protocol::{JoinAs, PhaseName, Reply, Request, RoomPhase};
-    let doc = include_str!("../../docs/protocol.md");
+    let doc = include_str!("../../../docs/protocol.md");
     // Section 2's table: `| `Enum` | `a`, `b`, … |`, one row per enum on the wire.
     let table: std::collections::BTreeMap<&str, Vec<&str>> = doc
         .lines()

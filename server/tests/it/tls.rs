@@ -1,7 +1,5 @@
 //! `--tls-cert/--tls-key`: HTTPS and WSS through rustls, with a certificate made by openssl.
 
-mod common;
-
 use std::process::Command;
 use std::sync::Arc;
 
@@ -17,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 async fn https_and_wss_with_a_certificate() {
     let dir = std::env::temp_dir().join(format!("hearth-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (cert, key) = common::self_signed(&dir);
+    let (cert, key) = crate::common::self_signed(&dir);
     let host = hearth_server::official::start(
         HostConfig {
             tls: Some(TlsFiles {
@@ -34,7 +32,7 @@ async fn https_and_wss_with_a_certificate() {
     .await
     .unwrap();
     assert!(host.ws_url().starts_with("wss://"));
-    let tls = common::connector(&cert);
+    let tls = crate::common::connector(&cert);
     let name = rustls_pki_types::ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
 
     // HTTPS: sign in.
@@ -125,7 +123,7 @@ async fn unusable_certificate_files_are_a_clear_error() {
     .expect("refused");
     assert!(matches!(err, HostError::Tls(_)), "{err}");
     assert!(err.to_string().contains("junk.pem"), "{err}");
-    let out = Command::new(common::hearth_bin())
+    let out = Command::new(crate::common::hearth_bin())
         .args(["serve", "--memory", "--bind", "127.0.0.1:0", "--tls-cert"])
         .arg(dir.join("missing.pem"))
         .arg("--tls-key")

@@ -1,12 +1,10 @@
 //! Reconnects, the desync guard, panic isolation, limits, metrics and shutdown.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use hearth_rules::protocol::{JoinAs, Request, codes};
 use hearth_rules::{DynLogEntry, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
 use hearth_server::{BoxFuture, Host, HostConfig, Limits, MatchRecorder, MatchStart, RecordError};

@@ -1,13 +1,11 @@
 //! The official services: accounts, the socket's authentication, recorded and rated matches,
 //! replays, the role matrix and the storage's refusals.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use hearth_rules::protocol::{Hello, JoinAs, PROTOCOL_VERSION, Request, codes};
 use hearth_server::official::sqlite::{SCHEMA_VERSION, SqliteStore};
 use hearth_server::official::store::{Role, Store, StoreError};
@@ -330,7 +328,7 @@ async fn matches_are_recorded_replayable_and_rated_live() {
     assert_eq!(s, 404);
 
     // `hearth replay` re-runs it with the rules (the server is still running: WAL readers).
-    let out = Command::new(common::hearth_bin())
+    let out = Command::new(crate::common::hearth_bin())
         .args(["replay", &id.to_string(), "--db"])
         .arg(&db)
         .output()
@@ -346,7 +344,7 @@ async fn matches_are_recorded_replayable_and_rated_live() {
         stdout.contains(&format!("final hash {recorded} (recorded {recorded})")),
         "{stdout}"
     );
-    let out = Command::new(common::hearth_bin())
+    let out = Command::new(crate::common::hearth_bin())
         .args(["replay", "4242", "--db"])
         .arg(&db)
         .output()
@@ -875,7 +873,7 @@ fn storage_refuses_files_that_are_not_its_own() {
     assert!(e.to_string().contains("run a newer hearth"), "{e}");
 
     // The CLI says so and exits non-zero.
-    let out = Command::new(common::hearth_bin())
+    let out = Command::new(crate::common::hearth_bin())
         .args(["serve", "--bind", "127.0.0.1:0", "--db"])
         .arg(&junk)
         .output()
@@ -895,7 +893,7 @@ fn create_user_reads_the_password_from_stdin() {
     use std::io::Write;
     let dir = scratch("cli-user");
     let db = dir.join("u.db");
-    let mut child = Command::new(common::hearth_bin())
+    let mut child = Command::new(crate::common::hearth_bin())
         .args(["admin", "create-user", "boss", "--admin", "--db"])
         .arg(&db)
         .stdin(std::process::Stdio::piped())
@@ -920,7 +918,7 @@ fn create_user_reads_the_password_from_stdin() {
         ("boss2", "short\n", "8 to 128"),
         ("boss", "long enough pw\n", "taken"),
     ] {
-        let mut child = Command::new(common::hearth_bin())
+        let mut child = Command::new(crate::common::hearth_bin())
             .args(["admin", "create-user", name, "--db"])
             .arg(&db)
             .stdin(std::process::Stdio::piped())

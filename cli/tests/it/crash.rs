@@ -2,13 +2,10 @@
 //! random points of a match; after each restart the match is rebuilt from its log, the
 //! players rejoin their seats, and no acknowledged action is missing.
 
-#[path = "../../server/tests/common/mod.rs"]
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command};
 
-use common::*;
+use crate::common::*;
 use hearth_games::connect_four::{ConnectFour, Move};
 use hearth_rules::protocol::{JoinAs, Request};
 use hearth_rules::{Seat, Session, SessionHeader};

@@ -2,9 +2,6 @@
 //! a time can neither lock new players out nor stop `/healthz`, over plain HTTP and over TLS.
 //! The server runs as its own process under `prlimit --nofile`, as an operator's would.
 
-#[path = "../../server/tests/common/mod.rs"]
-mod common;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -61,12 +58,12 @@ impl Server {
             .args(["--sign-ins-per-minute", "1000"]);
         let mut connector = None;
         if tls {
-            let (cert, key) = common::self_signed(&dir);
+            let (cert, key) = crate::common::self_signed(&dir);
             cmd.arg("--tls-cert").arg(&cert).arg("--tls-key").arg(&key);
-            connector = Some(common::connector(&cert));
+            connector = Some(crate::common::connector(&cert));
         }
         // (prlimit (util-linux) runs hearth serve with the lowered limit.)
-        let (child, addr) = common::spawn_serving(cmd);
+        let (child, addr) = crate::common::spawn_serving(cmd);
         Server {
             child,
             addr,
@@ -90,7 +87,7 @@ impl Server {
 
     /// One HTTP/1.1 request on a new connection: the status and the body.
     async fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
-        let mut io = tokio::time::timeout(common::WAIT, self.open())
+        let mut io = tokio::time::timeout(crate::common::WAIT, self.open())
             .await
             .expect("the server lets a new connection in")
             .expect("connects");
@@ -100,7 +97,7 @@ impl Server {
         );
         io.write_all(head.as_bytes()).await.unwrap();
         let mut out = Vec::new();
-        let _ = tokio::time::timeout(common::WAIT, io.read_to_end(&mut out))
+        let _ = tokio::time::timeout(crate::common::WAIT, io.read_to_end(&mut out))
             .await
             .expect("an answer in time");
         let text = String::from_utf8_lossy(&out).to_string();
@@ -127,7 +124,7 @@ impl Server {
         let io = self.open().await.expect("connects");
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
         let (mut ws, _) = tokio::time::timeout(
-            common::WAIT,
+            crate::common::WAIT,
             tokio_tungstenite::client_async(format!("{scheme}://{}/ws", self.addr), io),
         )
         .await
@@ -137,7 +134,7 @@ impl Server {
             r#"{{"id":1,"req":{{"hello":{{"protocol":1,"fingerprints":[],"name":"x","token":"{token}"}}}}}}"#
         );
         ws.send(Message::Text(hello.into())).await.unwrap();
-        let welcome = tokio::time::timeout(common::WAIT, ws.next())
+        let welcome = tokio::time::timeout(crate::common::WAIT, ws.next())
             .await
             .expect("a welcome in time")
             .expect("a frame")
@@ -167,7 +164,7 @@ async fn trickle(mut io: Box<dyn Io>) -> bool {
 async fn closed_by_server(tcp: &mut TcpStream) -> bool {
     let mut buf = [0u8; 64];
     matches!(
-        tokio::time::timeout(common::WAIT, tcp.read(&mut buf)).await,
+        tokio::time::timeout(crate::common::WAIT, tcp.read(&mut buf)).await,
         Ok(Ok(0)) | Ok(Err(_))
     )
 }
