@@ -157,7 +157,7 @@ fn or_nil(result: Result<GdValue, Failure>) -> Variant {
 /// One offline game with the rules the server runs.
 #[derive(GodotClass)]
 #[class(base=RefCounted)]
-pub struct HearthSession {
+pub(crate) struct HearthSession {
     core: SessionCore,
     base: Base<RefCounted>,
 }
@@ -267,7 +267,7 @@ impl HearthSession {
 /// A connection to the official server or a LAN host. Signals fire on the main thread.
 #[derive(GodotClass)]
 #[class(base=Node)]
-pub struct HearthClient {
+pub(crate) struct HearthClient {
     driver: Option<ClientDriver>,
     base: Base<Node>,
 }
@@ -504,7 +504,7 @@ impl HearthClient {
 /// Hosts games for the local network from inside your game, announced over mDNS.
 #[derive(GodotClass)]
 #[class(base=Node)]
-pub struct HearthLanHost {
+pub(crate) struct HearthLanHost {
     runtime: Option<tokio::runtime::Runtime>,
     host: Option<LanHostDriver>,
     base: Base<Node>,
@@ -569,7 +569,7 @@ impl HearthLanHost {
 /// Finds Hearth hosts on the local network.
 #[derive(GodotClass)]
 #[class(base=Node)]
-pub struct HearthLanBrowser {
+pub(crate) struct HearthLanBrowser {
     runtime: Option<tokio::runtime::Runtime>,
     browser: Option<LanBrowserDriver>,
     base: Base<Node>,

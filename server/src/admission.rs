@@ -177,7 +177,7 @@ impl Admission {
 }
 
 /// Where one socket is in its handshake, shared by its IO and the requests on it.
-pub struct ConnState {
+pub(crate) struct ConnState {
     phase: AtomicU8,
     busy: AtomicU32,
     evicted: AtomicBool,
@@ -248,7 +248,7 @@ impl Drop for Slot {
 
 /// An admitted socket: reads fail once its handshake deadline passes or it is told to make
 /// room, which makes hyper (or the TLS handshake) drop it.
-pub struct Guarded<S> {
+pub(crate) struct Guarded<S> {
     io: S,
     slot: Slot,
     sleep: Pin<Box<Sleep>>,
@@ -256,7 +256,7 @@ pub struct Guarded<S> {
 
 impl<S> Guarded<S> {
     /// Where it is in its handshake.
-    pub fn state(&self) -> &Arc<ConnState> {
+    pub(crate) fn state(&self) -> &Arc<ConnState> {
         &self.slot.state
     }
 
@@ -337,7 +337,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
 }
 
 /// An IO type whose admission state can be found (plain and TLS sockets).
-pub trait Admitted {
+pub(crate) trait Admitted {
     /// Where the socket is in its handshake.
     fn conn_state(&self) -> &Arc<ConnState>;
 }

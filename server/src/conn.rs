@@ -60,7 +60,7 @@ enum Exit {
 }
 
 /// Serves one upgraded WebSocket until it closes.
-pub async fn serve(socket: WebSocket, hub: Arc<Hub>) {
+pub(crate) async fn serve(socket: WebSocket, hub: Arc<Hub>) {
     hub.metrics.connections.inc();
     let limits = hub.config.limits.clone();
     let (sink, mut stream) = socket.split();

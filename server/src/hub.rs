@@ -18,7 +18,7 @@ use crate::room::{Room, RoomCmd, RoomSetup};
 const ROOM_QUEUE: usize = 4096;
 
 /// Player ids from here up are anonymous (one connection each); below are accounts.
-pub const ANONYMOUS_IDS: PlayerId = 1 << 40;
+pub(crate) const ANONYMOUS_IDS: PlayerId = 1 << 40;
 
 /// Someone connected, as the admin console lists them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -44,7 +44,7 @@ struct RoomEntry {
 }
 
 /// Shared by every connection and room of one host.
-pub struct Hub {
+pub(crate) struct Hub {
     /// The host's configuration.
     pub config: HostConfig,
     /// The host's metrics.
@@ -59,7 +59,7 @@ pub struct Hub {
 }
 
 /// A room's channel and what a joiner must know before entering.
-pub struct RoomRef {
+pub(crate) struct RoomRef {
     /// The room's command channel.
     pub tx: mpsc::Sender<RoomCmd>,
     /// Catalog name of its game.
@@ -76,7 +76,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Hub {
     /// A hub for this configuration.
-    pub fn new(config: HostConfig, metrics: Arc<Metrics>, shutdown: watch::Receiver<bool>) -> Self {
+    pub(crate) fn new(
+        config: HostConfig,
+        metrics: Arc<Metrics>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
         Hub {
             config,
             metrics,
@@ -91,13 +95,13 @@ impl Hub {
     }
 
     /// A fresh id (anonymous players, links, rooms).
-    pub fn next_id(&self) -> u64 {
+    pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// The room called `key` (lowercase), or a new one made with `create` if there is none
     /// and `create` is given.
-    pub fn find_or_create(
+    pub(crate) fn find_or_create(
         self: &Arc<Self>,
         name: &str,
         key: &str,
@@ -167,7 +171,7 @@ impl Hub {
     }
 
     /// Rebuilds a room around a stored match (after a restart).
-    pub fn restore_room(
+    pub(crate) fn restore_room(
         self: &Arc<Self>,
         name: &str,
         session: hearth_rules::DynSession,
@@ -231,7 +235,7 @@ impl Hub {
 
     /// Closes every connection of `player` (when `session` is `None`) or every connection
     /// that signed in with `session`, telling each `code` and `message`; how many.
-    pub fn disconnect(
+    pub(crate) fn disconnect(
         &self,
         player: Option<PlayerId>,
         session: Option<&str>,
@@ -262,19 +266,19 @@ impl Hub {
     }
 
     /// A connection closed.
-    pub fn set_offline(&self, conn: u64) {
+    pub(crate) fn set_offline(&self, conn: u64) {
         lock(&self.online).remove(&conn);
     }
 
     /// Everyone connected (one row per connection), by name.
-    pub fn online(&self) -> Vec<Online> {
+    pub(crate) fn online(&self) -> Vec<Online> {
         let mut v: Vec<Online> = lock(&self.online).values().map(|e| e.who.clone()).collect();
         v.sort_by(|a, b| a.name.cmp(&b.name).then(a.player.cmp(&b.player)));
         v
     }
 
     /// A connection wants the leaderboard of `game` pushed.
-    pub fn subscribe_leaderboard(&self, game: &str, outbox: crate::wire::Outbox) {
+    pub(crate) fn subscribe_leaderboard(&self, game: &str, outbox: crate::wire::Outbox) {
         let mut subs = lock(&self.leaderboard_subs);
         let list = subs.entry(game.to_string()).or_default();
         // Subscribing twice must not push everything twice.
@@ -283,7 +287,11 @@ impl Hub {
     }
 
     /// Pushes a leaderboard to its subscribers (encoded once per encoding).
-    pub fn publish_leaderboard(&self, game: &str, standings: &[hearth_rules::protocol::Standing]) {
+    pub(crate) fn publish_leaderboard(
+        &self,
+        game: &str,
+        standings: &[hearth_rules::protocol::Standing],
+    ) {
         let subs: Vec<crate::wire::Outbox> = {
             let mut map = lock(&self.leaderboard_subs);
             let Some(list) = map.get_mut(game) else {
@@ -342,7 +350,7 @@ impl Hub {
     }
 
     /// Public rooms, by name.
-    pub fn public_rooms(&self) -> Vec<RoomSummary> {
+    pub(crate) fn public_rooms(&self) -> Vec<RoomSummary> {
         let rooms = lock(&self.rooms);
         let mut list: Vec<RoomSummary> = rooms
             .values()
@@ -354,7 +362,7 @@ impl Hub {
     }
 
     /// Every room, public or not, by name (for the embedding process and admins).
-    pub fn all_rooms(&self) -> Vec<RoomSummary> {
+    pub(crate) fn all_rooms(&self) -> Vec<RoomSummary> {
         let rooms = lock(&self.rooms);
         let mut list: Vec<RoomSummary> = rooms.values().map(|r| r.summary.clone()).collect();
         list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -362,17 +370,17 @@ impl Hub {
     }
 
     /// The channel of the room called `key`, if it exists.
-    pub fn room_tx(&self, key: &str) -> Option<mpsc::Sender<RoomCmd>> {
+    pub(crate) fn room_tx(&self, key: &str) -> Option<mpsc::Sender<RoomCmd>> {
         lock(&self.rooms).get(key).map(|r| r.tx.clone())
     }
 
     /// Number of rooms.
-    pub fn room_count(&self) -> usize {
+    pub(crate) fn room_count(&self) -> usize {
         lock(&self.rooms).len()
     }
 
     /// A room publishes its new summary.
-    pub fn set_summary(&self, key: &str, id: u64, summary: &RoomSummary) {
+    pub(crate) fn set_summary(&self, key: &str, id: u64, summary: &RoomSummary) {
         if let Some(entry) = lock(&self.rooms).get_mut(key)
             && entry.id == id
             && entry.summary != *summary
@@ -382,7 +390,7 @@ impl Hub {
     }
 
     /// A room has ended.
-    pub fn remove_room(&self, key: &str, id: u64) {
+    pub(crate) fn remove_room(&self, key: &str, id: u64) {
         let mut rooms = lock(&self.rooms);
         if rooms.get(key).is_some_and(|r| r.id == id) {
             rooms.remove(key);
@@ -392,12 +400,12 @@ impl Hub {
     }
 
     /// Registers a seat's resume token.
-    pub fn add_token(&self, token: &str, key: &str) {
+    pub(crate) fn add_token(&self, token: &str, key: &str) {
         lock(&self.tokens).insert(token.to_string(), key.to_string());
     }
 
     /// Forgets resume tokens.
-    pub fn remove_tokens<'a>(&self, tokens: impl IntoIterator<Item = &'a String>) {
+    pub(crate) fn remove_tokens<'a>(&self, tokens: impl IntoIterator<Item = &'a String>) {
         let mut map = lock(&self.tokens);
         for t in tokens {
             map.remove(t);
@@ -405,13 +413,13 @@ impl Hub {
     }
 
     /// The room a resume token belongs to.
-    pub fn token_room(&self, token: &str) -> Option<mpsc::Sender<RoomCmd>> {
+    pub(crate) fn token_room(&self, token: &str) -> Option<mpsc::Sender<RoomCmd>> {
         let key = lock(&self.tokens).get(token).cloned()?;
         self.room_tx(&key)
     }
 
     /// Refreshes the rooms gauge from the summaries (at scrape time).
-    pub fn update_room_gauge(&self) {
+    pub(crate) fn update_room_gauge(&self) {
         let mut counts: HashMap<RoomLabels, i64> = HashMap::new();
         for r in lock(&self.rooms).values() {
             *counts

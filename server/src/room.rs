@@ -26,7 +26,7 @@ const MAX_BOT_LEVEL: u8 = 6;
 const RECENT_HASHES: usize = 256;
 
 /// What connections (and the embedding process) ask of a room.
-pub enum RoomCmd {
+pub(crate) enum RoomCmd {
     /// Enter the room.
     Join {
         /// The connection's link for this join.
@@ -108,7 +108,7 @@ pub struct RoomInspect {
 }
 
 /// A room's fixed settings, checked by the hub.
-pub struct RoomSetup {
+pub(crate) struct RoomSetup {
     pub(crate) name: String,
     pub(crate) key: String,
     pub(crate) meta: GameMeta,
@@ -175,7 +175,7 @@ struct Running {
 }
 
 /// The room task's state.
-pub struct Room {
+pub(crate) struct Room {
     hub: Arc<Hub>,
     id: u64,
     setup: RoomSetup,
@@ -269,7 +269,7 @@ impl Room {
     }
 
     /// The room's task: runs until the room is empty, fails or the host shuts down.
-    pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
         let _deregister = Deregister {
             hub: self.hub.clone(),
             key: self.setup.key.clone(),

@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 
 /// One encoded message, cheap to clone (shared bytes), ready for any number of sockets.
 #[derive(Debug, Clone)]
-pub enum Frame {
+pub(crate) enum Frame {
     /// JSON text.
     Text(Utf8Bytes),
     /// postcard bytes.
@@ -25,7 +25,7 @@ pub enum Frame {
 
 impl Frame {
     /// Encodes `msg` in `encoding`.
-    pub fn encode(msg: &ServerMsg<Payload>, encoding: Encoding) -> Frame {
+    pub(crate) fn encode(msg: &ServerMsg<Payload>, encoding: Encoding) -> Frame {
         match encoding {
             Encoding::Json => Frame::Text(Utf8Bytes::from(to_json(msg))),
             Encoding::Postcard => Frame::Binary(Bytes::from(to_postcard(msg))),
@@ -33,7 +33,7 @@ impl Frame {
     }
 
     /// The WebSocket message.
-    pub fn into_message(self) -> Message {
+    pub(crate) fn into_message(self) -> Message {
         match self {
             Frame::Text(t) => Message::Text(t),
             Frame::Binary(b) => Message::Binary(b),
@@ -46,7 +46,7 @@ impl Frame {
 }
 
 /// A message encoded at most once per encoding, shared by every recipient.
-pub struct Fanout<F: Fn(Encoding) -> ServerMsg<Payload>> {
+pub(crate) struct Fanout<F: Fn(Encoding) -> ServerMsg<Payload>> {
     build: F,
     json: Option<Frame>,
     postcard: Option<Frame>,
@@ -54,7 +54,7 @@ pub struct Fanout<F: Fn(Encoding) -> ServerMsg<Payload>> {
 
 impl<F: Fn(Encoding) -> ServerMsg<Payload>> Fanout<F> {
     /// A fan-out that builds the message for an encoding when first asked.
-    pub fn new(build: F) -> Self {
+    pub(crate) fn new(build: F) -> Self {
         Fanout {
             build,
             json: None,
@@ -63,7 +63,7 @@ impl<F: Fn(Encoding) -> ServerMsg<Payload>> Fanout<F> {
     }
 
     /// The frame in `encoding`.
-    pub fn get(&mut self, encoding: Encoding) -> Frame {
+    pub(crate) fn get(&mut self, encoding: Encoding) -> Frame {
         let slot = match encoding {
             Encoding::Json => &mut self.json,
             Encoding::Postcard => &mut self.postcard,
@@ -75,7 +75,7 @@ impl<F: Fn(Encoding) -> ServerMsg<Payload>> Fanout<F> {
 
 /// What a room tells a connection's reader besides frames.
 #[derive(Debug)]
-pub enum Ctl {
+pub(crate) enum Ctl {
     /// The reliable queue overflowed: disconnect as too slow.
     Overflow,
     /// Close the connection with this reason (a ban, a sign-out).
@@ -94,7 +94,7 @@ pub enum Ctl {
 
 /// The newest unsent real-time snapshot of one connection.
 #[derive(Debug, Default)]
-pub struct Latest {
+pub(crate) struct Latest {
     slot: Mutex<Option<Frame>>,
     /// Woken when a snapshot is put in the slot.
     pub notify: Notify,
@@ -102,19 +102,19 @@ pub struct Latest {
 
 impl Latest {
     /// Takes the waiting snapshot.
-    pub fn take(&self) -> Option<Frame> {
+    pub(crate) fn take(&self) -> Option<Frame> {
         self.slot.lock().ok().and_then(|mut s| s.take())
     }
 
     /// Whether a snapshot is waiting.
-    pub fn waiting(&self) -> bool {
+    pub(crate) fn waiting(&self) -> bool {
         self.slot.lock().is_ok_and(|s| s.is_some())
     }
 }
 
 /// The sending half of one connection, held by the room it is in.
 #[derive(Debug, Clone)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     /// The connection's encoding.
     pub encoding: Encoding,
     tx: mpsc::Sender<Frame>,
@@ -125,7 +125,7 @@ pub struct Outbox {
 
 impl Outbox {
     /// An outbox over a connection's queues.
-    pub fn new(
+    pub(crate) fn new(
         encoding: Encoding,
         tx: mpsc::Sender<Frame>,
         latest: Arc<Latest>,
@@ -143,7 +143,7 @@ impl Outbox {
 
     /// Queues a reliable frame. Never waits: if the queue is full the connection is told to
     /// disconnect (it can resume), so one slow reader never stalls a room.
-    pub fn send(&self, frame: Frame) {
+    pub(crate) fn send(&self, frame: Frame) {
         match self.tx.try_send(frame) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -155,12 +155,12 @@ impl Outbox {
     }
 
     /// Encodes and queues a message for this connection alone.
-    pub fn send_msg(&self, msg: &ServerMsg<Payload>) {
+    pub(crate) fn send_msg(&self, msg: &ServerMsg<Payload>) {
         self.send(Frame::encode(msg, self.encoding));
     }
 
     /// Replaces the waiting real-time snapshot with a newer one.
-    pub fn snapshot(&self, frame: Frame) {
+    pub(crate) fn snapshot(&self, frame: Frame) {
         if let Ok(mut slot) = self.latest.slot.lock()
             && slot.replace(frame).is_some()
         {
@@ -171,23 +171,23 @@ impl Outbox {
 
     /// Sends the last snapshot of a game reliably (it must not be coalesced away), after
     /// dropping any older one still waiting.
-    pub fn final_snapshot(&self, frame: Frame) {
+    pub(crate) fn final_snapshot(&self, frame: Frame) {
         let _ = self.latest.take();
         self.send(frame);
     }
 
     /// Whether the connection has gone.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
 
     /// Whether both go to the same connection.
-    pub fn same_connection(&self, other: &Outbox) -> bool {
+    pub(crate) fn same_connection(&self, other: &Outbox) -> bool {
         self.tx.same_channel(&other.tx)
     }
 
     /// Tells the connection it left the room it joined with `link`.
-    pub fn left(&self, link: u64) {
+    pub(crate) fn left(&self, link: u64) {
         let _ = self.ctl.send(Ctl::Left { link });
     }
 }

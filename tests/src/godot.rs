@@ -144,7 +144,11 @@ pub fn registered() -> BTreeMap<String, Registered> {
         if line.starts_with("#[derive(GodotClass)]") {
             let name = lines[i..]
                 .iter()
-                .find_map(|l| l.strip_prefix("pub struct "))
+                .find_map(|l| {
+                    ["pub struct ", "pub(crate) struct ", "struct "]
+                        .iter()
+                        .find_map(|p| l.strip_prefix(p))
+                })
                 .and_then(|l| l.split_whitespace().next())
                 .expect("a struct after #[derive(GodotClass)]");
             classes.entry(name.to_string()).or_default();
@@ -165,11 +169,18 @@ pub fn registered() -> BTreeMap<String, Registered> {
             + 1
             + lines[i + 1..]
                 .iter()
-                .position(|l| l.starts_with("fn ") || l.starts_with("pub fn "))
+                .position(|l| {
+                    l.starts_with("fn ")
+                        || l.starts_with("pub fn ")
+                        || l.starts_with("pub(crate) fn ")
+                })
                 .expect("a fn after the attribute");
         // The signature, however rustfmt wrapped it.
         let sig = lines[at..].join(" ");
-        let sig = sig.trim_start_matches("pub ").trim_start_matches("fn ");
+        let sig = sig
+            .trim_start_matches("pub(crate) ")
+            .trim_start_matches("pub ")
+            .trim_start_matches("fn ");
         let name = sig.split('(').next().expect("a name").to_string();
         let params = sig
             .split_once('(')

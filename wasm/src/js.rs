@@ -15,17 +15,17 @@ pub fn error(code: &str, message: &str) -> JsValue {
 }
 
 /// A rules refusal as a JS error.
-pub fn rule_error(e: RuleError) -> JsValue {
+pub(crate) fn rule_error(e: RuleError) -> JsValue {
     error(e.code(), &e.to_string())
 }
 
 /// A host refusal as a JS error.
-pub fn wire_error(e: &WireError) -> JsValue {
+pub(crate) fn wire_error(e: &WireError) -> JsValue {
     error(&e.code, &e.message)
 }
 
 /// A JS value as JSON (`undefined` and functions become `null`).
-pub fn to_json(value: &JsValue) -> Result<serde_json::Value, JsValue> {
+pub(crate) fn to_json(value: &JsValue) -> Result<serde_json::Value, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(serde_json::Value::Null);
     }
@@ -36,7 +36,7 @@ pub fn to_json(value: &JsValue) -> Result<serde_json::Value, JsValue> {
 }
 
 /// Any serialisable value as a plain JS value.
-pub fn from_serde<T: Serialize + ?Sized>(value: &T) -> JsValue {
+pub(crate) fn from_serde<T: Serialize + ?Sized>(value: &T) -> JsValue {
     match serde_json::to_string(value) {
         Ok(text) => js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,

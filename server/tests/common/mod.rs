@@ -17,9 +17,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Liveness bound for one expected message (not a performance assertion).
-pub const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
-pub async fn host_with(limits: Limits) -> HostHandle {
+pub(crate) async fn host_with(limits: Limits) -> HostHandle {
     Host::start(HostConfig {
         limits,
         ..HostConfig::on(
@@ -31,20 +31,20 @@ pub async fn host_with(limits: Limits) -> HostHandle {
     .expect("host starts on loopback")
 }
 
-pub async fn host() -> HostHandle {
+pub(crate) async fn host() -> HostHandle {
     host_with(Limits::default()).await
 }
 
 /// A message as the client saw it: the JSON form (postcard messages keep payloads as byte
 /// arrays) and the raw text of the frame.
 #[derive(Debug, Clone)]
-pub struct Got {
+pub(crate) struct Got {
     pub json: Value,
     pub raw: String,
     pub bytes: Option<Vec<u8>>,
 }
 
-pub struct Client {
+pub(crate) struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub postcard: bool,
     next_id: u32,
@@ -55,7 +55,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn connect(host: &HostHandle, postcard: bool) -> Client {
+    pub(crate) async fn connect(host: &HostHandle, postcard: bool) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async_with_config(host.ws_url(), None, true)
             .await
             .expect("websocket connects");
@@ -70,7 +70,7 @@ impl Client {
     }
 
     /// Connects with a tiny receive buffer, so a client that stops reading backs up fast.
-    pub async fn connect_small_buffer(host: &HostHandle) -> Client {
+    pub(crate) async fn connect_small_buffer(host: &HostHandle) -> Client {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.set_recv_buffer_size(4096).unwrap();
         let stream = socket.connect(host.addr()).await.unwrap();
@@ -89,13 +89,13 @@ impl Client {
     }
 
     /// Connects and says hello with no fingerprints (every game offered).
-    pub async fn join_host(host: &HostHandle, name: &str) -> Client {
+    pub(crate) async fn join_host(host: &HostHandle, name: &str) -> Client {
         let mut c = Client::connect(host, false).await;
         c.hello(name).await;
         c
     }
 
-    pub async fn hello(&mut self, name: &str) -> Value {
+    pub(crate) async fn hello(&mut self, name: &str) -> Value {
         let reply = self
             .call_hello(Hello {
                 protocol: PROTOCOL_VERSION,
@@ -109,16 +109,16 @@ impl Client {
         reply
     }
 
-    pub async fn call_hello(&mut self, hello: Hello) -> Result<Value, WireError> {
+    pub(crate) async fn call_hello(&mut self, hello: Hello) -> Result<Value, WireError> {
         self.call(Request::Hello(hello)).await
     }
 
-    pub async fn send_raw(&mut self, msg: Message) {
+    pub(crate) async fn send_raw(&mut self, msg: Message) {
         self.ws.send(msg).await.expect("send");
     }
 
     /// Sends a request (JSON payloads; postcard clients must use [`Client::send_pc`]).
-    pub async fn send(&mut self, req: Request<Value>) -> u32 {
+    pub(crate) async fn send(&mut self, req: Request<Value>) -> u32 {
         self.next_id += 1;
         let id = self.next_id;
         let msg = ClientMsg { id, req };
@@ -138,7 +138,7 @@ impl Client {
         id
     }
 
-    pub async fn send_pc(&mut self, req: Request<WireBytes>) -> u32 {
+    pub(crate) async fn send_pc(&mut self, req: Request<WireBytes>) -> u32 {
         self.next_id += 1;
         let id = self.next_id;
         self.send_raw(Message::Binary(to_postcard(&ClientMsg { id, req }).into()))
@@ -147,7 +147,7 @@ impl Client {
     }
 
     /// Reads the next message from the socket; `None` when the connection closed.
-    pub async fn read(&mut self) -> Option<Got> {
+    pub(crate) async fn read(&mut self) -> Option<Got> {
         loop {
             let msg = tokio::time::timeout(WAIT, self.ws.next())
                 .await
@@ -181,7 +181,7 @@ impl Client {
     }
 
     /// The next message that is not a reply (queued ones first).
-    pub async fn next(&mut self) -> Got {
+    pub(crate) async fn next(&mut self) -> Got {
         if let Some(g) = self.pending.pop_front() {
             return g;
         }
@@ -189,11 +189,15 @@ impl Client {
     }
 
     /// Waits for a push whose JSON has top-level key `kind`, skipping others (kept).
-    pub async fn expect(&mut self, kind: &str) -> Value {
+    pub(crate) async fn expect(&mut self, kind: &str) -> Value {
         self.expect_where(kind, |_| true).await
     }
 
-    pub async fn expect_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn expect_where(
+        &mut self,
+        kind: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
         if let Some(pos) = self
             .pending
             .iter()
@@ -216,17 +220,17 @@ impl Client {
     }
 
     /// Sends a request and waits for its reply or error; pushes meanwhile are kept.
-    pub async fn call(&mut self, req: Request<Value>) -> Result<Value, WireError> {
+    pub(crate) async fn call(&mut self, req: Request<Value>) -> Result<Value, WireError> {
         let id = self.send(req).await;
         self.wait_reply(id).await
     }
 
-    pub async fn call_pc(&mut self, req: Request<WireBytes>) -> Result<Value, WireError> {
+    pub(crate) async fn call_pc(&mut self, req: Request<WireBytes>) -> Result<Value, WireError> {
         let id = self.send_pc(req).await;
         self.wait_reply(id).await
     }
 
-    pub async fn wait_reply(&mut self, id: u32) -> Result<Value, WireError> {
+    pub(crate) async fn wait_reply(&mut self, id: u32) -> Result<Value, WireError> {
         if let Some(pos) = self.pending.iter().position(|g| is_answer(&g.json, id)) {
             let g = self.pending.remove(pos).unwrap();
             return answer(g.json);
@@ -244,7 +248,7 @@ impl Client {
     }
 
     /// Reads until the host closes the connection; returns what arrived on the way.
-    pub async fn until_closed(&mut self) -> Vec<Got> {
+    pub(crate) async fn until_closed(&mut self) -> Vec<Got> {
         let mut seen: Vec<Got> = self.pending.drain(..).collect();
         while let Some(g) = self.read().await {
             seen.push(g);
@@ -252,11 +256,11 @@ impl Client {
         seen
     }
 
-    pub fn drain_pending(&mut self) -> Vec<Got> {
+    pub(crate) fn drain_pending(&mut self) -> Vec<Got> {
         self.pending.drain(..).collect()
     }
 
-    pub async fn create(&mut self, room: &str, game: &str, config: Value) -> Value {
+    pub(crate) async fn create(&mut self, room: &str, game: &str, config: Value) -> Value {
         self.call(Request::CreateRoom {
             name: room.into(),
             options: options(game, config),
@@ -265,7 +269,7 @@ impl Client {
         .expect("room created")
     }
 
-    pub async fn join(&mut self, room: &str, join_as: JoinAs) -> Result<Value, WireError> {
+    pub(crate) async fn join(&mut self, room: &str, join_as: JoinAs) -> Result<Value, WireError> {
         self.call(Request::Join {
             room: room.into(),
             password: None,
@@ -275,13 +279,13 @@ impl Client {
         .await
     }
 
-    pub async fn ok(&mut self, req: Request<Value>) {
+    pub(crate) async fn ok(&mut self, req: Request<Value>) {
         let r = self.call(req).await.expect("request succeeds");
         assert_eq!(r, json!("ok"));
     }
 }
 
-pub fn options(game: &str, config: Value) -> RoomOptions<Value> {
+pub(crate) fn options(game: &str, config: Value) -> RoomOptions<Value> {
     RoomOptions {
         game: game.into(),
         config,
@@ -309,7 +313,7 @@ fn answer(json: Value) -> Result<Value, WireError> {
 
 /// Asserts an error code.
 #[track_caller]
-pub fn assert_code(r: Result<Value, WireError>, code: &str) -> WireError {
+pub(crate) fn assert_code(r: Result<Value, WireError>, code: &str) -> WireError {
     match r {
         Ok(v) => panic!("expected error `{code}`, got reply {v}"),
         Err(e) => {
@@ -321,7 +325,7 @@ pub fn assert_code(r: Result<Value, WireError>, code: &str) -> WireError {
 }
 
 /// Two clients in a started room of `game`; the first is the host.
-pub async fn started_pair(
+pub(crate) async fn started_pair(
     host: &HostHandle,
     room: &str,
     game: &str,
@@ -339,7 +343,7 @@ pub async fn started_pair(
 
 /// A tiny HTTP/1.1 client for the REST API: returns the status and the JSON body (or the
 /// body as a JSON string when it is not JSON).
-pub async fn http(
+pub(crate) async fn http(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
@@ -351,7 +355,7 @@ pub async fn http(
 
 /// [`http`] from the source address `from` (another loopback address, 127.0.0.2 and up:
 /// Linux answers the whole 127/8 on `lo`), as a client elsewhere would.
-pub async fn http_from(
+pub(crate) async fn http_from(
     from: Option<std::net::IpAddr>,
     addr: std::net::SocketAddr,
     method: &str,
@@ -437,7 +441,11 @@ fn dechunk(mut s: &str) -> String {
 }
 
 /// Signs in with a device id; returns the token and the account id.
-pub async fn device_login(addr: std::net::SocketAddr, device: &str, name: &str) -> (String, u64) {
+pub(crate) async fn device_login(
+    addr: std::net::SocketAddr,
+    device: &str,
+    name: &str,
+) -> (String, u64) {
     let (status, body) = http(
         addr,
         "POST",
@@ -455,7 +463,7 @@ pub async fn device_login(addr: std::net::SocketAddr, device: &str, name: &str) 
 
 impl Client {
     /// Connects to a host with accounts and says hello with a token.
-    pub async fn with_token(host_ws: &str, token: &str) -> Client {
+    pub(crate) async fn with_token(host_ws: &str, token: &str) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async_with_config(host_ws, None, true)
             .await
             .expect("websocket connects");
@@ -483,7 +491,7 @@ impl Client {
 
 /// The `hearth` binary (built by `hearth-cli` in the same `cargo test --workspace` run, into
 /// `target/<profile>/` beside this test's `deps/`).
-pub fn hearth_bin() -> std::path::PathBuf {
+pub(crate) fn hearth_bin() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let bin = exe
         .parent()
@@ -499,7 +507,7 @@ pub fn hearth_bin() -> std::path::PathBuf {
 }
 
 /// A self-signed certificate for 127.0.0.1, made with the system's openssl.
-pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
     let status = std::process::Command::new("openssl")
@@ -539,7 +547,7 @@ pub fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-pub fn connector(cert: &Path) -> tokio_rustls::TlsConnector {
+pub(crate) fn connector(cert: &Path) -> tokio_rustls::TlsConnector {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     use tokio_rustls::rustls::{ClientConfig, RootCertStore};
@@ -558,7 +566,7 @@ pub fn connector(cert: &Path) -> tokio_rustls::TlsConnector {
 
 /// Starts `cmd` (a `hearth serve` command line) on a free loopback port and waits until it
 /// prints that it is serving (after any crash recovery); the child and its address.
-pub fn spawn_serving(
+pub(crate) fn spawn_serving(
     mut cmd: std::process::Command,
 ) -> (std::process::Child, std::net::SocketAddr) {
     use std::io::BufRead;
