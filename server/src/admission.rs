@@ -348,13 +348,6 @@ impl<S> Admitted for Guarded<S> {
     }
 }
 
-#[cfg(feature = "tls")]
-impl<S> Admitted for tokio_rustls::server::TlsStream<Guarded<S>> {
-    fn conn_state(&self) -> &Arc<ConnState> {
-        self.get_ref().0.state()
-    }
-}
-
 /// What handlers learn about the socket a request came on (axum's connect info).
 #[derive(Clone)]
 pub struct Peer {
@@ -379,9 +372,9 @@ macro_rules! peer_from {
         }
     };
 }
-peer_from!(AdmittedTcp);
 #[cfg(feature = "tls")]
-peer_from!(crate::tls::TlsListener);
+pub(crate) use peer_from;
+peer_from!(AdmittedTcp);
 
 /// Plain TCP through admission.
 pub(crate) struct AdmittedTcp {

@@ -17,8 +17,7 @@ use crate::room::{Room, RoomCmd, RoomSetup};
 /// Room command queue length: a room that falls this far behind makes senders wait.
 const ROOM_QUEUE: usize = 4096;
 
-/// Player ids from here up are anonymous (one connection each); below are accounts.
-pub(crate) const ANONYMOUS_IDS: PlayerId = 1 << 40;
+pub(crate) use crate::services::ANONYMOUS_IDS;
 
 /// Someone connected, as the admin console lists them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -433,5 +432,32 @@ impl Hub {
         for (labels, n) in counts {
             self.metrics.rooms.get_or_create(&labels).set(n);
         }
+    }
+}
+
+impl crate::room::Directory for Hub {
+    fn config(&self) -> &HostConfig {
+        &self.config
+    }
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+    fn shutdown(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+    fn next_id(&self) -> u64 {
+        Hub::next_id(self)
+    }
+    fn set_summary(&self, key: &str, id: u64, summary: &RoomSummary) {
+        Hub::set_summary(self, key, id, summary);
+    }
+    fn remove_room(&self, key: &str, id: u64) {
+        Hub::remove_room(self, key, id);
+    }
+    fn add_token(&self, token: &str, key: &str) {
+        Hub::add_token(self, token, key);
+    }
+    fn remove_tokens(&self, tokens: &[String]) {
+        Hub::remove_tokens(self, tokens);
     }
 }

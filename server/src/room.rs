@@ -14,7 +14,8 @@ use hearth_rules::{DynSession, Encoding, GameMeta, Payload, Seat, SyncMode, View
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
-use crate::hub::Hub;
+use crate::config::HostConfig;
+use crate::metrics::Metrics;
 use crate::secrets::{random_seed, random_token};
 use crate::services::MatchStart;
 use crate::wire::{Fanout, Frame, Outbox};
@@ -107,6 +108,27 @@ pub struct RoomInspect {
     pub phase: RoomPhase,
 }
 
+/// What a room needs from the host around it. The hub implements it; rooms sit below the hub
+/// (which makes and finds them) and never name it.
+pub(crate) trait Directory: Send + Sync + 'static {
+    /// The host's configuration.
+    fn config(&self) -> &HostConfig;
+    /// The host's metrics.
+    fn metrics(&self) -> &Metrics;
+    /// Turns true when the host shuts down.
+    fn shutdown(&self) -> tokio::sync::watch::Receiver<bool>;
+    /// A fresh id (bots, links).
+    fn next_id(&self) -> u64;
+    /// The room's entry in the list changed.
+    fn set_summary(&self, key: &str, id: u64, summary: &RoomSummary);
+    /// The room (this incarnation of it) is gone.
+    fn remove_room(&self, key: &str, id: u64);
+    /// `token` resumes a seat in the room called `key`.
+    fn add_token(&self, token: &str, key: &str);
+    /// These tokens resume nothing any more.
+    fn remove_tokens(&self, tokens: &[String]);
+}
+
 /// A room's fixed settings, checked by the hub.
 pub(crate) struct RoomSetup {
     pub(crate) name: String,
@@ -176,7 +198,7 @@ struct Running {
 
 /// The room task's state.
 pub(crate) struct Room {
-    hub: Arc<Hub>,
+    hub: Arc<dyn Directory>,
     id: u64,
     setup: RoomSetup,
     members: Vec<MemberSlot>,
@@ -192,7 +214,7 @@ pub(crate) struct Room {
 
 /// Removes the room from the hub however its task ends (even by a panic in room code).
 struct Deregister {
-    hub: Arc<Hub>,
+    hub: Arc<dyn Directory>,
     key: String,
     id: u64,
 }
@@ -253,7 +275,12 @@ fn err(code: &str, message: impl Into<String>) -> WireError {
 }
 
 impl Room {
-    pub(crate) fn new(hub: Arc<Hub>, id: u64, setup: RoomSetup, creator: PlayerId) -> Room {
+    pub(crate) fn new(
+        hub: Arc<dyn Directory>,
+        id: u64,
+        setup: RoomSetup,
+        creator: PlayerId,
+    ) -> Room {
         Room {
             hub,
             id,
@@ -275,7 +302,7 @@ impl Room {
             key: self.setup.key.clone(),
             id: self.id,
         };
-        let mut shutdown = self.hub.shutdown.clone();
+        let mut shutdown = self.hub.shutdown();
         if *shutdown.borrow() {
             return;
         }
@@ -291,7 +318,7 @@ impl Room {
                     self.expire_graces();
                 }
                 _ = shutdown.changed() => {
-                    if let Err(e) = self.hub.config.recorder.flush().await {
+                    if let Err(e) = self.hub.config().recorder.flush().await {
                         tracing::error!(room = %self.setup.name, "flush at shutdown failed: {e}");
                     }
                     break;
@@ -378,7 +405,7 @@ impl Room {
                 if held {
                     let m = &mut self.members[idx];
                     m.outbox = None;
-                    m.grace = Some(Instant::now() + self.hub.config.limits.seat_grace);
+                    m.grace = Some(Instant::now() + self.hub.config().limits.seat_grace);
                     tracing::info!(room = %self.setup.name, player = m.player, "seat held for a resume");
                     self.push_room_state();
                 } else {
@@ -527,7 +554,7 @@ impl Room {
         };
         // A seat that belongs to an account is resumed only by that account.
         let owner = self.members[idx].player;
-        if owner < crate::hub::ANONYMOUS_IDS && owner != player {
+        if owner < crate::services::ANONYMOUS_IDS && owner != player {
             return Err(err(
                 codes::BAD_RESUME,
                 "that seat belongs to another account",
@@ -755,7 +782,7 @@ impl Room {
             outbox.left(m.link);
         }
         if let Some(token) = &m.token {
-            self.hub.remove_tokens([token]);
+            self.hub.remove_tokens(std::slice::from_ref(token));
         }
         if self.host == Some(m.player) {
             // The host passes to the longest-present connected member.
@@ -820,7 +847,7 @@ impl Room {
         if let Some(g) = self.game.as_mut() {
             g.ticker = None;
             g.finished = true;
-            let fut = self.hub.config.recorder.finished(
+            let fut = self.hub.config().recorder.finished(
                 g.match_id,
                 None,
                 g.session.hash(),
@@ -855,11 +882,11 @@ impl Room {
             ));
         }
         let seats = seated.len() as u8;
-        let seed = match &self.hub.config.seeds {
+        let seed = match &self.hub.config().seeds {
             Some(pick) => pick(&self.setup.name),
             None => random_seed()?,
         };
-        let catalog = self.hub.config.catalog.clone();
+        let catalog = self.hub.config().catalog.clone();
         let created = catch_unwind(AssertUnwindSafe(|| {
             catalog.create(&meta.name, &self.setup.config_postcard, seats, seed)
         }));
@@ -886,13 +913,19 @@ impl Room {
                 .map(|&i| (self.members[i].player, self.members[i].name.clone()))
                 .collect(),
         };
-        let match_id = self.hub.config.recorder.started(start).await.map_err(|e| {
-            tracing::error!(room = %self.setup.name, "{e}");
-            err(
-                codes::UNAVAILABLE,
-                "the match could not be recorded; try starting again",
-            )
-        })?;
+        let match_id = self
+            .hub
+            .config()
+            .recorder
+            .started(start)
+            .await
+            .map_err(|e| {
+                tracing::error!(room = %self.setup.name, "{e}");
+                err(
+                    codes::UNAVAILABLE,
+                    "the match could not be recorded; try starting again",
+                )
+            })?;
         let tokens = seated
             .iter()
             .map(|_| random_token())
@@ -913,7 +946,7 @@ impl Room {
         let sync = meta.sync_mode();
         let ticker = meta
             .tick_rate
-            .map(|rate| Ticker::new(rate, &self.setup.key, self.hub.config.ticks.as_ref()));
+            .map(|rate| Ticker::new(rate, &self.setup.key, self.hub.config().ticks.as_ref()));
         let hash = session.hash();
         let streams = match sync {
             SyncMode::PerfectInformation => vec![Vec::new()],
@@ -1033,7 +1066,7 @@ impl Room {
         let action = match self.rules(|g| g.session.convert_action(&action, Encoding::Postcard))? {
             Ok(a) => a,
             Err(e) => {
-                self.hub.metrics.action(false);
+                self.hub.metrics().action(false);
                 return Err(e.into());
             }
         };
@@ -1043,7 +1076,7 @@ impl Room {
         if game.sync == SyncMode::RealTime {
             let now = game.session.tick_count();
             let at = tick.unwrap_or(now).max(now);
-            if at > now + self.hub.config.limits.max_input_lead_ticks {
+            if at > now + self.hub.config().limits.max_input_lead_ticks {
                 return Err(err(
                     codes::BAD_TICK,
                     format!(
@@ -1080,7 +1113,7 @@ impl Room {
         let events = match applied {
             Ok(events) => events,
             Err(e) => {
-                self.hub.metrics.action(false);
+                self.hub.metrics().action(false);
                 return Err(e.into());
             }
         };
@@ -1092,7 +1125,7 @@ impl Room {
         let entries = game.session.log(index, Encoding::Postcard);
         let record = self
             .hub
-            .config
+            .config()
             .recorder
             .append(game.match_id, entries, tick);
         if let Err(e) = record.await {
@@ -1103,7 +1136,7 @@ impl Room {
             return Ok(None);
         };
         game.hashes.push(game.session.hash());
-        self.hub.metrics.action(true);
+        self.hub.metrics().action(true);
         self.last_events = events;
         Ok(Some((index, tick)))
     }
@@ -1304,11 +1337,11 @@ impl Room {
             match result {
                 Err(_) => return,
                 Ok(Ok(_)) => {
-                    self.hub.metrics.action(true);
+                    self.hub.metrics().action(true);
                     accepted.push(input);
                 }
                 Ok(Err(e)) => {
-                    self.hub.metrics.action(false);
+                    self.hub.metrics().action(false);
                     self.reply_seat(
                         input.seat,
                         &ServerMsg::Error {
@@ -1338,7 +1371,7 @@ impl Room {
             let entries = game.session.log(log_before, Encoding::Postcard);
             let record = self
                 .hub
-                .config
+                .config()
                 .recorder
                 .append(game.match_id, entries, tick);
             if let Err(e) = record.await {
@@ -1365,9 +1398,12 @@ impl Room {
         }
         self.push_snapshots(&events);
         let elapsed = started.elapsed();
-        self.hub.metrics.tick_seconds.observe(elapsed.as_secs_f64());
+        self.hub
+            .metrics()
+            .tick_seconds
+            .observe(elapsed.as_secs_f64());
         if elapsed > period {
-            self.hub.metrics.tick_overruns.inc();
+            self.hub.metrics().tick_overruns.inc();
         }
         self.finish_if_over();
     }
@@ -1441,7 +1477,7 @@ impl Room {
         let outcome = game.session.outcome();
         let hash = game.session.hash();
         let ticks = game.session.tick_count();
-        tokio::spawn(self.hub.config.recorder.finished(
+        tokio::spawn(self.hub.config().recorder.finished(
             game.match_id,
             outcome.clone(),
             hash,
@@ -1500,7 +1536,7 @@ impl Room {
         };
         let matches = ours == Some(theirs);
         if !matches && ours.is_some() {
-            self.hub.metrics.desyncs.inc();
+            self.hub.metrics().desyncs.inc();
             tracing::warn!(
                 room = %self.setup.name,
                 player = self.members[idx].player,
@@ -1543,7 +1579,7 @@ impl Room {
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        self.hub.metrics.caught_panics.inc();
+        self.hub.metrics().caught_panics.inc();
         tracing::error!(room = %self.setup.name, game = %self.setup.meta.name, "the rules panicked: {what}");
         self.failed = Some(err(
             codes::ROOM_FAILED,
@@ -1557,7 +1593,7 @@ impl Room {
     /// A room rebuilt from a stored match (after a restart): playing, with every seat held
     /// for its account, who takes it back by joining the room by name.
     pub(crate) fn restored(
-        hub: Arc<Hub>,
+        hub: Arc<dyn Directory>,
         id: u64,
         setup: RoomSetup,
         session: DynSession,
@@ -1575,7 +1611,7 @@ impl Room {
             SyncMode::HiddenInformation => (0..seats).map(|_| Vec::new()).collect(),
             SyncMode::RealTime => Vec::new(),
         };
-        let catalog = hub.config.catalog.clone();
+        let catalog = hub.config().catalog.clone();
         if sync != SyncMode::RealTime
             && let Ok(mut replay) =
                 catalog.create(&header.game, &header.config, header.seats, header.seed)
@@ -1613,9 +1649,9 @@ impl Room {
         let ticker = setup
             .meta
             .tick_rate
-            .map(|rate| Ticker::new(rate, &setup.key, hub.config.ticks.as_ref()));
+            .map(|rate| Ticker::new(rate, &setup.key, hub.config().ticks.as_ref()));
         let hash = session.hash();
-        let grace = Instant::now() + hub.config.limits.seat_grace;
+        let grace = Instant::now() + hub.config().limits.seat_grace;
         let members = players
             .iter()
             .enumerate()
@@ -1668,7 +1704,12 @@ impl Room {
         {
             g.finished = true;
             let hash = catch_unwind(AssertUnwindSafe(|| g.session.hash())).unwrap_or(0);
-            tokio::spawn(self.hub.config.recorder.finished(g.match_id, None, hash, 0));
+            tokio::spawn(
+                self.hub
+                    .config()
+                    .recorder
+                    .finished(g.match_id, None, hash, 0),
+            );
         }
         self.phase = RoomPhase::Aborted {
             error: error.clone(),

@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hearth_rules::protocol::{Hello, PlayerId, WireError, codes};
 use hearth_rules::{DynLogEntry, Fingerprint, Outcome, Payload};
 
+/// Player ids from here up are anonymous (one connection each); below are accounts.
+pub(crate) const ANONYMOUS_IDS: PlayerId = 1 << 40;
+
 /// A boxed, sendable future (the services are called through trait objects).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

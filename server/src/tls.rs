@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 #[cfg(feature = "tls")]
-use crate::admission::{Admission, Guarded};
+use crate::admission::{Admission, Admitted, ConnState, Guarded, Peer, peer_from};
 
 /// Where the certificate chain and private key are (PEM files).
 #[derive(Debug, Clone)]
@@ -146,3 +146,13 @@ impl axum::serve::Listener for TlsListener {
         Ok(self.local)
     }
 }
+
+#[cfg(feature = "tls")]
+impl<S> Admitted for TlsStream<Guarded<S>> {
+    fn conn_state(&self) -> &Arc<ConnState> {
+        self.get_ref().0.state()
+    }
+}
+
+#[cfg(feature = "tls")]
+peer_from!(TlsListener);
