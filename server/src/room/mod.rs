@@ -1,0 +1,635 @@
+//! One room: a tokio task that owns its members and its game session. Connections reach it
+//! only through its channel; it answers through their outboxes, which never block it. The room's logic is split by
+//! subject: `lobby`, `turns`, `realtime`, `streams` and `bots` each add methods to [`Room`].
+
+mod bots;
+mod lobby;
+mod realtime;
+mod streams;
+mod turns;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hearth_rules::protocol::{
+    JoinAs, Member, PlayerId, Reply, Request, RoomPhase, RoomState, RoomSummary, ServerMsg,
+    Started, WireError, codes,
+};
+use hearth_rules::{DynSession, Encoding, GameMeta, Payload, Seat, SyncMode, Viewer, hash_hex};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+use crate::config::HostConfig;
+use crate::metrics::Metrics;
+use crate::secrets::{random_seed, random_token};
+use crate::services::MatchStart;
+use crate::wire::{Fanout, Frame, Outbox};
+
+/// Strongest bot a room runs (connect-four's search depth): deeper would stall the room.
+const MAX_BOT_LEVEL: u8 = 6;
+
+/// Real-time hashes kept for desync checks, in ticks.
+const RECENT_HASHES: usize = 256;
+
+/// What connections (and the embedding process) ask of a room.
+pub(crate) enum RoomCmd {
+    /// Enter the room.
+    Join {
+        /// The connection's link for this join.
+        link: u64,
+        /// Who.
+        player: PlayerId,
+        /// Their display name.
+        name: String,
+        /// Where to send them things.
+        outbox: Outbox,
+        /// The request id to answer.
+        id: u32,
+        /// The password they gave.
+        password: Option<String>,
+        /// Sit or watch.
+        join_as: JoinAs,
+        /// They created the room just now (no password needed).
+        creator: bool,
+    },
+    /// Take a seat back after a dropped connection.
+    Resume {
+        /// The new connection's link.
+        link: u64,
+        /// Who is resuming.
+        player: PlayerId,
+        /// Where to send things now.
+        outbox: Outbox,
+        /// The request id to answer.
+        id: u32,
+        /// The seat's resume token.
+        token: String,
+        /// The first stream `seq` wanted.
+        next: u64,
+    },
+    /// A room-level request from a member.
+    Request {
+        /// The member's link.
+        link: u64,
+        /// The request id to answer.
+        id: u32,
+        /// What they ask.
+        req: Request<Payload>,
+    },
+    /// A member's connection closed.
+    Gone {
+        /// The member's link.
+        link: u64,
+    },
+    /// An administrator closes the room.
+    Close {
+        /// Told to the members.
+        reason: String,
+    },
+    /// An administrator removes a member.
+    KickPlayer {
+        /// Who.
+        player: PlayerId,
+        /// Whether someone was removed.
+        reply: oneshot::Sender<bool>,
+    },
+    /// The embedding process wants a look inside.
+    Inspect {
+        /// Where to answer.
+        reply: oneshot::Sender<RoomInspect>,
+    },
+}
+
+/// A look inside a room (for tests, the embedding process and admins).
+#[derive(Debug, Clone)]
+pub struct RoomInspect {
+    /// The list entry.
+    pub summary: RoomSummary,
+    /// The current or last game as [`DynSession::snapshot`] bytes.
+    pub snapshot: Option<Vec<u8>>,
+    /// Everyone in the room.
+    pub members: Vec<Member>,
+    /// The room's phase.
+    pub phase: RoomPhase,
+}
+
+/// What a room needs from the host around it. The hub implements it; rooms sit below the hub
+/// (which makes and finds them) and never name it.
+pub(crate) trait Directory: Send + Sync + 'static {
+    /// The host's configuration.
+    fn config(&self) -> &HostConfig;
+    /// The host's metrics.
+    fn metrics(&self) -> &Metrics;
+    /// Turns true when the host shuts down.
+    fn shutdown(&self) -> tokio::sync::watch::Receiver<bool>;
+    /// A fresh id (bots, links).
+    fn next_id(&self) -> u64;
+    /// The room's entry in the list changed.
+    fn set_summary(&self, key: &str, id: u64, summary: &RoomSummary);
+    /// The room (this incarnation of it) is gone.
+    fn remove_room(&self, key: &str, id: u64);
+    /// `token` resumes a seat in the room called `key`.
+    fn add_token(&self, token: &str, key: &str);
+    /// These tokens resume nothing any more.
+    fn remove_tokens(&self, tokens: &[String]);
+}
+
+/// A room's fixed settings, checked by the hub.
+pub(crate) struct RoomSetup {
+    pub(crate) name: String,
+    pub(crate) key: String,
+    pub(crate) meta: GameMeta,
+    pub(crate) config_json: Payload,
+    pub(crate) config_postcard: Payload,
+    pub(crate) max_seats: u8,
+    pub(crate) public: bool,
+    pub(crate) password: Option<crate::names::PasswordDigest>,
+}
+
+struct MemberSlot {
+    player: PlayerId,
+    name: String,
+    link: u64,
+    outbox: Option<Outbox>,
+    seat: Option<u8>,
+    ready: bool,
+    grace: Option<Instant>,
+    token: Option<String>,
+    /// A bot of this strength plays this member (a filler seat with no connection).
+    bot: Option<u8>,
+}
+
+/// A stream message encoded in both encodings (kept for resumes).
+struct StreamItem {
+    json: Frame,
+    postcard: Frame,
+}
+
+impl StreamItem {
+    fn get(&self, encoding: Encoding) -> Frame {
+        match encoding {
+            Encoding::Json => self.json.clone(),
+            Encoding::Postcard => self.postcard.clone(),
+        }
+    }
+}
+
+struct PendingInput {
+    seat: u8,
+    /// Arrival order (bots' inputs come last).
+    seq: u64,
+    id: u32,
+    action: Payload,
+}
+
+struct Running {
+    session: DynSession,
+    sync: SyncMode,
+    seed: u64,
+    players: Vec<PlayerId>,
+    match_id: u64,
+    /// Perfect information: one stream for all. Hidden information: one per seat.
+    streams: Vec<Vec<Arc<StreamItem>>>,
+    /// Turn-based: the hash after each log length.
+    hashes: Vec<u64>,
+    /// Real-time: (tick, hash) of recent ticks.
+    recent: VecDeque<(u64, u64)>,
+    pending: BTreeMap<u64, Vec<PendingInput>>,
+    /// Arrival counter of real-time inputs (orders one seat's inputs within a tick).
+    arrivals: u64,
+    ticker: Option<Ticker>,
+    finished: bool,
+}
+
+/// The room task's state.
+pub(crate) struct Room {
+    hub: Arc<dyn Directory>,
+    id: u64,
+    setup: RoomSetup,
+    members: Vec<MemberSlot>,
+    host: Option<PlayerId>,
+    phase: RoomPhase,
+    game: Option<Running>,
+    /// Set when the rules panicked: the room closes with this error.
+    failed: Option<WireError>,
+    tokens: Vec<String>,
+    /// Events of the last applied action (handed from `apply_turn` to `after_turn`).
+    last_events: Payload,
+}
+
+/// Removes the room from the hub however its task ends (even by a panic in room code).
+struct Deregister {
+    hub: Arc<dyn Directory>,
+    key: String,
+    id: u64,
+}
+
+impl Drop for Deregister {
+    fn drop(&mut self) {
+        self.hub.remove_room(&self.key, self.id);
+    }
+}
+
+/// What makes a real-time game tick: the clock, or a test's [`ManualTicks`].
+struct Ticker {
+    clock: Clock,
+    period: Duration,
+}
+
+enum Clock {
+    Wall(Interval),
+    Manual(Arc<tokio::sync::Semaphore>),
+}
+
+impl Ticker {
+    fn new(rate: u16, room: &str, manual: Option<&crate::config::ManualTicks>) -> Ticker {
+        let period = Duration::from_micros(1_000_000 / u64::from(rate.max(1)));
+        let clock = match manual {
+            Some(m) => Clock::Manual(m.gate(room)),
+            None => {
+                let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+                interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+                Clock::Wall(interval)
+            }
+        };
+        Ticker { clock, period }
+    }
+}
+
+async fn next_tick(ticker: &mut Option<Running>) {
+    match ticker.as_mut().and_then(|g| g.ticker.as_mut()) {
+        Some(Ticker {
+            clock: Clock::Wall(interval),
+            ..
+        }) => {
+            interval.tick().await;
+        }
+        Some(Ticker {
+            clock: Clock::Manual(gate),
+            ..
+        }) => match gate.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}
+
+fn err(code: &str, message: impl Into<String>) -> WireError {
+    WireError::new(code, message)
+}
+
+impl Room {
+    pub(crate) fn new(
+        hub: Arc<dyn Directory>,
+        id: u64,
+        setup: RoomSetup,
+        creator: PlayerId,
+    ) -> Room {
+        Room {
+            hub,
+            id,
+            setup,
+            members: Vec::new(),
+            host: Some(creator),
+            phase: RoomPhase::Lobby,
+            game: None,
+            failed: None,
+            tokens: Vec::new(),
+            last_events: Payload::Postcard(vec![0]),
+        }
+    }
+
+    /// The room's task: runs until the room is empty, fails or the host shuts down.
+    pub(crate) async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
+        let _deregister = Deregister {
+            hub: self.hub.clone(),
+            key: self.setup.key.clone(),
+            id: self.id,
+        };
+        let mut shutdown = self.hub.shutdown();
+        if *shutdown.borrow() {
+            return;
+        }
+        loop {
+            let deadline = self.members.iter().filter_map(|m| m.grace).min();
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd).await,
+                    None => break,
+                },
+                _ = next_tick(&mut self.game) => self.on_tick().await,
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    self.expire_graces();
+                }
+                _ = shutdown.changed() => {
+                    if let Err(e) = self.hub.config().recorder.flush().await {
+                        tracing::error!(room = %self.setup.name, "flush at shutdown failed: {e}");
+                    }
+                    break;
+                }
+            }
+            if let Some(error) = self.failed.take() {
+                self.abort(error);
+                break;
+            }
+            self.repair_host();
+            // Bots do not keep a room open on their own.
+            if self.members.iter().all(|m| m.bot.is_some()) {
+                self.members.clear();
+                self.abandon_if_running();
+                tracing::info!(room = %self.setup.name, "room closed (empty)");
+                break;
+            }
+            self.hub
+                .set_summary(&self.setup.key, self.id, &self.summary());
+        }
+        self.hub.remove_tokens(&self.tokens);
+    }
+
+    async fn handle(&mut self, cmd: RoomCmd) {
+        match cmd {
+            RoomCmd::Join {
+                link,
+                player,
+                name,
+                outbox,
+                id,
+                password,
+                join_as,
+                creator,
+            } => {
+                if let Err(e) =
+                    self.join(link, player, name, &outbox, id, password, join_as, creator)
+                {
+                    outbox.send_msg(&ServerMsg::Error {
+                        id: Some(id),
+                        error: e,
+                    });
+                    outbox.left(link);
+                }
+            }
+            RoomCmd::Resume {
+                link,
+                player,
+                outbox,
+                id,
+                token,
+                next,
+            } => {
+                if let Err(e) = self.resume(link, player, &outbox, id, &token, next) {
+                    outbox.send_msg(&ServerMsg::Error {
+                        id: Some(id),
+                        error: e,
+                    });
+                    outbox.left(link);
+                }
+            }
+            RoomCmd::Request { link, id, req } => {
+                let Some(idx) = self.members.iter().position(|m| m.link == link) else {
+                    return;
+                };
+                match self.request(idx, id, req).await {
+                    Ok(Some(reply)) => self.reply(idx, id, reply),
+                    Ok(None) => {}
+                    Err(e) => self.send_to(
+                        idx,
+                        &ServerMsg::Error {
+                            id: Some(id),
+                            error: e,
+                        },
+                    ),
+                }
+            }
+            RoomCmd::Gone { link } => {
+                let Some(idx) = self.members.iter().position(|m| m.link == link) else {
+                    return;
+                };
+                let held =
+                    matches!(self.phase, RoomPhase::Playing) && self.members[idx].seat.is_some();
+                if held {
+                    let m = &mut self.members[idx];
+                    m.outbox = None;
+                    m.grace = Some(Instant::now() + self.hub.config().limits.seat_grace);
+                    tracing::info!(room = %self.setup.name, player = m.player, "seat held for a resume");
+                    self.push_room_state();
+                } else {
+                    self.remove_member(idx, None);
+                }
+            }
+            RoomCmd::Inspect { reply } => {
+                let _ = reply.send(RoomInspect {
+                    summary: self.summary(),
+                    snapshot: self.game.as_ref().map(|g| g.session.snapshot()),
+                    members: if self.members.is_empty() {
+                        Vec::new()
+                    } else {
+                        self.state_for(0).members
+                    },
+                    phase: self.phase.clone(),
+                });
+            }
+            RoomCmd::Close { reason } => {
+                tracing::info!(room = %self.setup.name, "closed by an administrator");
+                self.failed = Some(err(codes::ROOM_CLOSED, reason));
+            }
+            RoomCmd::KickPlayer { player, reply } => {
+                let found = self.members.iter().position(|m| m.player == player);
+                if let Some(idx) = found {
+                    self.remove_member(idx, Some("kicked"));
+                }
+                let _ = reply.send(found.is_some());
+            }
+        }
+    }
+
+    // ----- lobby --------------------------------------------------------------------------
+
+    /// Runs rules code, catching a panic: the room then closes with an error to its members
+    /// while every other room goes on.
+    fn rules<T>(&mut self, f: impl FnOnce(&mut Running) -> T) -> Result<T, WireError> {
+        let Some(game) = self.game.as_mut() else {
+            return Err(err(codes::NOT_PLAYING, "no game has started in this room"));
+        };
+        match catch_unwind(AssertUnwindSafe(|| f(game))) {
+            Ok(t) => Ok(t),
+            Err(panic) => {
+                self.fail_with_panic(&*panic);
+                Err(err(
+                    codes::ROOM_FAILED,
+                    "the game's rules failed; the room is closed",
+                ))
+            }
+        }
+    }
+
+    fn fail_with_panic(&mut self, panic: &(dyn std::any::Any + Send)) {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        self.hub.metrics().caught_panics.inc();
+        tracing::error!(room = %self.setup.name, game = %self.setup.meta.name, "the rules panicked: {what}");
+        self.failed = Some(err(
+            codes::ROOM_FAILED,
+            format!(
+                "the rules of {} failed in this room ({what}); the room is closed, other rooms are unaffected",
+                self.setup.meta.name
+            ),
+        ));
+    }
+
+    /// Ends the room: members get the error, the final state and are let go.
+    fn abort(&mut self, error: WireError) {
+        if let Some(g) = self.game.as_mut()
+            && !g.finished
+        {
+            g.finished = true;
+            let hash = catch_unwind(AssertUnwindSafe(|| g.session.hash())).unwrap_or(0);
+            tokio::spawn(
+                self.hub
+                    .config()
+                    .recorder
+                    .finished(g.match_id, None, hash, 0),
+            );
+        }
+        self.phase = RoomPhase::Aborted {
+            error: error.clone(),
+        };
+        self.broadcast(|_| ServerMsg::Error {
+            id: None,
+            error: error.clone(),
+        });
+        self.push_room_state();
+        for m in self.members.drain(..) {
+            if let Some(outbox) = m.outbox {
+                outbox.send_msg(&ServerMsg::Left {
+                    reason: "room_closed".into(),
+                });
+                outbox.left(m.link);
+            }
+        }
+    }
+
+    // ----- sending ------------------------------------------------------------------------
+
+    fn game_or_err(&self) -> Result<&Running, WireError> {
+        self.game
+            .as_ref()
+            .ok_or_else(|| err(codes::NOT_PLAYING, "no game has started in this room"))
+    }
+
+    fn viewer(&self, idx: usize) -> Viewer {
+        let m = &self.members[idx];
+        match (&self.game, m.seat) {
+            (Some(g), Some(s)) if g.players.get(s as usize) == Some(&m.player) => {
+                Viewer::Seat(Seat(s))
+            }
+            _ => Viewer::Spectator,
+        }
+    }
+
+    fn encoding(&self, idx: usize) -> Encoding {
+        self.members[idx]
+            .outbox
+            .as_ref()
+            .map(|o| o.encoding)
+            .unwrap_or(Encoding::Postcard)
+    }
+
+    fn send_to(&self, idx: usize, msg: &ServerMsg<Payload>) {
+        if let Some(outbox) = &self.members[idx].outbox {
+            outbox.send_msg(msg);
+        }
+    }
+
+    fn reply(&self, idx: usize, id: u32, reply: Reply<Payload>) {
+        self.send_to(idx, &ServerMsg::Reply { id, reply });
+    }
+
+    fn reply_seat(&self, seat: u8, msg: &ServerMsg<Payload>) {
+        let Some(game) = &self.game else { return };
+        let player = game.players.get(seat as usize);
+        if let Some(idx) = self
+            .members
+            .iter()
+            .position(|m| m.seat == Some(seat) && Some(&m.player) == player)
+        {
+            self.send_to(idx, msg);
+        }
+    }
+
+    /// Sends one message to every connected member, encoded once per encoding.
+    fn broadcast(&self, build: impl Fn(Encoding) -> ServerMsg<Payload>) {
+        let mut fanout = Fanout::new(build);
+        for m in &self.members {
+            if let Some(outbox) = &m.outbox {
+                outbox.send(fanout.get(outbox.encoding));
+            }
+        }
+    }
+
+    fn push_room_state(&self) {
+        self.push_room_state_except(None);
+    }
+
+    fn push_room_state_except(&self, skip: Option<usize>) {
+        for (i, m) in self.members.iter().enumerate() {
+            if Some(i) == skip {
+                continue;
+            }
+            if let Some(outbox) = &m.outbox {
+                outbox.send_msg(&ServerMsg::Room(self.state_for(i)));
+            }
+        }
+    }
+
+    fn state_for(&self, idx: usize) -> RoomState {
+        let mut members: Vec<Member> = self
+            .members
+            .iter()
+            .map(|m| Member {
+                player: m.player,
+                name: m.name.clone(),
+                seat: m.seat,
+                ready: m.ready,
+                connected: m.outbox.is_some() || m.bot.is_some(),
+                bot: m.bot.is_some(),
+            })
+            .collect();
+        members.sort_by_key(|m| (m.seat.is_none(), m.seat));
+        RoomState {
+            name: self.setup.name.clone(),
+            game: self.setup.meta.name.clone(),
+            host: self.host.unwrap_or_default(),
+            you: self.members[idx].player,
+            max_seats: self.setup.max_seats,
+            public: self.setup.public,
+            has_password: self.setup.password.is_some(),
+            members,
+            phase: self.phase.clone(),
+        }
+    }
+
+    fn summary(&self) -> RoomSummary {
+        RoomSummary {
+            name: self.setup.name.clone(),
+            game: self.setup.meta.name.clone(),
+            players: self.members.iter().filter(|m| m.seat.is_some()).count() as u8,
+            max_seats: self.setup.max_seats,
+            spectators: self.members.iter().filter(|m| m.seat.is_none()).count() as u32,
+            phase: self.phase.name(),
+            has_password: self.setup.password.is_some(),
+        }
+    }
+}
+
+fn empty_events(enc: Encoding) -> Payload {
+    match enc {
+        Encoding::Json => Payload::Json(serde_json::Value::Array(vec![])),
+        Encoding::Postcard => Payload::Postcard(vec![0]),
+    }
+}

@@ -1,0 +1,171 @@
+//! Real time: each tick applies the inputs that reached it, records them, and sends every seat its snapshot.
+
+use super::*;
+
+impl Room {
+    pub(super) async fn on_tick(&mut self) {
+        let started = std::time::Instant::now();
+        let Some(game) = self.game.as_mut() else {
+            return;
+        };
+        let period = game.ticker.as_ref().map(|t| t.period).unwrap_or_default();
+        let now = game.session.tick_count();
+        let due: Vec<u64> = game.pending.range(..=now).map(|(k, _)| *k).collect();
+        let mut inputs = Vec::new();
+        for k in due {
+            if let Some(v) = game.pending.remove(&k) {
+                inputs.extend(v);
+            }
+        }
+        let log_before = game.session.log_len();
+        // Bot seats decide their input for this tick from the same state.
+        let bots: Vec<(u8, u8)> = self
+            .members
+            .iter()
+            .filter_map(|m| Some((m.seat?, m.bot?)))
+            .collect();
+        for (seat, level) in bots {
+            match self.rules(|g| g.session.bot_action(Seat(seat), level, Encoding::Postcard)) {
+                Ok(Ok(Some(action))) => inputs.push(PendingInput {
+                    seat,
+                    seq: u64::MAX,
+                    id: 0,
+                    action,
+                }),
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+        // Seat order, then each seat's own order: the log of a tick does not depend on how
+        // the network interleaved different players' inputs.
+        inputs.sort_by_key(|i| (i.seat, i.seq));
+        let mut accepted = Vec::new();
+        for input in inputs {
+            let result = self.rules(|g| g.session.apply(Seat(input.seat), &input.action));
+            match result {
+                Err(_) => return,
+                Ok(Ok(_)) => {
+                    self.hub.metrics().action(true);
+                    accepted.push(input);
+                }
+                Ok(Err(e)) => {
+                    self.hub.metrics().action(false);
+                    self.reply_seat(
+                        input.seat,
+                        &ServerMsg::Error {
+                            id: Some(input.id),
+                            error: e.into(),
+                        },
+                    );
+                }
+            }
+        }
+        let events = match self.rules(|g| g.session.tick(Encoding::Postcard)) {
+            Ok(Ok(events)) => events,
+            Ok(Err(e)) => {
+                self.failed = Some(err(
+                    codes::ROOM_FAILED,
+                    format!("the game could not tick: {e}"),
+                ));
+                return;
+            }
+            Err(_) => return,
+        };
+        let Some(game) = self.game.as_mut() else {
+            return;
+        };
+        let tick = game.session.tick_count();
+        if !accepted.is_empty() {
+            let entries = game.session.log(log_before, Encoding::Postcard);
+            let record = self
+                .hub
+                .config()
+                .recorder
+                .append(game.match_id, entries, tick);
+            if let Err(e) = record.await {
+                self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
+                return;
+            }
+        }
+        let Some(game) = self.game.as_mut() else {
+            return;
+        };
+        game.recent.push_back((tick, game.session.hash()));
+        if game.recent.len() > RECENT_HASHES {
+            game.recent.pop_front();
+        }
+        for (i, input) in accepted.iter().enumerate() {
+            let index = log_before + i as u64;
+            self.reply_seat(
+                input.seat,
+                &ServerMsg::Reply {
+                    id: input.id,
+                    reply: Reply::Accepted { index, tick: now },
+                },
+            );
+        }
+        self.push_snapshots(&events);
+        let elapsed = started.elapsed();
+        self.hub
+            .metrics()
+            .tick_seconds
+            .observe(elapsed.as_secs_f64());
+        if elapsed > period {
+            self.hub.metrics().tick_overruns.inc();
+        }
+        self.finish_if_over();
+    }
+
+    pub(super) fn push_snapshots(&mut self, events: &Payload) {
+        let Some(game) = self.game.as_ref() else {
+            return;
+        };
+        let session = &game.session;
+        let tick = session.tick_count();
+        let index = session.log_len();
+        let mut events_json = None;
+        // Spectators share one frame per encoding; seats get their own.
+        let mut spectator: [Option<Frame>; 2] = [None, None];
+        for m in &self.members {
+            let Some(outbox) = &m.outbox else { continue };
+            let enc = outbox.encoding;
+            let events = match enc {
+                Encoding::Postcard => events.clone(),
+                Encoding::Json => events_json
+                    .get_or_insert_with(|| {
+                        session
+                            .convert_events(events, Encoding::Json)
+                            .unwrap_or(Payload::Json(serde_json::Value::Array(vec![])))
+                    })
+                    .clone(),
+            };
+            let make = |viewer| -> Option<Frame> {
+                let view = session.view(viewer, enc).ok()?;
+                Some(Frame::encode(
+                    &ServerMsg::Snapshot {
+                        tick,
+                        index,
+                        view,
+                        events,
+                    },
+                    enc,
+                ))
+            };
+            let frame = match m.seat {
+                Some(s) => make(Viewer::Seat(Seat(s))),
+                None => {
+                    let slot = &mut spectator[enc as usize];
+                    if slot.is_none() {
+                        *slot = make(Viewer::Spectator);
+                    }
+                    slot.clone()
+                }
+            };
+            match frame {
+                Some(frame) if session.is_over() => outbox.final_snapshot(frame),
+                Some(frame) => outbox.snapshot(frame),
+                None => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Turn-based play: an action checked by the rules, recorded, then acknowledged; the end of a game; the desync guard.
+
+use super::*;
+
+impl Room {
+    pub(super) async fn action(
+        &mut self,
+        idx: usize,
+        id: u32,
+        action: Payload,
+        tick: Option<u64>,
+    ) -> Result<Option<Reply<Payload>>, WireError> {
+        if !matches!(self.phase, RoomPhase::Playing) {
+            return Err(err(
+                codes::NOT_PLAYING,
+                "no game is running in this room; the host starts one",
+            ));
+        }
+        let Viewer::Seat(seat) = self.viewer(idx) else {
+            return Err(err(
+                codes::NOT_SEATED,
+                "spectators cannot act; take a seat in the next game",
+            ));
+        };
+        // One canonical encoding in the log, whatever the client spoke.
+        let action = match self.rules(|g| g.session.convert_action(&action, Encoding::Postcard))? {
+            Ok(a) => a,
+            Err(e) => {
+                self.hub.metrics().action(false);
+                return Err(e.into());
+            }
+        };
+        let Some(game) = self.game.as_mut() else {
+            return Err(err(codes::NOT_PLAYING, "no game is running"));
+        };
+        if game.sync == SyncMode::RealTime {
+            let now = game.session.tick_count();
+            let at = tick.unwrap_or(now).max(now);
+            if at > now + self.hub.config().limits.max_input_lead_ticks {
+                return Err(err(
+                    codes::BAD_TICK,
+                    format!(
+                        "input stamped for tick {at}, but the game is at tick {now}; stamp inputs with the latest snapshot's tick"
+                    ),
+                ));
+            }
+            game.arrivals += 1;
+            game.pending.entry(at).or_default().push(PendingInput {
+                seat: seat.0,
+                seq: game.arrivals,
+                id,
+                action,
+            });
+            return Ok(None);
+        }
+        let Some((index, tick)) = self.apply_turn(seat, &action).await? else {
+            return Ok(None);
+        };
+        self.reply(idx, id, Reply::Accepted { index, tick });
+        self.after_turn(seat, &action, index);
+        self.drive_bots().await;
+        Ok(None)
+    }
+
+    /// Applies a turn-based action, records it, and returns its log index and tick
+    /// (`None` if the room failed on the way).
+    pub(super) async fn apply_turn(
+        &mut self,
+        seat: Seat,
+        action: &Payload,
+    ) -> Result<Option<(u64, u64)>, WireError> {
+        let applied = self.rules(|g| g.session.apply(seat, action))?;
+        let events = match applied {
+            Ok(events) => events,
+            Err(e) => {
+                self.hub.metrics().action(false);
+                return Err(e.into());
+            }
+        };
+        let Some(game) = self.game.as_mut() else {
+            return Ok(None);
+        };
+        let index = game.session.log_len() - 1;
+        let tick = game.session.tick_count();
+        let entries = game.session.log(index, Encoding::Postcard);
+        let record = self
+            .hub
+            .config()
+            .recorder
+            .append(game.match_id, entries, tick);
+        if let Err(e) = record.await {
+            self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
+            return Ok(None);
+        }
+        let Some(game) = self.game.as_mut() else {
+            return Ok(None);
+        };
+        game.hashes.push(game.session.hash());
+        self.hub.metrics().action(true);
+        self.last_events = events;
+        Ok(Some((index, tick)))
+    }
+
+    /// Tells everyone about an applied turn-based action.
+    pub(super) fn after_turn(&mut self, seat: Seat, action: &Payload, index: u64) {
+        let Some(game) = self.game.as_ref() else {
+            return;
+        };
+        let events = std::mem::replace(&mut self.last_events, Payload::Postcard(vec![0]));
+        match game.sync {
+            SyncMode::PerfectInformation => self.push_entry(index, seat.0, action, &events),
+            SyncMode::HiddenInformation => self.push_views(Some(seat.0), &events),
+            SyncMode::RealTime => {}
+        }
+        self.finish_if_over();
+    }
+
+    pub(super) fn finish_if_over(&mut self) {
+        let Some(game) = self.game.as_mut() else {
+            return;
+        };
+        if game.finished || !game.session.is_over() {
+            return;
+        }
+        game.finished = true;
+        game.ticker = None;
+        let unplayed: Vec<PendingInput> = std::mem::take(&mut game.pending)
+            .into_values()
+            .flatten()
+            .collect();
+        let outcome = game.session.outcome();
+        let hash = game.session.hash();
+        let ticks = game.session.tick_count();
+        tokio::spawn(self.hub.config().recorder.finished(
+            game.match_id,
+            outcome.clone(),
+            hash,
+            ticks,
+        ));
+        self.phase = match outcome {
+            Some(outcome) => RoomPhase::Over {
+                outcome,
+                hash: hash_hex(hash),
+            },
+            None => RoomPhase::Aborted {
+                error: err(codes::ROOM_FAILED, "the game ended without an outcome"),
+            },
+        };
+        tracing::info!(room = %self.setup.name, hash = %hash_hex(hash), "game over");
+        for input in unplayed {
+            self.reply_seat(
+                input.seat,
+                &ServerMsg::Error {
+                    id: Some(input.id),
+                    error: err(
+                        codes::NOT_PLAYING,
+                        "the game ended before the tick this input was for",
+                    ),
+                },
+            );
+        }
+        self.push_room_state();
+    }
+
+    pub(super) fn check_hash(
+        &mut self,
+        idx: usize,
+        index: u64,
+        hash: &str,
+    ) -> Result<Reply<Payload>, WireError> {
+        let theirs = u64::from_str_radix(hash, 16)
+            .ok()
+            .filter(|_| hash.len() == 16)
+            .ok_or_else(|| {
+                err(
+                    codes::BAD_REQUEST,
+                    "hashes are 16 hex digits, as hash_hex prints them",
+                )
+            })?;
+        let game = self.game_or_err()?;
+        let ours = if game.sync == SyncMode::RealTime {
+            game.recent
+                .iter()
+                .find(|(t, _)| *t == index)
+                .map(|(_, h)| *h)
+        } else {
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| game.hashes.get(i).copied())
+        };
+        let matches = ours == Some(theirs);
+        if !matches && ours.is_some() {
+            self.hub.metrics().desyncs.inc();
+            tracing::warn!(
+                room = %self.setup.name,
+                player = self.members[idx].player,
+                index,
+                client = hash,
+                host = %hash_hex(ours.unwrap_or_default()),
+                "desync reported"
+            );
+        }
+        Ok(Reply::HashChecked {
+            index,
+            matches,
+            host: ours.map(hash_hex),
+        })
+    }
+
+    // ----- failure ------------------------------------------------------------------------
+}
