@@ -465,6 +465,26 @@ impl Room {
         }
     }
 
+    /// Makes the log from entry `from` on durable (the recorder) before anything about it is
+    /// acknowledged; false if that failed, and the room fails with it.
+    async fn record_from(&mut self, from: u64) -> bool {
+        let Some(game) = self.game.as_mut() else {
+            return false;
+        };
+        let tick = game.session.tick_count();
+        let entries = game.session.log(from, Encoding::Postcard);
+        let record = self
+            .hub
+            .config()
+            .recorder
+            .append(game.match_id, entries, tick);
+        if let Err(e) = record.await {
+            self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
+            return false;
+        }
+        true
+    }
+
     fn fail_with_panic(&mut self, panic: &(dyn std::any::Any + Send)) {
         let what = panic
             .downcast_ref::<&str>()

@@ -75,17 +75,8 @@ impl Room {
             return;
         };
         let tick = game.session.tick_count();
-        if !accepted.is_empty() {
-            let entries = game.session.log(log_before, Encoding::Postcard);
-            let record = self
-                .hub
-                .config()
-                .recorder
-                .append(game.match_id, entries, tick);
-            if let Err(e) = record.await {
-                self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
-                return;
-            }
+        if !accepted.is_empty() && !self.record_from(log_before).await {
+            return;
         }
         let Some(game) = self.game.as_mut() else {
             return;

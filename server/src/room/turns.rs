@@ -82,14 +82,7 @@ impl Room {
         };
         let index = game.session.log_len() - 1;
         let tick = game.session.tick_count();
-        let entries = game.session.log(index, Encoding::Postcard);
-        let record = self
-            .hub
-            .config()
-            .recorder
-            .append(game.match_id, entries, tick);
-        if let Err(e) = record.await {
-            self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
+        if !self.record_from(index).await {
             return Ok(None);
         }
         let Some(game) = self.game.as_mut() else {
