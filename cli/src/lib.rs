@@ -538,7 +538,7 @@ fn create_user(
     accounts::password(password)
         .map_err(|e| format!("{} (the password is read from standard input)", e.message))?;
     let store = SqliteStore::open(db).map_err(|e| e.to_string())?;
-    let hash = accounts::hash_password(password)?;
+    let hash = accounts::hash_password(password).map_err(|e| e.to_string())?;
     let role = if admin { Role::Admin } else { Role::Player };
     let account = store
         .create_user(&username, &display, &hash, role, accounts::now())

@@ -2,7 +2,7 @@
 //! (the contract itself is `hearth-lan`, shared with the host).
 
 use hearth_lan::mdns_sd::{ServiceDaemon, ServiceEvent};
-pub use hearth_lan::{Interfaces, LanError, LanHostInfo, SERVICE_TYPE, daemon};
+pub use hearth_lan::{Incompatible, Interfaces, LanError, LanHostInfo, SERVICE_TYPE, daemon};
 use tokio::sync::mpsc;
 
 /// What browsing reports.

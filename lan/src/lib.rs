@@ -63,6 +63,26 @@ pub fn daemon(interfaces: Interfaces) -> Result<ServiceDaemon, LanError> {
     Ok(d)
 }
 
+/// Why a LAN host cannot be played on with this client's rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Incompatible {
+    /// It speaks another protocol version.
+    #[error(
+        "it speaks Hearth protocol {host}, this client {PROTOCOL_VERSION}; update the {}",
+        if *host > PROTOCOL_VERSION { "client" } else { "host" }
+    )]
+    Protocol {
+        /// The host's version.
+        host: u32,
+    },
+    /// Its announcement does not say which protocol it speaks.
+    #[error("it does not say which protocol it speaks")]
+    NoProtocol,
+    /// Some of its games' rules differ from this client's (the games, with both fingerprints).
+    #[error("its rules differ for {0}; update whichever is older")]
+    Rules(String),
+}
+
 /// A LAN host as its announcement describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LanHostInfo {
@@ -151,21 +171,12 @@ impl LanHostInfo {
         })
     }
 
-    /// Whether this client can play there; otherwise the reason, for people.
-    pub fn compatibility(&self, catalog: &Catalog) -> Result<(), String> {
+    /// Whether this client can play there; otherwise why not (its message is for people).
+    pub fn compatibility(&self, catalog: &Catalog) -> Result<(), Incompatible> {
         match self.protocol {
             Some(PROTOCOL_VERSION) => {}
-            Some(p) => {
-                return Err(format!(
-                    "it speaks Hearth protocol {p}, this client {PROTOCOL_VERSION}; update the {}",
-                    if p > PROTOCOL_VERSION {
-                        "client"
-                    } else {
-                        "host"
-                    }
-                ));
-            }
-            None => return Err("it does not say which protocol it speaks".into()),
+            Some(p) => return Err(Incompatible::Protocol { host: p }),
+            None => return Err(Incompatible::NoProtocol),
         }
         let mut mismatched = Vec::new();
         for theirs in &self.fingerprints {
@@ -179,10 +190,7 @@ impl LanHostInfo {
             }
         }
         if !mismatched.is_empty() {
-            return Err(format!(
-                "its rules differ for {}; update whichever is older",
-                mismatched.join(", ")
-            ));
+            return Err(Incompatible::Rules(mismatched.join(", ")));
         }
         Ok(())
     }
@@ -220,6 +228,7 @@ mod tests {
             newer
                 .compatibility(&catalog)
                 .unwrap_err()
+                .to_string()
                 .contains("update the client")
         );
         assert!(info(None, vec![]).compatibility(&catalog).is_err());
@@ -227,7 +236,8 @@ mod tests {
         other.schema ^= 1;
         let why = info(Some(PROTOCOL_VERSION), vec![other])
             .compatibility(&catalog)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             why.contains("tanks") && why.contains("rules differ"),
             "{why}"

@@ -1,4 +1,5 @@
-//! Hearth's host core: authoritative game rooms over WebSocket, and the `hearth` binary.
+//! Hearth's host core: authoritative game rooms over WebSocket (the `hearth` binary is
+//! `hearth-cli`'s).
 //!
 //! A host offers the games of a [`hearth_rules::Catalog`]. Clients connect to `/ws`, shake
 //! hands (protocol version and rules fingerprints), and meet in rooms joined by name. Each

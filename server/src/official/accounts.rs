@@ -111,22 +111,33 @@ fn argon2(
     params: Params,
     password: &[u8],
     salt: &[u8],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, PasswordError> {
     let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
     let count = params.block_count();
     with_blocks(count, |blocks| {
         Argon2::new(algorithm, version, params)
             .hash_password_into_with_memory(password, salt, &mut out, blocks)
     })
-    .map_err(|e| format!("cannot hash the password: {e}"))?;
+    .map_err(|e| PasswordError::Hash(e.to_string()))?;
     Ok(out)
 }
 
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    /// No salt: the OS random generator failed.
+    #[error(transparent)]
+    Random(#[from] crate::secrets::RandomError),
+    /// argon2 refused the input or its parameters.
+    #[error("cannot hash the password: {0}")]
+    Hash(String),
+}
+
 /// An argon2id hash of a password (PHC string with its salt).
-pub fn hash_password(password: &str) -> Result<String, String> {
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     let password = password.to_string();
     on_hash_pool(move || {
-        let salt: [u8; 16] = crate::secrets::random_bytes().map_err(|e| e.to_string())?;
+        let salt: [u8; 16] = crate::secrets::random_bytes()?;
         let params = Params::default();
         let out = argon2(
             Algorithm::Argon2id,
@@ -138,9 +149,10 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         let phc = PasswordHash {
             algorithm: Algorithm::Argon2id.ident(),
             version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&params).map_err(|e| e.to_string())?,
-            salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
-            hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+            params: ParamsString::try_from(&params)
+                .map_err(|e| PasswordError::Hash(e.to_string()))?,
+            salt: Some(Salt::new(&salt).map_err(|e| PasswordError::Hash(e.to_string()))?),
+            hash: Some(Output::new(&out).map_err(|e| PasswordError::Hash(e.to_string()))?),
         };
         Ok(phc.to_string())
     })

@@ -735,8 +735,9 @@ async fn register(
     let name = crate::names::display_name(req.display_name.as_deref().unwrap_or(&username))?;
     let store = api.store.clone();
     blocking(move || {
-        let hash = accounts::hash_password(&req.password)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+        let hash = accounts::hash_password(&req.password).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
         let account = store.create_user(&username, &name, &hash, Role::Player, now())?;
         issue_token(&*store, &account)
     })
@@ -840,8 +841,9 @@ async fn upgrade(
     accounts::password(&req.password)?;
     let store = api.store.clone();
     blocking(move || {
-        let hash = accounts::hash_password(&req.password)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+        let hash = accounts::hash_password(&req.password).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
         Ok(json!({"account": store.upgrade_guest(account.id, &username, &hash)?}))
     })
     .await
