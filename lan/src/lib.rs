@@ -1,8 +1,8 @@
 //! The LAN contract between Hearth hosts and clients: hosts announce
 //! `_hearth._tcp.local.` over mDNS with a TXT record ([`txt`]) that
 //! [`LanHostInfo`] writes and reads back, so the two sides cannot disagree on a key. The host
-//! (`hearth-server`) and the browser (`hearth-client`) both build on this crate and on
-//! nothing of each other.
+//! (`hearth-server`, announcing) and the client (`hearth-client`, browsing mDNS) both build on
+//! this crate and on nothing of each other.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
