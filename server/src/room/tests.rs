@@ -1,0 +1,286 @@
+//! The room's logic without sockets or a hub: commands in through [`Room::handle`], frames
+//! out through members' outboxes, the host around it faked by a [`Directory`].
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hearth_rules::DynLogEntry;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, watch};
+
+use super::*;
+use crate::services::{BoxFuture, MatchRecorder, RecordError};
+use crate::wire::{Ctl, Latest};
+
+/// The host around the room: tokens and summaries kept in maps, ids counted.
+struct FakeHost {
+    config: HostConfig,
+    metrics: Metrics,
+    shutdown: watch::Receiver<bool>,
+    tokens: Mutex<Vec<String>>,
+    next: AtomicU64,
+}
+
+impl Directory for FakeHost {
+    fn config(&self) -> &HostConfig {
+        &self.config
+    }
+    fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+    fn shutdown(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+    fn next_id(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+    fn set_summary(&self, _: &str, _: u64, _: &RoomSummary) {}
+    fn remove_room(&self, _: &str, _: u64) {}
+    fn add_token(&self, token: &str, _: &str) {
+        self.tokens.lock().unwrap().push(token.to_string());
+    }
+    fn remove_tokens(&self, tokens: &[String]) {
+        self.tokens.lock().unwrap().retain(|t| !tokens.contains(t));
+    }
+}
+
+/// A recorder whose appends wait until the test lets them through, counting what it kept.
+#[derive(Default)]
+struct GatedRecorder {
+    gate: Notify,
+    kept: Mutex<Vec<DynLogEntry>>,
+}
+
+impl MatchRecorder for Arc<GatedRecorder> {
+    fn started(&self, _: MatchStart) -> BoxFuture<'static, Result<u64, RecordError>> {
+        Box::pin(async { Ok(1) })
+    }
+    fn append(
+        &self,
+        _: u64,
+        entries: Vec<DynLogEntry>,
+        _: u64,
+    ) -> BoxFuture<'static, Result<(), RecordError>> {
+        let me = self.clone();
+        Box::pin(async move {
+            me.gate.notified().await;
+            me.kept.lock().unwrap().extend(entries);
+            Ok(())
+        })
+    }
+    fn finished(
+        &self,
+        _: u64,
+        _: Option<hearth_rules::Outcome>,
+        _: u64,
+        _: u64,
+    ) -> BoxFuture<'static, Result<(), RecordError>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// One member's end of the room: what the room sent it, as JSON.
+struct Member {
+    link: u64,
+    player: PlayerId,
+    rx: mpsc::Receiver<Frame>,
+}
+
+impl Member {
+    /// Everything sent so far.
+    fn drain(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Ok(frame) = self.rx.try_recv() {
+            if let Frame::Text(text) = frame {
+                out.push(serde_json::from_str(&text).expect("the room sends JSON"));
+            }
+        }
+        out
+    }
+}
+
+fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<FakeHost>) {
+    let catalog = Arc::new(hearth_games::catalog());
+    let mut config = HostConfig::on("127.0.0.1:0".parse().unwrap(), catalog.clone());
+    config.recorder = recorder;
+    config.seeds = Some(Arc::new(|_: &str| 7));
+    let (_stop, shutdown) = watch::channel(false);
+    let host = Arc::new(FakeHost {
+        config,
+        metrics: Metrics::default(),
+        shutdown,
+        tokens: Mutex::default(),
+        next: AtomicU64::new(1000),
+    });
+    let meta = catalog.get("connect-four").unwrap().clone();
+    let config_of = |e| {
+        catalog
+            .convert(
+                "connect-four",
+                hearth_rules::ValueKind::Config,
+                &Payload::Json(json!({"first_seat": 0})),
+                e,
+            )
+            .unwrap()
+    };
+    let setup = RoomSetup {
+        name: "Unit".into(),
+        key: "unit".into(),
+        config_json: config_of(Encoding::Json),
+        config_postcard: config_of(Encoding::Postcard),
+        max_seats: meta.max_seats,
+        meta,
+        public: true,
+        password: None,
+    };
+    let dir: Arc<dyn Directory> = host.clone();
+    (Room::new(dir, 1, setup, 1), host)
+}
+
+async fn join(room: &mut Room, player: PlayerId) -> Member {
+    let (tx, rx) = mpsc::channel(256);
+    let (ctl, _ctl_rx) = mpsc::unbounded_channel::<Ctl>();
+    let outbox = Outbox::new(
+        Encoding::Json,
+        tx,
+        Arc::new(Latest::default()),
+        ctl,
+        Arc::new(Metrics::default()),
+    );
+    let link = player * 10;
+    room.handle(RoomCmd::Join {
+        link,
+        player,
+        name: format!("P{player}"),
+        outbox,
+        id: 1,
+        password: None,
+        join_as: JoinAs::Player,
+        creator: player == 1,
+    })
+    .await;
+    Member { link, player, rx }
+}
+
+async fn ask(room: &mut Room, m: &Member, id: u32, req: Request<Payload>) {
+    room.handle(RoomCmd::Request {
+        link: m.link,
+        id,
+        req,
+    })
+    .await;
+}
+
+/// Two players seated, ready and started.
+async fn started(room: &mut Room) -> (Member, Member) {
+    let mut a = join(room, 1).await;
+    let mut b = join(room, 2).await;
+    for m in [&a, &b] {
+        ask(room, m, 2, Request::Ready { ready: true }).await;
+    }
+    ask(room, &a, 3, Request::Start).await;
+    let _ = (a.drain(), b.drain());
+    (a, b)
+}
+
+fn replies(frames: &[Value], id: u32) -> Vec<&Value> {
+    frames.iter().filter(|f| f["reply"]["id"] == id).collect()
+}
+
+#[tokio::test]
+async fn starting_seats_every_player_and_gives_each_its_own_resume_token() {
+    let (mut room, host) = room_with(Arc::new(crate::NullRecorder::default()));
+    let mut a = join(&mut room, 1).await;
+    let mut b = join(&mut room, 2).await;
+    for m in [&a, &b] {
+        ask(&mut room, m, 2, Request::Ready { ready: true }).await;
+    }
+    ask(&mut room, &a, 3, Request::Start).await;
+    let (fa, fb) = (a.drain(), b.drain());
+    let started = |frames: &[Value]| -> Value {
+        frames
+            .iter()
+            .find_map(|f| f.get("started").cloned())
+            .expect("a started push")
+    };
+    let (sa, sb) = (started(&fa), started(&fb));
+    assert_eq!(
+        (sa["seat"].clone(), sb["seat"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_ne!(sa["resume"], sb["resume"]);
+    // The host knows both tokens (so a resume can find the room), and nothing else.
+    let tokens = host.tokens.lock().unwrap().clone();
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens.contains(&sa["resume"].as_str().unwrap().to_string()));
+    assert_eq!(replies(&fa, 3).len(), 1, "start is answered once");
+    assert_eq!((a.player, b.player), (1, 2));
+}
+
+#[tokio::test]
+async fn a_turn_is_acknowledged_only_after_the_recorder_kept_it() {
+    let recorder = Arc::new(GatedRecorder::default());
+    let (mut room, _host) = room_with(Arc::new(recorder.clone()));
+    let (mut a, mut b) = started(&mut room).await;
+    let action = Request::Action {
+        action: Payload::Json(json!({"column": 3})),
+        tick: None,
+    };
+    let link = a.link;
+    // The room is blocked in the recorder: nobody has been told anything about the move.
+    let turn = tokio::spawn(async move {
+        room.handle(RoomCmd::Request {
+            link,
+            id: 9,
+            req: action,
+        })
+        .await;
+        room
+    });
+    tokio::task::yield_now().await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(recorder.kept.lock().unwrap().is_empty());
+    assert!(
+        replies(&a.drain(), 9).is_empty(),
+        "acknowledged before it was kept"
+    );
+    assert!(!b.drain().iter().any(|f| f.get("entry").is_some()));
+    // Once kept: the mover is acknowledged and both see the entry.
+    recorder.gate.notify_one();
+    let _room = turn.await.unwrap();
+    assert_eq!(recorder.kept.lock().unwrap().len(), 1);
+    let (fa, fb) = (a.drain(), b.drain());
+    assert_eq!(replies(&fa, 9).len(), 1, "{fa:?}");
+    assert!(fb.iter().any(|f| f["entry"]["seq"] == 0), "{fb:?}");
+}
+
+#[tokio::test]
+async fn a_refused_action_changes_nothing_and_records_nothing() {
+    let recorder = Arc::new(GatedRecorder::default());
+    let (mut room, _host) = room_with(Arc::new(recorder.clone()));
+    let (mut a, mut b) = started(&mut room).await;
+    // Seat 1 moves out of turn; then a column that does not exist.
+    for (m, column) in [(&b, 0), (&a, 99)] {
+        ask(
+            &mut room,
+            m,
+            5,
+            Request::Action {
+                action: Payload::Json(json!({"column": column})),
+                tick: None,
+            },
+        )
+        .await;
+    }
+    let (fa, fb) = (a.drain(), b.drain());
+    for frames in [&fa, &fb] {
+        let error = frames
+            .iter()
+            .find(|f| f["error"]["id"] == 5)
+            .expect("an error answer");
+        assert!(error["error"]["error"]["code"].is_string(), "{error}");
+        assert!(!frames.iter().any(|f| f.get("entry").is_some()));
+    }
+    assert!(recorder.kept.lock().unwrap().is_empty());
+    assert_eq!(room.game_or_err().unwrap().session.log_len(), 0);
+}
