@@ -39,10 +39,22 @@ static CATALOG: OnceLock<Catalog> = OnceLock::new();
 /// computed natively (`hearth_wasm_build::fingerprints`), the first time it is called; later
 /// calls change nothing. [`export!`] calls it when JavaScript runs `init()`.
 ///
+/// Why a module's games could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    /// A fingerprint from `build.rs` does not parse.
+    #[error("`{0}` is not a rules fingerprint; rebuild the module")]
+    Fingerprint(String),
+    /// The catalog does not build, or the fingerprints do not fit its games (a stale
+    /// `build.rs` output); the message names the game.
+    #[error(transparent)]
+    Catalog(#[from] hearth_rules::RuleError),
+}
+
 /// # Errors
 /// When the catalog does not build or the fingerprints do not fit its games (a stale
 /// `build.rs` output): the message names the game.
-pub fn install(games: Games, fingerprints: &[&str]) -> Result<(), String> {
+pub fn install(games: Games, fingerprints: &[&str]) -> Result<(), InstallError> {
     if CATALOG.get().is_some() {
         return Ok(());
     }
@@ -50,10 +62,10 @@ pub fn install(games: Games, fingerprints: &[&str]) -> Result<(), String> {
     for f in fingerprints {
         parsed.push(
             f.parse()
-                .map_err(|_| format!("`{f}` is not a rules fingerprint; rebuild the module"))?,
+                .map_err(|_| InstallError::Fingerprint(f.to_string()))?,
         );
     }
-    let catalog = Catalog::of_fingerprinted(games, &parsed).map_err(|e| e.to_string())?;
+    let catalog = Catalog::of_fingerprinted(games, &parsed)?;
     let _ = CATALOG.set(catalog);
     Ok(())
 }
@@ -89,7 +101,7 @@ macro_rules! export {
                 $games,
                 include!(concat!(env!("OUT_DIR"), "/hearth_fingerprints.rs")),
             ) {
-                $crate::wasm_bindgen::throw_str(&why);
+                $crate::wasm_bindgen::throw_str(&why.to_string());
             }
         }
     };
