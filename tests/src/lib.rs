@@ -31,9 +31,9 @@ pub mod purity;
 pub mod realtime;
 pub mod vectors;
 
-/// Compiles the README's examples (a game, a host started in-process, the cross-mode check of
-/// your own game) as doc tests, so the README stays true. It lives here because this crate
-/// sees the rules, the host, the client and the harness.
+/// Compiles the reference's examples (a game, a host started in-process, the cross-mode check
+/// of your own game) as doc tests, so `docs/reference.md` stays true. It lives here because
+/// this crate sees the rules, the host, the client and the harness.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;
+#[doc = include_str!("../../docs/reference.md")]
+struct ReferenceDoctests;
