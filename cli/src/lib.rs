@@ -419,6 +419,7 @@ async fn play(args: PlayArgs, catalog: Arc<Catalog>) -> Result<(), String> {
             name: args.name.clone(),
             catalog: catalog.clone(),
             reconnect: true,
+            values: hearth_rules::Encoding::Postcard,
         },
     };
     let result = if let Some(base) = &args.server {

@@ -35,20 +35,17 @@ pub mod lan;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use hearth_client_core::{Config, Core, Io, REPLY_TIMEOUT_MS, RequestError, ValueError};
+pub use hearth_client_core::{Event, Reconnect};
 use hearth_rules::protocol::{
-    ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, RoomState, ServerMsg,
-    Standing, Started, Welcome, WireBytes, WireError, codes, from_postcard, request_to_wire,
-    to_postcard,
+    JoinAs, Reply, Request, RoomOptions, RoomState, Started, Welcome, WireError, codes,
 };
-use hearth_rules::{Catalog, DynSession, Payload, Seat, SyncMode, hash_hex};
-use tokio::sync::{mpsc, oneshot};
+use hearth_rules::{Catalog, DynSession, Encoding, Payload, ValueKind};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
-
-/// How long a request may wait for its reply.
-const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Why a client call failed.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +63,7 @@ pub enum ClientError {
     /// The host refused the request.
     #[error("{0}")]
     Refused(WireError),
-    /// The connection dropped before the answer came.
+    /// The connection dropped before the answer came, or is not open now.
     #[error("the connection to the host dropped; it is being re-established, retry in a moment")]
     Disconnected,
     /// No answer in time.
@@ -84,6 +81,22 @@ impl ClientError {
     }
 }
 
+impl From<RequestError> for ClientError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::Refused(e) => ClientError::Refused(e),
+            RequestError::Disconnected | RequestError::NotConnected => ClientError::Disconnected,
+            RequestError::Timeout => ClientError::Timeout,
+        }
+    }
+}
+
+impl From<ValueError> for ClientError {
+    fn from(e: ValueError) -> Self {
+        ClientError::Refused(WireError::new(e.code(), e.to_string()))
+    }
+}
+
 /// Where and as whom to connect.
 #[derive(Clone)]
 pub struct ClientConfig {
@@ -95,8 +108,12 @@ pub struct ClientConfig {
     pub name: String,
     /// The rules this client carries (fingerprints are sent in `hello`).
     pub catalog: Arc<Catalog>,
-    /// Reconnect and resume automatically when the connection drops.
+    /// Reconnect and resume automatically when the connection drops (the policy is
+    /// [`Reconnect::default`]).
     pub reconnect: bool,
+    /// The encoding game values have in events and replies: postcard (default) to decode into
+    /// your game's types, JSON for scripting layers.
+    pub values: Encoding,
 }
 
 impl ClientConfig {
@@ -108,6 +125,7 @@ impl ClientConfig {
             name: name.into(),
             catalog,
             reconnect: true,
+            values: Encoding::Postcard,
         }
     }
 
@@ -118,97 +136,55 @@ impl ClientConfig {
             ..ClientConfig::lan(url, "player", catalog)
         }
     }
+
+    fn core(&self) -> Config {
+        Config {
+            name: self.name.clone(),
+            token: self.token.clone(),
+            catalog: self.catalog.clone(),
+            values: self.values,
+            reconnect: self.reconnect.then(Reconnect::default),
+            reply_timeout_ms: REPLY_TIMEOUT_MS,
+        }
+    }
 }
 
-/// Everything that happens, in order.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// Your room changed.
-    Room(RoomState),
-    /// Someone spoke.
-    Chat {
-        /// Player id.
-        from: u64,
-        /// Name.
-        name: String,
-        /// Text.
-        text: String,
-    },
-    /// A game started (or, after a resume, is still running).
-    Started(Started<Payload>),
-    /// Perfect information: a log entry (already applied to the mirror).
-    Entry {
-        /// Log index.
-        seq: u64,
-        /// Who acted.
-        seat: u8,
-        /// The action (postcard).
-        action: Payload,
-        /// Its events (postcard).
-        events: Payload,
-    },
-    /// Hidden information: your new view.
-    View {
-        /// Your stream position.
-        seq: u64,
-        /// The view (postcard).
-        view: Payload,
-        /// Events of the action (postcard).
-        events: Payload,
-    },
-    /// Real time: a snapshot.
-    Snapshot {
-        /// Tick.
-        tick: u64,
-        /// The view (postcard).
-        view: Payload,
-    },
-    /// A leaderboard you subscribed to.
-    Leaderboard {
-        /// Game.
-        game: String,
-        /// Rows, best first.
-        standings: Vec<Standing>,
-    },
-    /// You left your room (kicked, superseded, closed …).
-    Left(String),
-    /// The host reported a problem not tied to a request.
-    Error(WireError),
-    /// The mirror's hash differs from the host's at this log length.
-    Desync(u64),
-    /// The connection dropped; reconnecting if enabled.
-    Disconnected(String),
-    /// The connection is back and the seat resumed.
-    Reconnected,
-    /// The host closed the connection for good (`closing`), or reconnecting failed.
-    Closed(String),
-}
+type Waiter = oneshot::Sender<Result<Reply<Payload>, RequestError>>;
 
-type Pending = Arc<Mutex<HashMap<u32, oneshot::Sender<Result<Reply<WireBytes>, WireError>>>>>;
-
+/// The core and who waits for its answers, behind one lock: a request registers its waiter
+/// before the connection task can see the reply.
 struct Shared {
-    mirror: Mutex<Option<DynSession>>,
-    view: Mutex<Option<Payload>>,
-    started: Mutex<Option<Started<Payload>>>,
-    welcome: Mutex<Option<Welcome>>,
-    /// The game of the room we are in (known before its `started` arrives).
-    game: Mutex<Option<String>>,
+    core: Core,
+    waiters: HashMap<u32, Waiter>,
 }
 
 /// A connected client. Events arrive through [`Client::next_event`].
 pub struct Client {
-    config: ClientConfig,
-    out: mpsc::UnboundedSender<Message>,
-    pending: Pending,
-    next_id: Arc<Mutex<u32>>,
+    shared: Arc<Mutex<Shared>>,
+    /// Tells the connection task that the core has frames to send.
+    wake: Arc<Notify>,
+    clock: Clock,
     events: mpsc::UnboundedReceiver<Event>,
-    shared: Arc<Shared>,
     /// Dropped with the client, which ends its connection task.
     _alive: tokio::sync::watch::Sender<()>,
 }
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Milliseconds since the client was made: the core's time.
+#[derive(Clone, Copy)]
+struct Clock(Instant);
+
+impl Clock {
+    fn now(self) -> u64 {
+        u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn instant(self, ms: u64) -> tokio::time::Instant {
+        (self.0 + Duration::from_millis(ms)).into()
+    }
+}
 
 async fn open(url: &str) -> Result<Socket, ClientError> {
     let attempt = tokio_tungstenite::connect_async_with_config(url, None, true);
@@ -229,51 +205,48 @@ impl Client {
     /// Connects and shakes hands; fails with the host's reason if refused.
     pub async fn connect(config: ClientConfig) -> Result<Client, ClientError> {
         let ws = open(&config.url).await?;
-        let (out, out_rx) = mpsc::unbounded_channel();
+        let clock = Clock(Instant::now());
+        let mut core = Core::new(config.core());
+        core.opened(clock.now());
+        let shared = Arc::new(Mutex::new(Shared {
+            core,
+            waiters: HashMap::new(),
+        }));
+        let wake = Arc::new(Notify::new());
         let (ev_tx, events) = mpsc::unbounded_channel();
-        let pending: Pending = Arc::default();
-        let shared = Arc::new(Shared {
-            mirror: Mutex::new(None),
-            view: Mutex::new(None),
-            started: Mutex::new(None),
-            welcome: Mutex::new(None),
-            game: Mutex::new(None),
-        });
         let (alive, alive_rx) = tokio::sync::watch::channel(());
+        let (handshake_tx, handshake) = oneshot::channel();
+        tokio::spawn(run(
+            config.url.clone(),
+            ws,
+            shared.clone(),
+            wake.clone(),
+            clock,
+            ev_tx,
+            alive_rx,
+            handshake_tx,
+        ));
         let client = Client {
-            config: config.clone(),
-            out: out.clone(),
-            pending: pending.clone(),
-            next_id: Arc::new(Mutex::new(0)),
+            shared,
+            wake,
+            clock,
             events,
-            shared: shared.clone(),
             _alive: alive,
         };
-        tokio::spawn(run(
-            config,
-            ws,
-            out_rx,
-            out,
-            ev_tx,
-            pending,
-            shared.clone(),
-            client.next_id.clone(),
-            alive_rx,
-        ));
-        let reply = client.request(Request::Hello(client.hello())).await?;
-        if let Reply::Welcome(w) = reply {
-            *lock(&shared.welcome) = Some(w);
+        match handshake.await {
+            Ok(Ok(())) => Ok(client),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ClientError::Disconnected),
         }
-        Ok(client)
     }
 
-    fn hello(&self) -> Hello {
-        hello_for(&self.config)
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        lock(&self.shared)
     }
 
     /// The welcome: your player id, name and the games offered.
     pub fn welcome(&self) -> Option<Welcome> {
-        lock(&self.shared.welcome).clone()
+        self.shared().core.welcome().cloned()
     }
 
     /// Sends a request (game values as JSON or postcard) and waits for its reply.
@@ -292,42 +265,20 @@ impl Client {
         impl Future<Output = Result<Reply<Payload>, ClientError>> + Send + 'static,
         ClientError,
     > {
-        let id = {
-            let mut n = lock(&self.next_id);
-            *n = n.wrapping_add(1);
-            *n
+        let rx = {
+            let mut shared = self.shared();
+            let id = shared.core.request(req, self.clock.now())?;
+            let (tx, rx) = oneshot::channel();
+            shared.waiters.insert(id, tx);
+            rx
         };
-        let req = self.to_postcard(req)?;
-        let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(id, tx);
-        let frame = to_postcard(&ClientMsg { id, req });
-        if self.out.send(Message::Binary(frame.into())).is_err() {
-            lock(&self.pending).remove(&id);
-            return Err(ClientError::Disconnected);
-        }
-        let (pending, shared) = (self.pending.clone(), self.shared.clone());
+        self.wake.notify_one();
         Ok(async move {
-            match tokio::time::timeout(REPLY_TIMEOUT, rx).await {
-                Ok(Ok(Ok(reply))) => {
-                    if let Reply::Joined(state) = &reply {
-                        *lock(&shared.game) = Some(state.game.clone());
-                    }
-                    Ok(map_reply(reply))
-                }
-                Ok(Ok(Err(e))) => Err(ClientError::Refused(e)),
-                Ok(Err(_)) => Err(ClientError::Disconnected),
-                Err(_) => {
-                    lock(&pending).remove(&id);
-                    Err(ClientError::Timeout)
-                }
+            match rx.await {
+                Ok(result) => result.map_err(ClientError::from),
+                Err(_) => Err(ClientError::Disconnected),
             }
         })
-    }
-
-    /// Converts JSON game values to postcard through the game's types.
-    fn to_postcard(&self, req: Request<Payload>) -> Result<Request<WireBytes>, ClientError> {
-        let game = lock(&self.shared.game).clone();
-        request_to_wire(&self.config.catalog, game.as_deref(), req).map_err(ClientError::Refused)
     }
 
     /// The next event; `None` once the client is closed for good.
@@ -342,17 +293,44 @@ impl Client {
 
     /// The perfect-information mirror (the game replayed from the log), if a game runs.
     pub fn mirror(&self) -> Option<DynSession> {
-        lock(&self.shared.mirror).clone()
+        self.shared().core.mirror().cloned()
     }
 
-    /// Your latest view (hidden-information and real-time games).
+    /// The mirror's state hash (16 hex digits), to compare with a host's.
+    pub fn mirror_hash(&self) -> Option<String> {
+        self.shared().core.mirror_hash()
+    }
+
+    /// Your latest view from the host (hidden-information and real-time games).
     pub fn latest_view(&self) -> Option<Payload> {
-        lock(&self.shared.view).clone()
+        self.shared().core.latest_view().cloned()
+    }
+
+    /// Your view now: the mirror's in perfect-information games, else the host's latest.
+    pub fn view(&self) -> Option<Payload> {
+        self.shared().core.view()
     }
 
     /// The running game's `started` (your seat, the config, …).
     pub fn started(&self) -> Option<Started<Payload>> {
-        lock(&self.shared.started).clone()
+        self.shared().core.started().cloned()
+    }
+
+    /// The token that resumes your seat (e.g. after your program restarts) while a game runs.
+    pub fn resume_token(&self) -> Option<String> {
+        self.shared().core.resume_token().map(str::to_string)
+    }
+
+    /// The tick of the latest snapshot (real-time games): stamp inputs with it.
+    pub fn tick(&self) -> u64 {
+        self.shared().core.tick()
+    }
+
+    /// A forecast for client-side prediction in real-time games: the running game continued
+    /// from a host's `view` at `tick` with the shared rules. Apply your own input and tick it
+    /// ahead of the next snapshot; throw it away when that snapshot comes.
+    pub fn predict(&self, view: &Payload, tick: u64) -> Result<DynSession, ClientError> {
+        Ok(self.shared().core.predict(view, tick)?)
     }
 
     // ----- lobby helpers -----------------------------------------------------------------
@@ -421,22 +399,10 @@ impl Client {
             Reply::Legal { actions } => actions,
             other => return Err(unexpected(other)),
         };
-        let game = lock(&self.shared.game).clone().ok_or_else(|| {
-            ClientError::Refused(WireError::new(
-                codes::NOT_IN_ROOM,
-                "you are in no room; join one first",
-            ))
-        })?;
         let json = self
-            .config
-            .catalog
-            .convert(
-                &game,
-                hearth_rules::ValueKind::Actions,
-                &actions,
-                hearth_rules::Encoding::Json,
-            )
-            .map_err(|e| ClientError::Refused(e.into()))?;
+            .shared()
+            .core
+            .convert(ValueKind::Actions, &actions, Encoding::Json)?;
         match json {
             Payload::Json(v) => Ok(v),
             Payload::Postcard(_) => Ok(serde_json::Value::Null),
@@ -459,294 +425,146 @@ fn unexpected(reply: Reply<Payload>) -> ClientError {
     ))
 }
 
-fn hello_for(config: &ClientConfig) -> Hello {
-    Hello {
-        protocol: PROTOCOL_VERSION,
-        fingerprints: config.catalog.fingerprints(),
-        name: config.name.clone(),
-        token: config.token.clone(),
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn map_reply(r: Reply<WireBytes>) -> Reply<Payload> {
-    r.map_payload(Payload::from)
-}
-
-/// Stream positions the connection task keeps to resume without gaps or duplicates.
-#[derive(Default)]
-struct Progress {
-    token: Option<String>,
-    next: u64,
-}
-
+/// The transport: carries out the core's `Io` on a tokio-tungstenite socket, feeds it
+/// frames and time, hands replies to their waiters and events to the game.
 #[allow(clippy::too_many_arguments)]
 async fn run(
-    config: ClientConfig,
-    mut ws: Socket,
-    mut out_rx: mpsc::UnboundedReceiver<Message>,
-    out: mpsc::UnboundedSender<Message>,
+    url: String,
+    ws: Socket,
+    shared: Arc<Mutex<Shared>>,
+    wake: Arc<Notify>,
+    clock: Clock,
     events: mpsc::UnboundedSender<Event>,
-    pending: Pending,
-    shared: Arc<Shared>,
-    next_id: Arc<Mutex<u32>>,
     mut alive: tokio::sync::watch::Receiver<()>,
+    handshake: oneshot::Sender<Result<(), ClientError>>,
 ) {
-    let mut progress = Progress::default();
+    let mut ws = Some(ws);
+    let mut handshake = Some(handshake);
     loop {
-        let pumped = pump(
-            &config,
-            &mut ws,
-            &mut out_rx,
-            &out,
-            &events,
-            &pending,
-            &shared,
-            &next_id,
-            &mut progress,
-        );
-        let reason = tokio::select! {
-            r = pumped => r,
+        // Everything the core has to say, taken under the lock and acted on outside it.
+        let (io, deadline, closed) = {
+            let mut guard = lock(&shared);
+            let sh = &mut *guard;
+            while let Some(c) = sh.core.poll_completion() {
+                if let Some(tx) = sh.waiters.remove(&c.id) {
+                    let _ = tx.send(c.result);
+                }
+            }
+            while let Some(e) = sh.core.poll_event() {
+                let _ = events.send(e);
+            }
+            if handshake.is_some() {
+                let answer = if sh.core.is_open() {
+                    Some(Ok(()))
+                } else if let Some(e) = sh.core.refusal() {
+                    Some(Err(ClientError::Refused(e.clone())))
+                } else if sh.core.is_closed() {
+                    Some(Err(ClientError::Disconnected))
+                } else {
+                    None
+                };
+                if let Some(answer) = answer
+                    && let Some(tx) = handshake.take()
+                {
+                    let _ = tx.send(answer);
+                }
+            }
+            let io: Vec<Io> = std::iter::from_fn(|| sh.core.poll_io()).collect();
+            (io, sh.core.next_deadline(), sh.core.is_closed())
+        };
+        let mut dropped = None;
+        // Opening a socket makes the core say hello: drain it before waiting.
+        let mut said_more = false;
+        for io in io {
+            match io {
+                Io::Send(frame) => {
+                    if let Some(s) = ws.as_mut()
+                        && let Err(e) = s.send(Message::Binary(frame.into())).await
+                    {
+                        ws = None;
+                        dropped = Some(e.to_string());
+                    }
+                }
+                Io::Close => {
+                    if let Some(mut s) = ws.take() {
+                        let _ = s.close(None).await;
+                    }
+                }
+                Io::Open => {
+                    let opened = tokio::select! {
+                        r = open(&url) => r,
+                        _ = alive.changed() => return,
+                    };
+                    said_more = true;
+                    let mut sh = lock(&shared);
+                    match opened {
+                        Ok(s) => {
+                            ws = Some(s);
+                            sh.core.opened(clock.now());
+                        }
+                        Err(e) => sh.core.open_failed(&e.to_string(), clock.now()),
+                    }
+                }
+            }
+        }
+        if let Some(reason) = dropped {
+            lock(&shared).core.disconnected(&reason, clock.now());
+            continue;
+        }
+        if said_more {
+            continue;
+        }
+        if closed && ws.is_none() {
+            // Waiters still registered learn the end by their sender dropping.
+            lock(&shared).waiters.clear();
+            return;
+        }
+        let frame = async {
+            match ws.as_mut() {
+                Some(s) => s.next().await,
+                None => std::future::pending().await,
+            }
+        };
+        let sleep = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(clock.instant(at)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            frame = frame => {
+                let now = clock.now();
+                match frame {
+                    Some(Ok(Message::Binary(bytes))) => {
+                        if let Err(e) = lock(&shared).core.receive(&bytes, now) {
+                            tracing::warn!("a frame from the host was ignored: {e}");
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None => {
+                        ws = None;
+                        lock(&shared).core.disconnected("the host closed the connection", now);
+                    }
+                    Some(Err(e)) => {
+                        ws = None;
+                        lock(&shared).core.disconnected(&e.to_string(), now);
+                    }
+                    Some(Ok(_)) => {}
+                }
+            }
+            _ = wake.notified() => {}
+            _ = sleep => lock(&shared).core.handle_timeout(clock.now()),
             // The client was dropped: close the socket politely and stop.
             _ = alive.changed() => {
-                let _ = ws.close(None).await;
-                return;
-            }
-        };
-        // Everyone waiting for a reply learns the connection dropped.
-        for (_, tx) in lock(&pending).drain() {
-            drop(tx);
-        }
-        let Err(reason) = reason else {
-            return;
-        };
-        let _ = events.send(Event::Disconnected(reason.clone()));
-        if !config.reconnect || events.is_closed() {
-            let _ = events.send(Event::Closed(reason));
-            return;
-        }
-        let again = tokio::select! {
-            ws = reconnect(&config, &progress) => ws,
-            _ = alive.changed() => return,
-        };
-        match again {
-            Some(new_ws) => {
-                ws = new_ws;
-                let _ = events.send(Event::Reconnected);
-            }
-            None => {
-                let _ = events.send(Event::Closed(format!("{reason}; reconnecting failed")));
-                return;
-            }
-        }
-    }
-}
-
-/// Reconnects with backoff, says hello again and resumes the seat from where the stream
-/// stopped.
-async fn reconnect(config: &ClientConfig, progress: &Progress) -> Option<Socket> {
-    let mut delay = Duration::from_millis(200);
-    for _ in 0..8 {
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-        let Ok(mut ws) = open(&config.url).await else {
-            continue;
-        };
-        let hello = to_postcard(&ClientMsg::<WireBytes> {
-            id: 0,
-            req: Request::Hello(hello_for(config)),
-        });
-        if ws.send(Message::Binary(hello.into())).await.is_err() {
-            continue;
-        }
-        if let Some(token) = &progress.token {
-            let resume = to_postcard(&ClientMsg::<WireBytes> {
-                id: 0,
-                req: Request::Resume {
-                    token: token.clone(),
-                    next: progress.next,
-                },
-            });
-            if ws.send(Message::Binary(resume.into())).await.is_err() {
-                continue;
-            }
-        }
-        return Some(ws);
-    }
-    None
-}
-
-/// Runs one connection until it drops (`Err(reason)`) or the client is dropped (`Ok`).
-#[allow(clippy::too_many_arguments)]
-async fn pump(
-    config: &ClientConfig,
-    ws: &mut Socket,
-    out_rx: &mut mpsc::UnboundedReceiver<Message>,
-    out: &mpsc::UnboundedSender<Message>,
-    events: &mpsc::UnboundedSender<Event>,
-    pending: &Pending,
-    shared: &Shared,
-    next_id: &Mutex<u32>,
-    progress: &mut Progress,
-) -> Result<(), String> {
-    loop {
-        tokio::select! {
-            msg = out_rx.recv() => {
-                let Some(msg) = msg else { return Ok(()) };
-                ws.send(msg).await.map_err(|e| e.to_string())?;
-            }
-            frame = ws.next() => {
-                let bytes = match frame {
-                    None => return Err("the host closed the connection".into()),
-                    Some(Err(e)) => return Err(e.to_string()),
-                    Some(Ok(Message::Binary(b))) => b,
-                    Some(Ok(Message::Close(_))) => return Err("the host closed the connection".into()),
-                    Some(Ok(_)) => continue,
-                };
-                let Ok(msg) = from_postcard::<ServerMsg<WireBytes>>(&bytes) else {
-                    tracing::warn!("an undecodable frame from the host was ignored");
-                    continue;
-                };
-                handle(config, msg, out, events, pending, shared, next_id, progress);
-            }
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn handle(
-    config: &ClientConfig,
-    msg: ServerMsg<WireBytes>,
-    out: &mpsc::UnboundedSender<Message>,
-    events: &mpsc::UnboundedSender<Event>,
-    pending: &Pending,
-    shared: &Shared,
-    next_id: &Mutex<u32>,
-    progress: &mut Progress,
-) {
-    let emit = |e: Event| {
-        let _ = events.send(e);
-    };
-    match msg {
-        ServerMsg::Reply { id, reply } => {
-            if let Some(tx) = lock(pending).remove(&id) {
-                let _ = tx.send(Ok(reply));
-            } else if let Reply::HashChecked {
-                index,
-                matches: false,
-                host: Some(_),
-            } = reply
-            {
-                emit(Event::Desync(index));
-            }
-        }
-        ServerMsg::Error {
-            id: Some(id),
-            error,
-        } => {
-            if let Some(tx) = lock(pending).remove(&id) {
-                let _ = tx.send(Err(error));
-            } else {
-                emit(Event::Error(error));
-            }
-        }
-        ServerMsg::Error { id: None, error } => emit(Event::Error(error)),
-        ServerMsg::Room(state) => {
-            *lock(&shared.game) = Some(state.game.clone());
-            emit(Event::Room(state))
-        }
-        ServerMsg::Chat { from, name, text } => emit(Event::Chat { from, name, text }),
-        ServerMsg::Started(s) => {
-            let started = s.map_config(Payload::from);
-            if started.resume.is_some() {
-                progress.token = started.resume.clone();
-            }
-            // A new game (not a resume of this one) restarts the stream.
-            let same = lock(&shared.started)
-                .as_ref()
-                .is_some_and(|old| old.resume.is_some() && old.resume == started.resume);
-            if !same {
-                progress.next = 0;
-                let mirror = match (started.sync, started.seed) {
-                    (SyncMode::PerfectInformation, Some(seed)) => config
-                        .catalog
-                        .create(&started.game, &started.config, started.seats, seed)
-                        .ok(),
-                    _ => None,
-                };
-                *lock(&shared.mirror) = mirror;
-            }
-            *lock(&shared.started) = Some(started.clone());
-            emit(Event::Started(started));
-        }
-        ServerMsg::Entry {
-            seq,
-            seat,
-            action,
-            events: ev,
-            ..
-        } => {
-            let action = Payload::from(action);
-            let mut report = None;
-            if let Some(m) = lock(&shared.mirror).as_mut()
-                && seq == m.log_len()
-            {
-                if m.apply(Seat(seat), &action).is_err() {
-                    emit(Event::Desync(seq));
+                if let Some(mut s) = ws.take() {
+                    let _ = s.close(None).await;
                 }
-                report = Some((m.log_len(), m.hash()));
+                return;
             }
-            progress.next = progress.next.max(seq + 1);
-            // Report the mirror's hash so a desync surfaces at once; the answer comes back
-            // without a waiting caller and is turned into `Event::Desync` if it differs.
-            if let Some((index, hash)) = report {
-                let id = {
-                    let mut n = lock(next_id);
-                    *n = n.wrapping_add(1);
-                    *n
-                };
-                let msg = to_postcard(&ClientMsg::<WireBytes> {
-                    id,
-                    req: Request::Hash {
-                        index,
-                        hash: hash_hex(hash),
-                    },
-                });
-                let _ = out.send(Message::Binary(msg.into()));
-            }
-            emit(Event::Entry {
-                seq,
-                seat,
-                action,
-                events: ev.into(),
-            });
         }
-        ServerMsg::View {
-            seq,
-            view,
-            events: ev,
-            ..
-        } => {
-            progress.next = progress.next.max(seq + 1);
-            let view = Payload::from(view);
-            *lock(&shared.view) = Some(view.clone());
-            emit(Event::View {
-                seq,
-                view,
-                events: ev.into(),
-            });
-        }
-        ServerMsg::Snapshot { tick, view, .. } => {
-            let view = Payload::from(view);
-            *lock(&shared.view) = Some(view.clone());
-            emit(Event::Snapshot { tick, view });
-        }
-        ServerMsg::Leaderboard { game, standings } => emit(Event::Leaderboard { game, standings }),
-        ServerMsg::Left { reason } => emit(Event::Left(reason)),
-        ServerMsg::Closing { code, message } => emit(Event::Closed(format!("{code}: {message}"))),
     }
 }
 

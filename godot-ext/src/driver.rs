@@ -11,7 +11,7 @@ use std::sync::mpsc as std_mpsc;
 use hearth_client::lan::{Interfaces, LanEvent, browse};
 use hearth_client::{Client, ClientConfig, ClientError, Event};
 use hearth_rules::protocol::{JoinAs, Reply, Request, RoomOptions};
-use hearth_rules::{Catalog, Encoding, Payload, Seat, ValueKind, Viewer};
+use hearth_rules::{Catalog, Encoding, Payload};
 use hearth_server::HostConfig;
 use hearth_server::lan::{LanConfig, LanHost};
 use serde_json::{Value, json};
@@ -28,7 +28,7 @@ pub enum ClientOut {
     RoomChanged(GdValue),
     /// Public rooms, an Array of summaries.
     RoomsListed(GdValue),
-    /// A game started: `{game, sync, seats, players, seat, tick_rate}`.
+    /// A game started: `{game, sync, seats, players, seat, tick_rate, config}`.
     GameStarted(GdValue),
     /// Perfect information: an accepted action `{seq, seat, action, events}`.
     LogEntry(GdValue),
@@ -180,10 +180,6 @@ struct State {
     catalog: Arc<Catalog>,
     out: std_mpsc::Sender<ClientOut>,
     client: Option<Client>,
-    /// The running game: its name (to turn postcard values into JSON) and whether it ticks.
-    game: Option<(String, bool)>,
-    viewer: Viewer,
-    tick: u64,
 }
 
 impl State {
@@ -197,37 +193,26 @@ impl State {
             message: e.to_string(),
         });
     }
-
-    fn json(&self, p: &Payload, kind: Kind) -> Value {
-        match p {
-            Payload::Json(v) => v.clone(),
-            Payload::Postcard(_) => {
-                let Some((game, _)) = &self.game else {
-                    return Value::Null;
-                };
-                let kind = match kind {
-                    Kind::Action => ValueKind::Action,
-                    Kind::Events => ValueKind::Events,
-                    Kind::View => ValueKind::View,
-                };
-                match self.catalog.convert(game, kind, p, Encoding::Json) {
-                    Ok(Payload::Json(v)) => v,
-                    _ => Value::Null,
-                }
-            }
-        }
-    }
 }
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Action,
-    Events,
-    View,
+/// A game value as Godot data: the client core delivers them as JSON (`Config::values`).
+fn gd(p: &Payload) -> GdValue {
+    match p {
+        Payload::Json(v) => from_json(v),
+        Payload::Postcard(_) => GdValue::Nil,
+    }
 }
 
 fn value(v: &impl serde::Serialize) -> GdValue {
     from_json(&serde_json::to_value(v).unwrap_or(Value::Null))
+}
+
+/// A client whose game values come as JSON, the form Godot data is made from.
+fn json_values(config: ClientConfig) -> ClientConfig {
+    ClientConfig {
+        values: Encoding::Json,
+        ..config
+    }
 }
 
 async fn run(
@@ -239,9 +224,6 @@ async fn run(
         catalog,
         out,
         client: None,
-        game: None,
-        viewer: Viewer::Spectator,
-        tick: 0,
     };
     loop {
         let event = async {
@@ -285,7 +267,7 @@ fn server_urls(url: &str) -> Result<(String, String), String> {
 }
 
 async fn connect(st: &mut State, config: ClientConfig) {
-    match Client::connect(config).await {
+    match Client::connect(json_values(config)).await {
         Ok(c) => {
             let welcome = c.welcome().map(|w| value(&w)).unwrap_or(GdValue::Nil);
             st.client = Some(c);
@@ -395,11 +377,10 @@ async fn command(st: &mut State, cmd: ClientCmd) {
                 ClientCmd::Action(action) => {
                     // Real time: stamp with the latest snapshot's tick and do not wait for
                     // the tick to run; a refusal still arrives as an error.
-                    let tick = st
-                        .game
-                        .as_ref()
-                        .is_some_and(|(_, ticks)| *ticks)
-                        .then_some(st.tick);
+                    let tick = c
+                        .started()
+                        .is_some_and(|s| s.tick_rate.is_some())
+                        .then(|| c.tick());
                     match c.send(Request::Action {
                         action: Payload::Json(action),
                         tick,
@@ -435,15 +416,6 @@ fn on_event(st: &mut State, ev: Event) {
         Event::Room(state) => st.emit(ClientOut::RoomChanged(value(&state))),
         Event::Chat { name, text, .. } => st.emit(ClientOut::Chat { name, text }),
         Event::Started(started) => {
-            st.game = st
-                .catalog
-                .get(&started.game)
-                .ok()
-                .map(|meta| (started.game.clone(), meta.tick_rate.is_some()));
-            st.viewer = started
-                .seat
-                .map_or(Viewer::Spectator, |s| Viewer::Seat(Seat(s)));
-            st.tick = 0;
             st.emit(ClientOut::GameStarted(from_json(&json!({
                 "game": started.game,
                 "sync": started.sync,
@@ -451,6 +423,7 @@ fn on_event(st: &mut State, ev: Event) {
                 "players": started.players,
                 "seat": started.seat,
                 "tick_rate": started.tick_rate,
+                "config": payload_json(&started.config),
             }))));
             // Perfect information: the first view comes from the mirror.
             if let Some(view) = mirror_view(st) {
@@ -467,34 +440,33 @@ fn on_event(st: &mut State, ev: Event) {
             action,
             events,
         } => {
-            let events = st.json(&events, Kind::Events);
-            st.emit(ClientOut::LogEntry(from_json(&json!({
+            st.emit(ClientOut::LogEntry(value(&json!({
                 "seq": seq,
                 "seat": seat,
-                "action": st.json(&action, Kind::Action),
-                "events": events,
+                "action": payload_json(&action),
+                "events": payload_json(&events),
             }))));
             if let Some(view) = mirror_view(st) {
                 st.emit(ClientOut::ViewChanged {
                     view,
-                    events: from_json(&events),
+                    events: gd(&events),
                     tick: 0,
                 });
             }
         }
-        Event::View { view, events, .. } => st.emit(ClientOut::ViewChanged {
-            view: from_json(&st.json(&view, Kind::View)),
-            events: from_json(&st.json(&events, Kind::Events)),
-            tick: st.tick as i64,
-        }),
-        Event::Snapshot { tick, view } => {
-            st.tick = tick;
+        Event::View { view, events, .. } => {
+            let tick = st.client.as_ref().map_or(0, Client::tick);
             st.emit(ClientOut::ViewChanged {
-                view: from_json(&st.json(&view, Kind::View)),
-                events: GdValue::Array(Vec::new()),
+                view: gd(&view),
+                events: gd(&events),
                 tick: tick as i64,
-            });
+            })
         }
+        Event::Snapshot { tick, view, .. } => st.emit(ClientOut::ViewChanged {
+            view: gd(&view),
+            events: GdValue::Array(Vec::new()),
+            tick: tick as i64,
+        }),
         Event::Leaderboard { game, standings } => st.emit(ClientOut::LeaderboardChanged {
             game,
             standings: value(&standings),
@@ -531,12 +503,18 @@ fn on_event(st: &mut State, ev: Event) {
     }
 }
 
-fn mirror_view(st: &State) -> Option<GdValue> {
-    let mirror = st.client.as_ref()?.mirror()?;
-    match mirror.view(st.viewer, Encoding::Json) {
-        Ok(Payload::Json(v)) => Some(from_json(&v)),
-        _ => None,
+fn payload_json(p: &Payload) -> Value {
+    match p {
+        Payload::Json(v) => v.clone(),
+        Payload::Postcard(_) => Value::Null,
     }
+}
+
+/// Perfect information: your view from the mirror.
+fn mirror_view(st: &State) -> Option<GdValue> {
+    let client = st.client.as_ref()?;
+    client.mirror()?;
+    client.view().as_ref().map(gd)
 }
 
 /// A LAN host running in the background: the host core plus its mDNS announcement.

@@ -190,6 +190,26 @@ impl HearthSession {
         answer(result.map(|()| None))
     }
 
+    /// Client-side prediction in a real-time game: continues `game` from a host's `view` at
+    /// `tick` (from `game_started` and `view_changed`), so you can apply your own input and
+    /// `tick()` ahead of the next snapshot. `{ok: true}` or `{ok: false, error}`.
+    #[func]
+    fn predict(
+        &mut self,
+        game: GString,
+        config: Variant,
+        seats: i64,
+        view: Variant,
+        tick: i64,
+    ) -> VarDictionary {
+        let result = gd(&config).and_then(|config| {
+            let view = gd(&view)?;
+            self.core
+                .predict(&catalog(), &game.to_string(), &config, seats, &view, tick)
+        });
+        answer(result.map(|()| None))
+    }
+
     /// Applies `seat`'s action: `{ok: true, events: [...]}` or `{ok: false, error}`.
     #[func]
     fn apply(&mut self, seat: i64, action: Variant) -> VarDictionary {
@@ -304,7 +324,7 @@ impl HearthClient {
     /// The public rooms (answer to `list_rooms`).
     #[signal]
     fn rooms_listed(rooms: Variant);
-    /// A game started: `{game, sync, seats, players, seat, tick_rate}`.
+    /// A game started: `{game, sync, seats, players, seat, tick_rate, config}`.
     #[signal]
     fn game_started(info: Variant);
     /// Perfect information: an accepted action `{seq, seat, action, events}`.

@@ -114,6 +114,32 @@ impl SessionCore {
         Ok(())
     }
 
+    /// Starts a forecast for client-side prediction in a real-time game: `game` continued
+    /// from a host's `view` at `tick` (as `game_started` and `view_changed` give them). Apply
+    /// your own input and `tick()` ahead of the next snapshot; drop it when that comes.
+    pub fn predict(
+        &mut self,
+        catalog: &Catalog,
+        game: &str,
+        config: &GdValue,
+        seats: i64,
+        view: &GdValue,
+        tick: i64,
+    ) -> Result<(), Failure> {
+        let config = Payload::Json(to_json(config)?);
+        let view = Payload::Json(to_json(view)?);
+        let seats = u8::try_from(seats).map_err(|_| Failure {
+            code: "seat_count".into(),
+            message: format!("{seats} seats is out of range; {game} takes a handful"),
+        })?;
+        let tick = u64::try_from(tick).map_err(|_| Failure {
+            code: "bad_request".into(),
+            message: format!("tick {tick} is negative; pass the tick `view_changed` gave"),
+        })?;
+        self.session = Some(catalog.predict(game, &config, seats, tick, &view)?);
+        Ok(())
+    }
+
     /// Applies `seat`'s action; the events it caused.
     pub fn apply(&mut self, seat: i64, action: &GdValue) -> Result<GdValue, Failure> {
         let action = to_json(action)?;
@@ -293,5 +319,39 @@ mod tests {
         assert!(matches!(s.legal_actions(0).unwrap(), GdValue::Array(_)));
         assert!(matches!(s.view(-1).unwrap(), GdValue::Dict(_)));
         assert_eq!(s.tick().unwrap_err().code, "game_over");
+    }
+
+    #[test]
+    fn a_prediction_from_the_hosts_view_matches_the_host_until_the_next_snapshot() {
+        let catalog = hearth_games::catalog();
+        let config = dict(&[("duration_secs", GdValue::Int(10))]);
+        let mut host = SessionCore::default();
+        host.create(&catalog, "tanks", &config, 2, 11).unwrap();
+        for _ in 0..5 {
+            host.tick().unwrap();
+        }
+        let mut forecast = SessionCore::default();
+        let view = host.view(0).unwrap();
+        forecast
+            .predict(&catalog, "tanks", &config, 2, &view, 5)
+            .unwrap();
+        // Our input, applied to both, and a few ticks ahead.
+        let input = host.bot_action(0).unwrap();
+        host.apply(0, &input).unwrap();
+        forecast.apply(0, &input).unwrap();
+        for _ in 0..3 {
+            host.tick().unwrap();
+            forecast.tick().unwrap();
+        }
+        assert_eq!(forecast.view(0).unwrap(), host.view(0).unwrap());
+        // A bad tick is refused and keeps the forecast.
+        assert_eq!(
+            forecast
+                .predict(&catalog, "tanks", &config, 2, &view, -1)
+                .unwrap_err()
+                .code,
+            "bad_request"
+        );
+        assert_eq!(forecast.view(0).unwrap(), host.view(0).unwrap());
     }
 }

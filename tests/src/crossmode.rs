@@ -199,6 +199,7 @@ pub(crate) fn seat_config(target: &Target, i: usize, seats: usize) -> ClientConf
         },
         catalog: target.catalog.clone(),
         reconnect: false,
+        values: hearth_rules::Encoding::Postcard,
     }
 }
 

@@ -318,7 +318,9 @@ async fn snapshot_of<G: Game>(
             .map_err(|_| fail(format!("no snapshot of tick {tick} in time")))?
             .ok_or_else(|| fail("the connection closed"))?;
         match event {
-            Event::Snapshot { tick: got, view } => {
+            Event::Snapshot {
+                tick: got, view, ..
+            } => {
                 let typed: G::View = view.decode("view").map_err(fail)?;
                 let hash = stable_hash(&typed);
                 let want = offline

@@ -9,11 +9,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
-use hearth_rules::protocol::{
-    ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, ServerMsg, Started,
-    WireBytes, codes, from_postcard, request_to_wire, to_postcard,
-};
-use hearth_rules::{DynSession, Encoding, Payload, Seat, SyncMode, ValueKind, Viewer, hash_hex};
+use hearth_client_core::{Config, Core, Event, Io, RequestError};
+use hearth_rules::protocol::{JoinAs, Reply, Request, RoomOptions, codes};
+use hearth_rules::{Encoding, Payload};
 use js_sys::{Function, Promise, Uint8Array};
 use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
@@ -21,14 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use hearth_rules::Catalog;
-
 use crate::{catalog, js, small, whole};
-
-/// How long a request may wait for its reply.
-const REPLY_TIMEOUT_MS: i32 = 15_000;
-/// Reconnection attempts after a drop, with doubling delays from 200 ms up to 5 s.
-const RECONNECT_ATTEMPTS: u32 = 8;
 
 #[wasm_bindgen]
 extern "C" {
@@ -88,13 +79,6 @@ export interface Started {
   tick_rate: number | null; resume: string | null;
 }
 "#;
-
-async fn sleep(ms: i32) {
-    let wait = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, ms);
-    });
-    let _ = JsFuture::from(wait).await;
-}
 
 /// Signs in to the official server at `base` (e.g. `location.origin`) with a device id and
 /// resolves to the account token for `Client.connect`. The same device id is the same account.
@@ -156,6 +140,8 @@ enum Shape {
     Unit,
     /// The value under this key of the reply (`{"rooms": [...]}` → the array).
     Key(&'static str),
+    /// The list of a `legal` reply (`{"legal": {"actions": [...]}}` → the array).
+    Legal,
 }
 
 struct Pending {
@@ -177,38 +163,36 @@ type Handlers = (
     Closure<dyn FnMut(CloseEvent)>,
 );
 
+/// The transport around the client core: a web-sys `WebSocket`, `setTimeout` for the core's
+/// deadlines, promises for replies and a JS callback for events.
 struct Inner {
-    /// The module's games (installed before any client can connect).
-    catalog: &'static Catalog,
+    /// The protocol itself: ids, handshake, stream positions, mirror, reconnect policy.
+    core: Core,
     url: String,
-    token: Option<String>,
-    name: String,
     ws: Option<WebSocket>,
     /// Bumped for every socket so that a late callback of an old one is ignored.
     generation: u32,
+    /// The current socket's handlers. Kept after the socket closes (a handler may be what
+    /// closed it) and replaced with the next socket's.
     handlers: Option<Handlers>,
-    next_id: u32,
     pending: BTreeMap<u32, Pending>,
     listener: Option<Function>,
-    welcome: Value,
-    /// The game of the room we are in (known before its `started`).
-    game: Option<String>,
-    started: Option<Started<Value>>,
-    started_token: Option<String>,
-    /// Stream position to resume from.
-    next: u64,
-    mirror: Option<DynSession>,
-    view: Option<Value>,
-    /// `close()` was called or the host said `closing`: no reconnecting.
-    done: bool,
-    /// A reconnection loop runs (drops meanwhile are its business).
-    reconnecting: bool,
+    /// `connect`'s promise, settled by the first handshake.
+    handshake: Option<(Function, Function)>,
+    /// When the armed timer fires, if one is armed.
+    timer_at: Option<u64>,
 }
 
 /// A connection to a Hearth host (LAN host or official server).
 #[wasm_bindgen]
 pub struct Client {
     inner: Rc<RefCell<Inner>>,
+}
+
+/// The core's time: milliseconds of the wall clock (a deadline moved by a clock change only
+/// comes early or late).
+fn now() -> u64 {
+    js_sys::Date::now().max(0.0) as u64
 }
 
 fn run(calls: Vec<Call>, listener: Option<Function>) {
@@ -254,235 +238,179 @@ async fn open(url: &str) -> Result<WebSocket, JsValue> {
     }
 }
 
-impl Inner {
-    fn emit(&self, calls: &mut Vec<Call>, event: Value) {
-        calls.push(Call::Event(js::from_serde(&event)));
-    }
-
-    /// A game value of the current game as JSON (`null` if it cannot be read).
-    fn convert(&self, bytes: WireBytes, kind: ValueKind) -> Value {
-        let Some(game) = &self.game else {
-            return Value::Null;
-        };
-        match self
-            .catalog
-            .convert(game, kind, &Payload::Postcard(bytes.0), Encoding::Json)
-        {
-            Ok(Payload::Json(v)) => v,
-            _ => Value::Null,
-        }
-    }
-
-    fn send_frame(&self, req: Request<WireBytes>, id: u32) -> bool {
-        let frame = to_postcard(&ClientMsg { id, req });
-        match &self.ws {
-            Some(ws) if ws.ready_state() == WebSocket::OPEN => {
-                ws.send_with_u8_array(&frame).is_ok()
-            }
-            _ => false,
-        }
-    }
-
-    fn take_id(&mut self) -> u32 {
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.next_id
-    }
-
-    fn hello(&self) -> Hello {
-        Hello {
-            protocol: PROTOCOL_VERSION,
-            fingerprints: self.catalog.fingerprints(),
-            name: self.name.clone(),
-            token: self.token.clone(),
-        }
-    }
-
-    /// Everyone waiting for a reply learns the connection dropped.
-    fn fail_pending(&mut self, calls: &mut Vec<Call>, reason: &str) {
-        for (_, p) in std::mem::take(&mut self.pending) {
-            calls.push(Call::Reject(
-                p.reject,
-                js::error(
-                    "disconnected",
-                    &format!("{reason}; the request may not have reached the host, retry it"),
-                ),
-            ));
-        }
-    }
-
-    fn handle(&mut self, msg: ServerMsg<WireBytes>, calls: &mut Vec<Call>) {
-        match msg {
-            ServerMsg::Reply { id, reply } => {
-                if let Some(p) = self.pending.remove(&id) {
-                    if let Reply::Joined(state) = &reply {
-                        self.game = Some(state.game.clone());
-                    }
-                    let value = match (reply, p.shape) {
-                        (_, Shape::Unit) => JsValue::UNDEFINED,
-                        // The host's list is in the game's postcard form.
-                        (Reply::Legal { actions }, _) => {
-                            js::from_serde(&self.convert(actions, ValueKind::Actions))
-                        }
-                        (reply, Shape::Key(k)) => js::from_serde(&reply_json(reply)[k]),
-                    };
-                    calls.push(Call::Resolve(p.resolve, value));
-                } else if let Reply::HashChecked {
-                    index,
-                    matches: false,
-                    host: Some(_),
-                } = reply
-                {
-                    self.emit(calls, json!({"type": "desync", "index": index}));
-                }
-            }
-            ServerMsg::Error { id, error } => match id.and_then(|id| self.pending.remove(&id)) {
-                Some(p) => calls.push(Call::Reject(p.reject, js::wire_error(&error))),
-                None => self.emit(
-                    calls,
-                    json!({"type": "error", "code": error.code, "message": error.message}),
-                ),
-            },
-            ServerMsg::Room(state) => {
-                self.game = Some(state.game.clone());
-                self.emit(calls, json!({"type": "room", "room": state}));
-            }
-            ServerMsg::Chat { from, name, text } => self.emit(
-                calls,
-                json!({"type": "chat", "from": from, "name": name, "text": text}),
-            ),
-            ServerMsg::Started(s) => self.started(s, calls),
-            ServerMsg::Entry {
-                seq,
-                seat,
-                action,
-                events,
-                ..
-            } => self.entry(seq, seat, action, events, calls),
-            ServerMsg::View {
-                seq, view, events, ..
-            } => {
-                self.next = self.next.max(seq + 1);
-                let view = self.convert(view, ValueKind::View);
-                let events = self.convert(events, ValueKind::Events);
-                self.view = Some(view.clone());
-                self.emit(
-                    calls,
-                    json!({"type": "view", "seq": seq, "view": view, "events": events}),
-                );
-            }
-            ServerMsg::Snapshot {
-                tick,
-                index,
-                view,
-                events,
-            } => {
-                let view = self.convert(view, ValueKind::View);
-                let events = self.convert(events, ValueKind::Events);
-                self.view = Some(view.clone());
-                self.emit(
-                    calls,
-                    json!({"type": "snapshot", "tick": tick, "index": index, "view": view, "events": events}),
-                );
-            }
-            ServerMsg::Leaderboard { game, standings } => self.emit(
-                calls,
-                json!({"type": "leaderboard", "game": game, "standings": standings}),
-            ),
-            ServerMsg::Left { reason } => {
-                self.started_token = None;
-                self.emit(calls, json!({"type": "left", "reason": reason}));
-            }
-            ServerMsg::Closing { code, message } => {
-                self.done = true;
-                self.emit(
-                    calls,
-                    json!({"type": "closed", "reason": format!("{message} ({code})")}),
-                );
-            }
-        }
-    }
-
-    fn started(&mut self, s: Started<WireBytes>, calls: &mut Vec<Call>) {
-        self.game = Some(s.game.clone());
-        let config_bytes = Payload::Postcard(s.config.0.clone());
-        let config = self
-            .catalog
-            .create(&s.game, &config_bytes, s.seats, 0)
-            .map(|p| p.header(Encoding::Json).config)
-            .ok()
-            .and_then(|p| match p {
-                Payload::Json(v) => Some(v),
-                Payload::Postcard(_) => None,
-            })
-            .unwrap_or(Value::Null);
-        // A new game (not a resume of this one) restarts the stream and the mirror.
-        let same = s.resume.is_some() && self.started_token == s.resume;
-        if !same {
-            self.next = 0;
-            self.view = None;
-            self.mirror = match (s.sync, s.seed) {
-                (SyncMode::PerfectInformation, Some(seed)) => self
-                    .catalog
-                    .create(&s.game, &config_bytes, s.seats, seed)
-                    .ok(),
-                _ => None,
-            };
-        }
-        if s.resume.is_some() {
-            self.started_token = s.resume.clone();
-        }
-        let started = s.map_config(|_| config);
-        self.emit(calls, json!({"type": "started", "started": started}));
-        self.started = Some(started);
-    }
-
-    fn entry(
-        &mut self,
-        seq: u64,
-        seat: u8,
-        action: WireBytes,
-        events: WireBytes,
-        calls: &mut Vec<Call>,
-    ) {
-        let action_bytes = Payload::Postcard(action.0.clone());
-        let mut report = None;
-        if let Some(m) = self.mirror.as_mut()
-            && seq == m.log_len()
-        {
-            if m.apply(Seat(seat), &action_bytes).is_err() {
-                report = None;
-                calls.push(Call::Event(js::from_serde(
-                    &json!({"type": "desync", "index": seq}),
-                )));
-            } else {
-                report = Some((m.log_len(), m.hash()));
-            }
-        }
-        self.next = self.next.max(seq + 1);
-        // The host answers with `hash_checked`; a mismatch becomes a `desync` event.
-        if let Some((index, hash)) = report {
-            let id = self.take_id();
-            self.send_frame(
-                Request::Hash {
-                    index,
-                    hash: hash_hex(hash),
-                },
-                id,
-            );
-        }
-        let action = self.convert(action, ValueKind::Action);
-        let events = self.convert(events, ValueKind::Events);
-        self.emit(
-            calls,
-            json!({"type": "entry", "seq": seq, "seat": seat, "action": action, "events": events}),
-        );
+/// A game value as the core gives it (JSON, as this client asks).
+fn value(p: Payload) -> Value {
+    match p {
+        Payload::Json(v) => v,
+        Payload::Postcard(_) => Value::Null,
     }
 }
 
-/// A reply as the protocol's JSON; game values inside (`view`) are not asked for by this
-/// client's methods and come out as `null` (`legal` is converted in `Inner::handle`).
-fn reply_json(reply: Reply<WireBytes>) -> Value {
-    serde_json::to_value(reply.map_payload(|_| Value::Null)).unwrap_or(Value::Null)
+/// A core event as the JS `ClientEvent`.
+fn event_json(e: Event) -> Value {
+    match e {
+        Event::Room(state) => json!({"type": "room", "room": state}),
+        Event::Chat { from, name, text } => {
+            json!({"type": "chat", "from": from, "name": name, "text": text})
+        }
+        Event::Started(s) => json!({"type": "started", "started": s.map_config(value)}),
+        Event::Entry {
+            seq,
+            seat,
+            action,
+            events,
+        } => json!({
+            "type": "entry", "seq": seq, "seat": seat,
+            "action": value(action), "events": value(events),
+        }),
+        Event::View { seq, view, events } => {
+            json!({"type": "view", "seq": seq, "view": value(view), "events": value(events)})
+        }
+        Event::Snapshot {
+            tick,
+            index,
+            view,
+            events,
+        } => json!({
+            "type": "snapshot", "tick": tick, "index": index,
+            "view": value(view), "events": value(events),
+        }),
+        Event::Leaderboard { game, standings } => {
+            json!({"type": "leaderboard", "game": game, "standings": standings})
+        }
+        Event::Left(reason) => json!({"type": "left", "reason": reason}),
+        Event::Error(e) => json!({"type": "error", "code": e.code, "message": e.message}),
+        Event::Desync(index) => json!({"type": "desync", "index": index}),
+        Event::Disconnected(reason) => {
+            json!({"type": "disconnected", "reason": format!("{reason}; reconnecting")})
+        }
+        Event::Reconnected => json!({"type": "reconnected"}),
+        Event::Closed(reason) => json!({"type": "closed", "reason": reason}),
+    }
+}
+
+/// A reply as the protocol's JSON, unwrapped by `shape`.
+fn reply_js(reply: Reply<Payload>, shape: Shape) -> JsValue {
+    match shape {
+        Shape::Unit => JsValue::UNDEFINED,
+        Shape::Key(k) => js::from_serde(&reply_json(reply)[k]),
+        Shape::Legal => js::from_serde(&reply_json(reply)["legal"]["actions"]),
+    }
+}
+
+/// A reply as the protocol's JSON (game values are JSON already).
+fn reply_json(reply: Reply<Payload>) -> Value {
+    serde_json::to_value(reply.map_payload(value)).unwrap_or(Value::Null)
+}
+
+fn request_error(e: &RequestError) -> JsValue {
+    match e {
+        RequestError::Refused(e) => js::wire_error(e),
+        other => js::error(other.code(), &other.to_string()),
+    }
+}
+
+/// Carries out what the core asked for, settles promises, reports events and arms the timer
+/// for the core's next deadline.
+fn flush(inner: &Rc<RefCell<Inner>>) {
+    let mut calls = Vec::new();
+    let mut opens = 0;
+    let listener = {
+        let mut guard = inner.borrow_mut();
+        let i = &mut *guard;
+        while let Some(io) = i.core.poll_io() {
+            match io {
+                Io::Send(frame) => {
+                    if let Some(ws) = &i.ws
+                        && ws.ready_state() == WebSocket::OPEN
+                    {
+                        // A failed send shows up as the socket's close.
+                        let _ = ws.send_with_u8_array(&frame);
+                    }
+                }
+                Io::Close => {
+                    i.generation = i.generation.wrapping_add(1);
+                    if let Some(ws) = i.ws.take() {
+                        detach(&ws);
+                    }
+                }
+                Io::Open => opens += 1,
+            }
+        }
+        while let Some(c) = i.core.poll_completion() {
+            if let Some(p) = i.pending.remove(&c.id) {
+                calls.push(match c.result {
+                    Ok(reply) => Call::Resolve(p.resolve, reply_js(reply, p.shape)),
+                    Err(e) => Call::Reject(p.reject, request_error(&e)),
+                });
+            }
+        }
+        while let Some(e) = i.core.poll_event() {
+            calls.push(Call::Event(js::from_serde(&event_json(e))));
+        }
+        if i.handshake.is_some() {
+            let settled = if i.core.is_open() {
+                Some(Ok(JsValue::UNDEFINED))
+            } else if let Some(e) = i.core.refusal() {
+                Some(Err(js::wire_error(e)))
+            } else if i.core.is_closed() {
+                Some(Err(js::error(
+                    "disconnected",
+                    "the host closed the connection during the handshake; retry",
+                )))
+            } else {
+                None
+            };
+            if let Some(settled) = settled
+                && let Some((resolve, reject)) = i.handshake.take()
+            {
+                calls.push(match settled {
+                    Ok(v) => Call::Resolve(resolve, v),
+                    Err(e) => Call::Reject(reject, e),
+                });
+            }
+        }
+        if let Some(at) = i.core.next_deadline()
+            && i.timer_at.is_none_or(|armed| at < armed)
+        {
+            i.timer_at = Some(at);
+            let weak = Rc::downgrade(inner);
+            let fire = Closure::once_into_js(move || {
+                let Some(inner) = weak.upgrade() else { return };
+                {
+                    let mut i = inner.borrow_mut();
+                    i.timer_at = None;
+                    i.core.handle_timeout(now());
+                }
+                flush(&inner);
+            });
+            let wait = at.saturating_sub(now()).min(i32::MAX as u64) as i32;
+            set_timeout(&fire, wait);
+        }
+        i.listener.clone()
+    };
+    run(calls, listener);
+    for _ in 0..opens {
+        wasm_bindgen_futures::spawn_local(reopen(Rc::downgrade(inner)));
+    }
+}
+
+/// Opens the socket the core asked for and tells it how that went.
+async fn reopen(weak: Weak<RefCell<Inner>>) {
+    let Some(url) = weak.upgrade().map(|i| i.borrow().url.clone()) else {
+        return;
+    };
+    let opened = open(&url).await;
+    let Some(inner) = weak.upgrade() else { return };
+    match opened {
+        Ok(ws) if !inner.borrow().core.is_closed() => {
+            attach(&inner, ws);
+            inner.borrow_mut().core.opened(now());
+        }
+        Ok(ws) => detach(&ws),
+        Err(e) => inner.borrow_mut().core.open_failed(&describe(&e), now()),
+    }
+    flush(&inner);
 }
 
 /// Installs the message and close handlers of socket number `generation`.
@@ -501,25 +429,32 @@ fn attach(inner: &Rc<RefCell<Inner>>, ws: WebSocket) {
                 return;
             };
             let bytes = Uint8Array::new(&buffer).to_vec();
-            // An undecodable frame is ignored, as the native client does.
-            let Ok(msg) = from_postcard::<ServerMsg<WireBytes>>(&bytes) else {
-                return;
-            };
-            let mut calls = Vec::new();
-            let listener = {
+            {
                 let mut i = inner.borrow_mut();
                 if i.generation != generation {
                     return;
                 }
-                i.handle(msg, &mut calls);
-                i.listener.clone()
-            };
-            run(calls, listener);
+                // An undecodable frame is ignored (the core changes nothing).
+                let _ = i.core.receive(&bytes, now());
+            }
+            flush(&inner);
         })
     };
     let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
         let Some(inner) = weak.upgrade() else { return };
-        dropped(&inner, generation, &e.reason());
+        {
+            let mut i = inner.borrow_mut();
+            if i.generation != generation {
+                return;
+            }
+            i.ws = None;
+            let reason = match e.reason() {
+                r if r.is_empty() => "the connection to the host dropped".to_string(),
+                r => format!("the host closed the connection: {r}"),
+            };
+            i.core.disconnected(&reason, now());
+        }
+        flush(&inner);
     });
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -539,170 +474,32 @@ fn detach(ws: &WebSocket) {
     let _ = ws.close();
 }
 
-/// Socket `generation` closed: fail what waits, then reconnect and resume unless done.
-fn dropped(inner: &Rc<RefCell<Inner>>, generation: u32, reason: &str) {
-    let mut calls = Vec::new();
-    let (listener, start) = {
-        let mut i = inner.borrow_mut();
-        if i.generation != generation {
-            return;
-        }
-        i.ws = None;
-        let reason = if reason.is_empty() {
-            "the connection to the host dropped".to_string()
-        } else {
-            format!("the host closed the connection: {reason}")
-        };
-        i.fail_pending(&mut calls, &reason);
-        let start = !i.done && !i.reconnecting;
-        if start {
-            i.reconnecting = true;
-            i.emit(
-                &mut calls,
-                json!({"type": "disconnected", "reason": format!("{reason}; reconnecting")}),
-            );
-        }
-        (i.listener.clone(), start)
-    };
-    run(calls, listener);
-    if start {
-        wasm_bindgen_futures::spawn_local(reconnect(Rc::downgrade(inner)));
-    }
-}
-
-/// The `code` of a JS error.
-fn code_of(e: &JsValue) -> String {
-    js_sys::Reflect::get(e, &"code".into())
-        .ok()
-        .and_then(|c| c.as_string())
-        .unwrap_or_default()
-}
-
-/// Re-opens the connection with backoff, says hello and resumes the seat where the stream
-/// stopped. An attempt counts as done only once the host has answered both, so a host that
-/// accepts and drops at once is given up on like one that refuses.
-async fn reconnect(weak: Weak<RefCell<Inner>>) {
-    let mut delay = 200;
-    for _ in 0..RECONNECT_ATTEMPTS {
-        sleep(delay).await;
-        delay = (delay * 2).min(5_000);
-        let Some(inner) = weak.upgrade() else { return };
-        let url = {
-            let i = inner.borrow();
-            if i.done {
-                return;
-            }
-            i.url.clone()
-        };
-        let Ok(ws) = open(&url).await else { continue };
-        attach(&inner, ws);
-        let hello = Request::Hello(inner.borrow().hello());
-        if JsFuture::from(request(&inner, hello, Shape::Key("welcome")))
-            .await
-            .is_err()
-        {
-            continue;
-        }
-        let mut calls = Vec::new();
-        let seat = {
-            let i = inner.borrow();
-            i.started_token.clone().map(|token| (token, i.next))
-        };
-        if let Some((token, next)) = seat {
-            let resumed = JsFuture::from(request(
-                &inner,
-                Request::Resume { token, next },
-                Shape::Key("joined"),
-            ))
-            .await;
-            match resumed {
-                Ok(_) => {}
-                Err(e) if matches!(code_of(&e).as_str(), "disconnected" | "timeout") => continue,
-                // The seat is gone (grace period over, room closed): say so, stay connected.
-                Err(e) => {
-                    let mut i = inner.borrow_mut();
-                    i.started_token = None;
-                    i.emit(
-                        &mut calls,
-                        json!({"type": "error", "code": code_of(&e), "message": describe(&e)}),
-                    );
-                }
-            }
-        }
-        let listener = {
-            let mut i = inner.borrow_mut();
-            i.reconnecting = false;
-            i.emit(&mut calls, json!({"type": "reconnected"}));
-            i.listener.clone()
-        };
-        run(calls, listener);
-        return;
-    }
-    if let Some(inner) = weak.upgrade() {
-        let mut calls = Vec::new();
-        let listener = {
-            let mut i = inner.borrow_mut();
-            i.done = true;
-            i.reconnecting = false;
-            i.emit(
-                &mut calls,
-                json!({"type": "closed", "reason": "the host cannot be reached; sign in again when it is back"}),
-            );
-            i.listener.clone()
-        };
-        run(calls, listener);
-    }
-}
-
 /// Sends `req`; the promise settles with its reply in `shape`, a refusal, a drop or a
 /// timeout.
 fn request(inner: &Rc<RefCell<Inner>>, req: Request<Payload>, shape: Shape) -> Promise {
     let mut req = Some(req);
-    Promise::new(&mut |resolve, reject| {
+    let promise = Promise::new(&mut |resolve, reject| {
         let Some(req) = req.take() else { return };
         let mut i = inner.borrow_mut();
-        let wire = match request_to_wire(i.catalog, i.game.as_deref(), req) {
-            Ok(w) => w,
-            Err(e) => {
-                drop(i);
-                let _ = reject.call1(&JsValue::NULL, &js::wire_error(&e));
-                return;
-            }
-        };
-        let id = i.take_id();
-        if !i.send_frame(wire, id) {
-            drop(i);
-            let _ = reject.call1(
-                &JsValue::NULL,
-                &js::error(
-                    "disconnected",
-                    "not connected to the host right now; wait for `reconnected` (or sign in again) and retry",
-                ),
-            );
-            return;
-        }
-        i.pending.insert(
-            id,
-            Pending {
-                resolve,
-                reject,
-                shape,
-            },
-        );
-        drop(i);
-        let weak = Rc::downgrade(inner);
-        let timeout = Closure::once_into_js(move || {
-            let Some(inner) = weak.upgrade() else { return };
-            let waiting = inner.borrow_mut().pending.remove(&id);
-            if let Some(p) = waiting {
-                let _ = p.reject.call1(
-                    &JsValue::NULL,
-                    &js::error("timeout", "the host did not answer in time; retry"),
+        match i.core.request(req, now()) {
+            Ok(id) => {
+                i.pending.insert(
+                    id,
+                    Pending {
+                        resolve,
+                        reject,
+                        shape,
+                    },
                 );
             }
-        });
-        set_timeout(&timeout, REPLY_TIMEOUT_MS);
-    })
+            Err(e) => {
+                drop(i);
+                let _ = reject.call1(&JsValue::NULL, &request_error(&e));
+            }
+        }
+    });
+    flush(inner);
+    promise
 }
 
 impl Client {
@@ -740,38 +537,32 @@ impl Client {
         token: Option<String>,
         name: String,
     ) -> Result<Client, JsValue> {
-        let catalog = catalog()?;
+        let catalog = catalog()?.clone();
         let ws = open(&url).await?;
+        let mut config = Config::lan(name, catalog);
+        config.token = token;
+        config.values = Encoding::Json;
         let client = Client {
             inner: Rc::new(RefCell::new(Inner {
-                catalog,
+                core: Core::new(config),
                 url,
-                token,
-                name,
                 ws: None,
                 generation: 0,
                 handlers: None,
-                next_id: 0,
                 pending: BTreeMap::new(),
                 listener: None,
-                welcome: Value::Null,
-                game: None,
-                started: None,
-                started_token: None,
-                next: 0,
-                mirror: None,
-                view: None,
-                done: false,
-                reconnecting: false,
+                handshake: None,
+                timer_at: None,
             })),
         };
         attach(&client.inner, ws);
-        let hello = Request::Hello(client.inner.borrow().hello());
-        match client.call(hello, Shape::Key("welcome")).await {
-            Ok(welcome) => {
-                client.inner.borrow_mut().welcome = js::to_json(&welcome)?;
-                Ok(client)
-            }
+        let handshake = Promise::new(&mut |resolve, reject| {
+            client.inner.borrow_mut().handshake = Some((resolve, reject));
+        });
+        client.inner.borrow_mut().core.opened(now());
+        flush(&client.inner);
+        match JsFuture::from(handshake).await {
+            Ok(_) => Ok(client),
             Err(e) => {
                 client.close();
                 Err(e)
@@ -782,7 +573,10 @@ impl Client {
     /// The host's welcome: `{player, name, protocol, server_version, games}`.
     #[wasm_bindgen(getter, unchecked_return_type = "Welcome")]
     pub fn welcome(&self) -> JsValue {
-        js::from_serde(&self.inner.borrow().welcome)
+        match self.inner.borrow().core.welcome() {
+            Some(w) => js::from_serde(w),
+            None => JsValue::NULL,
+        }
     }
 
     /// Calls `callback(event)` for everything that happens from now on (see `ClientEvent`).
@@ -868,12 +662,7 @@ impl Client {
     /// Leaves the room.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn leave(&self) -> Promise {
-        let p = self.request(Request::Leave, Shape::Unit);
-        let mut i = self.inner.borrow_mut();
-        i.started_token = None;
-        i.started = None;
-        i.mirror = None;
-        p
+        self.request(Request::Leave, Shape::Unit)
     }
 
     /// Says something to the room.
@@ -900,31 +689,24 @@ impl Client {
     /// Your view now: from the mirror in perfect-information games, else the latest view or
     /// snapshot the host sent; `null` before any.
     pub fn view(&self) -> JsValue {
-        let i = self.inner.borrow();
-        let viewer = match i.started.as_ref().and_then(|s| s.seat) {
-            Some(s) => Viewer::Seat(Seat(s)),
-            None => Viewer::Spectator,
-        };
-        if let Some(m) = &i.mirror
-            && let Ok(Payload::Json(v)) = m.view(viewer, Encoding::Json)
-        {
-            return js::from_serde(&v);
+        match self.inner.borrow().core.view() {
+            Some(v) => js::from_serde(&value(v)),
+            None => JsValue::NULL,
         }
-        i.view.as_ref().map(js::from_serde).unwrap_or(JsValue::NULL)
     }
 
     /// Your legal actions now, as the host computes them from the authoritative game (so
     /// hidden-information games too); `[]` when it is not your turn or you have no seat.
     #[wasm_bindgen(js_name = legalActions, unchecked_return_type = "Promise<any[]>")]
     pub fn legal_actions(&self) -> Promise {
-        self.request(Request::Legal, Shape::Key("actions"))
+        self.request(Request::Legal, Shape::Legal)
     }
 
     /// The running game's `started` (your seat, the config, the resume token), or `null`.
     #[wasm_bindgen(getter, unchecked_return_type = "Started | null")]
     pub fn started(&self) -> JsValue {
-        match &self.inner.borrow().started {
-            Some(s) => js::from_serde(s),
+        match self.inner.borrow().core.started() {
+            Some(s) => js::from_serde(&s.clone().map_config(value)),
             None => JsValue::NULL,
         }
     }
@@ -932,41 +714,27 @@ impl Client {
     /// The token to `resume` your seat with after a reload, while a game runs.
     #[wasm_bindgen(getter, js_name = resumeToken)]
     pub fn resume_token(&self) -> Option<String> {
-        self.inner.borrow().started_token.clone()
+        self.inner.borrow().core.resume_token().map(str::to_string)
     }
 
     /// The mirror's state hash (perfect-information games), to compare with a host.
     #[wasm_bindgen(getter, js_name = mirrorHash)]
     pub fn mirror_hash(&self) -> Option<String> {
-        self.inner
-            .borrow()
-            .mirror
-            .as_ref()
-            .map(|m| hash_hex(m.hash()))
+        self.inner.borrow().core.mirror_hash()
     }
 
     /// Closes the connection for good (no reconnecting); pending requests are rejected.
     pub fn close(&self) {
-        let mut calls = Vec::new();
-        let listener = {
-            let mut i = self.inner.borrow_mut();
-            i.done = true;
-            i.generation = i.generation.wrapping_add(1);
-            if let Some(ws) = i.ws.take() {
-                detach(&ws);
-            }
-            i.handlers = None;
-            i.fail_pending(&mut calls, "the client was closed");
-            i.listener.clone()
-        };
-        run(calls, listener);
+        self.inner.borrow_mut().core.close();
+        flush(&self.inner);
+        self.inner.borrow_mut().handlers = None;
     }
 }
 
 impl Drop for Client {
     fn drop(&mut self) {
         if let Ok(mut i) = self.inner.try_borrow_mut() {
-            i.done = true;
+            i.core.close();
             if let Some(ws) = i.ws.take() {
                 detach(&ws);
             }
@@ -981,6 +749,10 @@ mod tests {
     #[test]
     fn replies_unwrap_by_key() {
         let v = reply_json(Reply::Accepted { index: 3, tick: 7 });
+        let legal = reply_json(Reply::Legal {
+            actions: Payload::Json(json!([{"column": 1}])),
+        });
+        assert_eq!(legal["legal"]["actions"], json!([{"column": 1}]));
         assert_eq!(v["accepted"], json!({"index": 3, "tick": 7}));
         assert_eq!(reply_json(Reply::Ok), json!("ok"));
     }

@@ -22,7 +22,7 @@ mod client;
 mod js;
 
 use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, Viewer, hash_hex};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use wasm_bindgen::prelude::*;
 
 pub use client::{Client, device_login};
@@ -33,7 +33,7 @@ pub use hearth_rules::Games;
 #[doc(hidden)]
 pub use wasm_bindgen;
 
-static CATALOG: OnceLock<Catalog> = OnceLock::new();
+static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
 
 /// Installs the games this module serves, with the fingerprints the developer's `build.rs`
 /// computed natively (`hearth_wasm_build::fingerprints`), the first time it is called; later
@@ -66,12 +66,12 @@ pub fn install(games: Games, fingerprints: &[&str]) -> Result<(), InstallError> 
         );
     }
     let catalog = Catalog::of_fingerprinted(games, &parsed)?;
-    let _ = CATALOG.set(catalog);
+    let _ = CATALOG.set(Arc::new(catalog));
     Ok(())
 }
 
 /// The installed catalog, or the error every entry point throws without one.
-pub(crate) fn catalog() -> Result<&'static Catalog, JsValue> {
+pub(crate) fn catalog() -> Result<&'static Arc<Catalog>, JsValue> {
     CATALOG.get().ok_or_else(|| {
         js::error(
             "no_games",

@@ -6,7 +6,7 @@ use hearth_rules::protocol::{Standing, WireError, codes};
 use hearth_rules::{DynLogEntry, Outcome};
 
 use super::accounts::now;
-use super::store::Store;
+use super::store::{Store, StoreError, StoredMatch};
 use crate::HostControl;
 use crate::services::{BoxFuture, LeaderboardSource, MatchRecorder, MatchStart, RecordError};
 
@@ -125,25 +125,16 @@ impl MatchRecorder for StoreRecorder {
                 let store = store.clone();
                 let outcome = outcome.clone();
                 move || {
-                    store.match_finished(match_id, outcome.as_ref(), hash, ticks, now())?;
+                    // The rating goes in before the match is marked over, so whoever sees the
+                    // match over sees its result on the leaderboard too. A crash in between
+                    // is safe: the match is finished again on recovery, and a match is rated
+                    // once (`record_result` is idempotent).
                     let Some(m) = store.get_match(match_id)? else {
                         return Ok(None);
                     };
-                    // Only games among accounts are rated: a bot seat has no account, and a
-                    // win against a bot says little about a player's strength.
-                    let players: Vec<_> = m.players.iter().map(|p| p.0).collect();
-                    let mut all_accounts = true;
-                    for p in &players {
-                        all_accounts &= store.account(*p)?.is_some();
-                    }
-                    if let (Some(outcome), true) = (&outcome, all_accounts) {
-                        store.record_result(match_id, &m.game, &players, outcome)?;
-                        return Ok(Some((
-                            m.game.clone(),
-                            store.leaderboard(&m.game, LEADERBOARD_ROWS)?,
-                        )));
-                    }
-                    Ok(None)
+                    let rated = rate(&*store, &m, outcome.as_ref())?;
+                    store.match_finished(match_id, outcome.as_ref(), hash, ticks, now())?;
+                    Ok(rated)
                 }
             })
             .await?;
@@ -152,6 +143,31 @@ impl MatchRecorder for StoreRecorder {
             }
             Ok(())
         })
+    }
+}
+
+/// Rates a finished match among accounts; the game's new standings if it was rated.
+fn rate(
+    store: &dyn Store,
+    m: &StoredMatch,
+    outcome: Option<&Outcome>,
+) -> Result<Option<(String, Vec<Standing>)>, StoreError> {
+    // Only games among accounts are rated: a bot seat has no account, and a win against a bot
+    // says little about a player's strength.
+    let players: Vec<_> = m.players.iter().map(|p| p.0).collect();
+    let mut all_accounts = true;
+    for p in &players {
+        all_accounts &= store.account(*p)?.is_some();
+    }
+    match (outcome, all_accounts) {
+        (Some(outcome), true) => {
+            store.record_result(m.id, &m.game, &players, outcome)?;
+            Ok(Some((
+                m.game.clone(),
+                store.leaderboard(&m.game, LEADERBOARD_ROWS)?,
+            )))
+        }
+        _ => Ok(None),
     }
 }
 
