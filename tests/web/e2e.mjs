@@ -1,5 +1,5 @@
 // The browser client end to end, in Debian's Chromium driven by playwright-core, against a
-// real Hearth server (started by tests/tests/web.rs, which passes its URL):
+// real Hearth server (started by tests/tests/it/web.rs, which passes its URL):
 //   node tests/web/e2e.mjs http://127.0.0.1:PORT SCREENSHOT_DIR
 // 1. Two pages sign in (device login), meet in a room and play connect-four online to a win;
 //    one of them reloads mid-game and gets its seat back; a refused move shows a message.

@@ -20,7 +20,7 @@ const TANKS_GAMES: u32 = 50;
 
 #[test]
 fn generated_games_end_identically_in_every_mode() {
-    if !in_network_namespace("generated_games_end_identically_in_every_mode") {
+    if !in_network_namespace("cross_mode::generated_games_end_identically_in_every_mode") {
         return;
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -133,7 +133,9 @@ impl GameUnderTest for Nim {
 /// What a game developer writes for their own game: register it, start the modes, check.
 #[test]
 fn a_game_from_outside_the_catalog_goes_through_the_same_check() {
-    if !in_network_namespace("a_game_from_outside_the_catalog_goes_through_the_same_check") {
+    if !in_network_namespace(
+        "cross_mode::a_game_from_outside_the_catalog_goes_through_the_same_check",
+    ) {
         return;
     }
     let mut catalog = hearth_games::catalog();

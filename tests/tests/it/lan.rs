@@ -64,7 +64,7 @@ async fn play(mut c: Client) -> Value {
 
 #[test]
 fn a_lan_host_is_found_played_on_and_seen_leaving() {
-    if !in_network_namespace("a_lan_host_is_found_played_on_and_seen_leaving") {
+    if !in_network_namespace("lan::a_lan_host_is_found_played_on_and_seen_leaving") {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 #[test]
 fn connect_four_ends_identically_with_other_hash_seeds() {
     check_in_processes::<ConnectFour>(
-        "connect_four_ends_identically_with_other_hash_seeds",
+        "canary::connect_four_ends_identically_with_other_hash_seeds",
         256,
         60,
     );
@@ -23,12 +23,20 @@ fn connect_four_ends_identically_with_other_hash_seeds() {
 
 #[test]
 fn chameleon_ends_identically_with_other_hash_seeds() {
-    check_in_processes::<Chameleon>("chameleon_ends_identically_with_other_hash_seeds", 256, 80);
+    check_in_processes::<Chameleon>(
+        "canary::chameleon_ends_identically_with_other_hash_seeds",
+        256,
+        80,
+    );
 }
 
 #[test]
 fn tanks_ends_identically_with_other_hash_seeds() {
-    check_in_processes::<Tanks>("tanks_ends_identically_with_other_hash_seeds", 32, 400);
+    check_in_processes::<Tanks>(
+        "canary::tanks_ends_identically_with_other_hash_seeds",
+        32,
+        400,
+    );
 }
 
 /// A broken game: the turn order is whatever order a `HashSet` iterates in.
@@ -117,7 +125,7 @@ impl GameUnderTest for HashOrder {
 #[test]
 fn the_canary_catches_state_that_follows_hash_order() {
     let Some(digests) = digests_in_processes::<HashOrder>(
-        "the_canary_catches_state_that_follows_hash_order",
+        "canary::the_canary_catches_state_that_follows_hash_order",
         32,
         20,
     ) else {
