@@ -41,5 +41,5 @@ pub use error::RuleError;
 pub use game::{Game, GameInfo, Outcome, Seat, Viewer};
 pub use hash::{hash_hex, stable_hash};
 pub use rng::Rng;
-pub use schema::Fingerprint;
+pub use schema::{BadFingerprint, Fingerprint};
 pub use session::{LogEntry, SESSION_FORMAT, Session, SessionHeader};

@@ -34,18 +34,22 @@ impl From<Fingerprint> for String {
     }
 }
 
+/// Text that is not a rules fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a rules fingerprint (expected name@version#16-hex-digits)")]
+pub struct BadFingerprint(pub String);
+
 impl TryFrom<String> for Fingerprint {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = BadFingerprint;
+    fn try_from(s: String) -> Result<Self, BadFingerprint> {
         s.parse()
     }
 }
 
 impl std::str::FromStr for Fingerprint {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!("`{s}` is not a rules fingerprint (expected name@version#16-hex-digits)");
+    type Err = BadFingerprint;
+    fn from_str(s: &str) -> Result<Self, BadFingerprint> {
+        let bad = || BadFingerprint(s.to_string());
         let (game, rest) = s.rsplit_once('@').ok_or_else(bad)?;
         let (version, schema) = rest.split_once('#').ok_or_else(bad)?;
         if game.is_empty() || schema.len() != 16 {

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::HarnessError;
+
 use crate::vectors;
 
 /// Hearth's `hearth.h` directory (`ffi/include`).
@@ -25,15 +27,17 @@ pub fn play_vectors(
     library_dir: &Path,
     library: &str,
     vectors_dir: &Path,
-) -> Result<String, String> {
+) -> Result<String, HarnessError> {
     let set = vectors::read_dir(vectors_dir)?;
     if set.is_empty() {
-        return Err(format!("{} holds no vectors", vectors_dir.display()));
+        return Err(HarnessError::NoVectors {
+            dir: vectors_dir.to_path_buf(),
+            game: None,
+        });
     }
     let tag = format!("{library}-{}", std::process::id());
     let flat = std::env::temp_dir().join(format!("hearth-c-vectors-{tag}.tsv"));
-    std::fs::write(&flat, vectors::flatten(&set))
-        .map_err(|e| format!("{}: {e}", flat.display()))?;
+    std::fs::write(&flat, vectors::flatten(&set)).map_err(crate::error::io(&flat))?;
     let program = std::env::temp_dir().join(format!("hearth-c-player-{tag}"));
     let status = Command::new("cc")
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-I"])
@@ -45,17 +49,24 @@ pub fn play_vectors(
         .arg(format!("-Wl,-rpath,{}", library_dir.display()))
         .arg(format!("-l{library}"))
         .status()
-        .map_err(|e| format!("cc runs: {e}"))?;
+        .map_err(|source| HarnessError::Tool {
+            tool: "cc".into(),
+            source,
+        })?;
     if !status.success() {
-        return Err(format!(
-            "the vector player does not compile against lib{library}"
-        ));
+        return Err(HarnessError::ToolFailed {
+            tool: "cc".into(),
+            output: format!("the vector player does not compile against lib{library} ({status})"),
+        });
     }
     let out = Command::new(&program)
         .arg(&flat)
         .arg("--vectors-only")
         .output()
-        .map_err(|e| format!("the player runs: {e}"))?;
+        .map_err(|source| HarnessError::Tool {
+            tool: program.display().to_string(),
+            source,
+        })?;
     let _ = std::fs::remove_file(&program);
     let _ = std::fs::remove_file(&flat);
     let report =
@@ -64,7 +75,10 @@ pub fn play_vectors(
     if out.status.success() && report.contains(&want) && report.contains(" 0 failures") {
         Ok(report.trim().to_string())
     } else {
-        Err(format!("the C player failed ({}):\n{report}", out.status))
+        Err(HarnessError::ToolFailed {
+            tool: "the C vector player".into(),
+            output: format!("({}) {report}", out.status),
+        })
     }
 }
 

@@ -24,6 +24,7 @@ use hearth_rules::Session;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+use crate::HarnessError;
 use crate::props::{GameUnderTest, case_strategy, run_step};
 
 const CHILD: &str = "HEARTH_CANARY_CHILD";
@@ -32,7 +33,11 @@ const LINE: &str = "hearth-canary-digest ";
 /// Plays `cases` games of `G` generated from a fixed seed (at most `max_steps` steps each)
 /// and digests the state hash after setup and after every step. Equal in every process for
 /// a deterministic game.
-pub fn digest<G: GameUnderTest>(cases: u32, max_steps: usize) -> Result<u64, String> {
+pub fn digest<G: GameUnderTest>(cases: u32, max_steps: usize) -> Result<u64, HarnessError> {
+    let differs = |what: String| HarnessError::Differs {
+        subject: format!("the canary's {}", std::any::type_name::<G>()),
+        what,
+    };
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
         TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
@@ -42,13 +47,14 @@ pub fn digest<G: GameUnderTest>(cases: u32, max_steps: usize) -> Result<u64, Str
     for _ in 0..cases {
         let case = strategy
             .new_tree(&mut runner)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| differs(format!("no case generated: {e}")))?
             .current();
-        let mut s = Session::<G>::new(case.config.clone(), case.seats, case.seed)
-            .map_err(|e| format!("setup: {e}"))?;
+        let mut s = Session::<G>::new(case.config.clone(), case.seats, case.seed).map_err(
+            crate::error::rules(format!("the canary's {}", std::any::type_name::<G>())),
+        )?;
         hashes.push(s.hash());
         for step in &case.steps {
-            run_step(&mut s, step).map_err(|e| e.to_string())?;
+            run_step(&mut s, step).map_err(|e| differs(e.to_string()))?;
             hashes.push(s.hash());
         }
     }

@@ -9,21 +9,26 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::HarnessError;
+
 /// Whether `library` (a `.so`) exports the GDExtension entry point.
-pub fn exports_entry_point(library: &Path) -> Result<(), String> {
+pub fn exports_entry_point(library: &Path) -> Result<(), HarnessError> {
     let out = Command::new("nm")
         .args(["-D", "--defined-only"])
         .arg(library)
         .output()
-        .map_err(|e| format!("nm runs (binutils): {e}"))?;
+        .map_err(|source| HarnessError::Tool {
+            tool: "nm (binutils)".into(),
+            source,
+        })?;
     let symbols = String::from_utf8_lossy(&out.stdout);
     if symbols.lines().any(|l| l.ends_with(" gdext_rust_init")) {
         Ok(())
     } else {
-        Err(format!(
-            "{} does not export gdext_rust_init",
-            library.display()
-        ))
+        Err(HarnessError::Differs {
+            subject: library.display().to_string(),
+            what: "does not export gdext_rust_init; declare the extension with `hearth_godot::extension!`".into(),
+        })
     }
 }
 
@@ -68,20 +73,27 @@ pub fn parse_config(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
 /// Checks a `.gdextension` file: the entry symbol, Godot 4.3 or later, a library for every
 /// desktop platform, and Linux paths that resolve to `workspace/target/{debug,release}/file`
 /// (where `cargo build` puts the library by default).
-pub fn check_gdextension(gdextension: &Path, workspace: &Path, file: &str) -> Result<(), String> {
-    let text = std::fs::read_to_string(gdextension)
-        .map_err(|e| format!("{}: {e}", gdextension.display()))?;
+pub fn check_gdextension(
+    gdextension: &Path,
+    workspace: &Path,
+    file: &str,
+) -> Result<(), HarnessError> {
+    let text = std::fs::read_to_string(gdextension).map_err(crate::error::io(gdextension))?;
+    let bad = |reason: String| HarnessError::Malformed {
+        path: gdextension.to_path_buf(),
+        reason,
+    };
     let config = parse_config(&text);
     let empty = BTreeMap::new();
     let conf = config.get("configuration").unwrap_or(&empty);
     let get = |map: &BTreeMap<String, String>, k: &str| map.get(k).cloned().unwrap_or_default();
     if get(conf, "entry_symbol") != "gdext_rust_init" {
-        return Err("entry_symbol must be gdext_rust_init".into());
+        return Err(bad("entry_symbol must be gdext_rust_init".into()));
     }
     if get(conf, "compatibility_minimum") != "4.3" {
-        return Err(
+        return Err(bad(
             "compatibility_minimum must be 4.3 (the API the extension is built for)".into(),
-        );
+        ));
     }
     let libraries = config.get("libraries").unwrap_or(&empty);
     for key in [
@@ -93,7 +105,7 @@ pub fn check_gdextension(gdextension: &Path, workspace: &Path, file: &str) -> Re
         "macos.release",
     ] {
         if !libraries.contains_key(key) {
-            return Err(format!("no library for {key}"));
+            return Err(bad(format!("no library for {key}")));
         }
     }
     let project = gdextension.parent().unwrap_or(Path::new("."));
@@ -114,10 +126,10 @@ pub fn check_gdextension(gdextension: &Path, workspace: &Path, file: &str) -> Re
         let want = workspace.join("target").join(profile).join(file);
         let got = resolve(&get(libraries, &format!("linux.{profile}.x86_64")));
         if got.as_deref() != Some(want.as_path()) {
-            return Err(format!(
+            return Err(bad(format!(
                 "linux.{profile}.x86_64 is {got:?}, not {} (where `cargo build` puts it)",
                 want.display()
-            ));
+            )));
         }
     }
     Ok(())
@@ -333,18 +345,24 @@ pub fn godot(what: &str) -> Option<PathBuf> {
 /// Runs `godot --headless --path project args…` (with a time limit from the caller's args,
 /// e.g. `--quit-after`), failing on a non-zero exit or a `SCRIPT ERROR` in its output;
 /// returns the output.
-pub fn headless(godot: &Path, project: &Path, args: &[&str]) -> Result<String, String> {
+pub fn headless(godot: &Path, project: &Path, args: &[&str]) -> Result<String, HarnessError> {
     let out = Command::new(godot)
         .arg("--headless")
         .arg("--path")
         .arg(project)
         .args(args)
         .output()
-        .map_err(|e| format!("{} runs: {e}", godot.display()))?;
+        .map_err(|source| HarnessError::Tool {
+            tool: godot.display().to_string(),
+            source,
+        })?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     if !out.status.success() || text.contains("SCRIPT ERROR") || text.contains("ERROR: ") {
-        return Err(format!("godot failed ({}):\n{text}", out.status));
+        return Err(HarnessError::ToolFailed {
+            tool: "godot".into(),
+            output: format!("({}) {text}", out.status),
+        });
     }
     Ok(text)
 }
@@ -357,12 +375,13 @@ pub fn play_online(
     project: &Path,
     games: hearth_rules::Games,
     game: &str,
-) -> Result<String, String> {
+) -> Result<String, HarnessError> {
     use std::sync::Arc;
-    let catalog = hearth_rules::Catalog::of(games).map_err(|e| e.to_string())?;
-    let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    let store =
-        hearth_server::official::sqlite::SqliteStore::memory().map_err(|e| e.to_string())?;
+    let catalog =
+        hearth_rules::Catalog::of(games).map_err(crate::error::rules("the games' catalog"))?;
+    let server = |e: &dyn std::fmt::Display| HarnessError::Server(e.to_string());
+    let rt = tokio::runtime::Runtime::new().map_err(|e| server(&e))?;
+    let store = hearth_server::official::sqlite::SqliteStore::memory().map_err(|e| server(&e))?;
     let host = rt
         .block_on(hearth_server::official::start(
             hearth_server::HostConfig::on(
@@ -371,7 +390,7 @@ pub fn play_online(
             ),
             Arc::new(store),
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| server(&e))?;
     let url = host.http_url();
     headless(
         binary,

@@ -24,12 +24,15 @@ pub mod builtin;
 pub mod c;
 pub mod canary;
 pub mod crossmode;
+pub mod error;
 pub mod godot;
 pub mod netns;
 pub mod props;
 pub mod purity;
 pub mod realtime;
 pub mod vectors;
+
+pub use error::HarnessError;
 
 /// Compiles the reference's examples (a game, a host started in-process, the cross-mode check
 /// of your own game) as doc tests, so `docs/reference.md` stays true. It lives here because

@@ -8,6 +8,9 @@ use hearth_rules::{Catalog, DynSession, Encoding, Outcome, Payload, RuleError, S
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::HarnessError;
+use crate::error::{io, rules};
+
 /// Current vector format.
 pub const FORMAT: u32 = 1;
 
@@ -203,29 +206,32 @@ pub fn to_json(v: &Vector) -> String {
 /// Replays a vector through the catalog twice — actions as JSON and as postcard — and
 /// checks every step's acceptance, error code and hash, and the outcome. Returns a
 /// description of the first mismatch.
-pub fn check(catalog: &Catalog, v: &Vector) -> Result<(), String> {
-    let at = |i: usize, what: String| format!("{}: step {i}: {what}", v.name);
+pub fn check(catalog: &Catalog, v: &Vector) -> Result<(), HarnessError> {
+    let differs = |what: String| HarnessError::Differs {
+        subject: v.name.clone(),
+        what,
+    };
+    let at = |i: usize, what: String| differs(format!("step {i}: {what}"));
     if v.format != FORMAT {
-        return Err(format!("{}: format {} is not {FORMAT}", v.name, v.format));
+        return Err(differs(format!("format {} is not {FORMAT}", v.format)));
     }
-    let meta = catalog.get(&v.game).map_err(|e| e.to_string())?;
+    let meta = catalog.get(&v.game).map_err(rules(&v.name))?;
     if meta.fingerprint.to_string() != v.fingerprint {
-        return Err(format!(
-            "{}: recorded with rules {}, these are {}; if the rules changed on purpose, bump the game's version and regenerate",
-            v.name, v.fingerprint, meta.fingerprint
-        ));
+        return Err(differs(format!(
+            "recorded with rules {}, these are {}; if the rules changed on purpose, bump the game's version and regenerate",
+            v.fingerprint, meta.fingerprint
+        )));
     }
     let mut by_json = catalog
         .create(&v.game, &Payload::Json(v.config.clone()), v.seats, v.seed)
-        .map_err(|e| e.to_string())?;
+        .map_err(rules(&v.name))?;
     let mut by_postcard = by_json.clone();
     if hash_hex(by_json.hash()) != v.initial_hash {
-        return Err(format!(
-            "{}: initial hash {} != {}",
-            v.name,
+        return Err(differs(format!(
+            "initial hash {} != {}",
             hash_hex(by_json.hash()),
             v.initial_hash
-        ));
+        )));
     }
     for (i, step) in v.steps.iter().enumerate() {
         match step {
@@ -288,20 +294,19 @@ pub fn check(catalog: &Catalog, v: &Vector) -> Result<(), String> {
         }
     }
     if by_json.outcome() != v.outcome {
-        return Err(format!(
-            "{}: outcome {:?} != {:?}",
-            v.name,
+        return Err(differs(format!(
+            "outcome {:?} != {:?}",
             by_json.outcome(),
             v.outcome
-        ));
+        )));
     }
     Ok(())
 }
 
 /// Reads every `*.json` vector in `dir`, sorted by file name.
-pub fn read_dir(dir: &Path) -> Result<Vec<Vector>, String> {
+pub fn read_dir(dir: &Path) -> Result<Vec<Vector>, HarnessError> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(io(dir))?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -310,8 +315,13 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Vector>, String> {
     paths
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+            let text = std::fs::read_to_string(p).map_err(io(p))?;
+            serde_json::from_str(&text).map_err(|e| HarnessError::Malformed {
+                path: p.clone(),
+                reason: format!(
+                    "not a golden vector ({e}); fix the JSON or delete the file to record again"
+                ),
+            })
         })
         .collect()
 }
@@ -658,7 +668,7 @@ pub fn check_or_record(
     dir: &Path,
     seats: &[u8],
     per_seats: u64,
-) -> Result<String, String> {
+) -> Result<String, HarnessError> {
     let existing = if dir.exists() {
         read_dir(dir)?
     } else {
@@ -666,12 +676,12 @@ pub fn check_or_record(
     };
     if existing.is_empty() {
         if std::env::var_os("CI").is_some() {
-            return Err(format!(
-                "{} has no golden vectors; run `cargo test` once outside CI and commit the files it writes",
-                dir.display()
-            ));
+            return Err(HarnessError::NoVectors {
+                dir: dir.to_path_buf(),
+                game: None,
+            });
         }
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
         let mut written = 0;
         for meta in catalog.games() {
             for &n in seats
@@ -691,10 +701,9 @@ pub fn check_or_record(
                         levels: &levels,
                         max_steps: 400,
                     };
-                    let v = record_bot_game(catalog, &spec).map_err(|e| format!("{name}: {e}"))?;
+                    let v = record_bot_game(catalog, &spec).map_err(rules(&name))?;
                     let path = dir.join(format!("{name}.json"));
-                    std::fs::write(&path, to_json(&v))
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    std::fs::write(&path, to_json(&v)).map_err(io(&path))?;
                     written += 1;
                 }
             }
@@ -706,11 +715,10 @@ pub fn check_or_record(
     }
     for meta in catalog.games() {
         if !existing.iter().any(|v| v.game == meta.name) {
-            return Err(format!(
-                "{} has no golden vector for {}; delete the directory to record a fresh set",
-                dir.display(),
-                meta.name
-            ));
+            return Err(HarnessError::NoVectors {
+                dir: dir.to_path_buf(),
+                game: Some(meta.name.clone()),
+            });
         }
     }
     let mut steps = 0;
@@ -764,7 +772,7 @@ pub fn flatten(vectors: &[Vector]) -> String {
 /// A project's golden vectors in `dir` ([`check_or_record`] with the set `hearth new`
 /// projects use: three bot games per seat count from 2 to 4). Every test that replays the
 /// vectors calls it first, so whichever runs first on a new project records them.
-pub fn project_vectors(games: hearth_rules::Games, dir: &Path) -> Result<String, String> {
-    let catalog = Catalog::of(games).map_err(|e| e.to_string())?;
+pub fn project_vectors(games: hearth_rules::Games, dir: &Path) -> Result<String, HarnessError> {
+    let catalog = Catalog::of(games).map_err(rules("the games' catalog"))?;
     check_or_record(&catalog, dir, &[2, 3, 4], 3)
 }
