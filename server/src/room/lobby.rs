@@ -150,12 +150,12 @@ impl Room {
         (0..self.setup.max_seats).find(|s| self.members.iter().all(|m| m.seat != Some(*s)))
     }
 
-    pub(super) async fn request(
+    pub(super) fn request(
         &mut self,
         idx: usize,
         id: u32,
         req: Request<Payload>,
-    ) -> Result<Option<Reply<Payload>>, WireError> {
+    ) -> Result<Answer, WireError> {
         let playing = matches!(self.phase, RoomPhase::Playing);
         let running = || {
             err(
@@ -199,7 +199,7 @@ impl Room {
                 self.members[idx].seat = Some(seat);
                 self.members[idx].ready = false;
                 self.push_room_state();
-                Ok(Some(Reply::Ok))
+                Ok(Answer::Reply(Reply::Ok))
             }
             Request::Stand => {
                 if playing {
@@ -208,7 +208,7 @@ impl Room {
                 self.members[idx].seat = None;
                 self.members[idx].ready = false;
                 self.push_room_state();
-                Ok(Some(Reply::Ok))
+                Ok(Answer::Reply(Reply::Ok))
             }
             Request::Ready { ready } => {
                 if playing {
@@ -219,7 +219,7 @@ impl Room {
                 }
                 self.members[idx].ready = ready;
                 self.push_room_state();
-                Ok(Some(Reply::Ok))
+                Ok(Answer::Reply(Reply::Ok))
             }
             Request::Start => {
                 if self.host != Some(self.members[idx].player) {
@@ -231,9 +231,7 @@ impl Room {
                 if playing {
                     return Err(running());
                 }
-                self.start(idx, id).await?;
-                self.drive_bots().await;
-                Ok(None)
+                Ok(Answer::Later(self.start(idx, id)?))
             }
             Request::AddBot { level } => {
                 if self.host != Some(self.members[idx].player) {
@@ -262,12 +260,12 @@ impl Room {
                     bot: Some(level.clamp(1, MAX_BOT_LEVEL)),
                 });
                 self.push_room_state();
-                Ok(Some(Reply::Ok))
+                Ok(Answer::Reply(Reply::Ok))
             }
             Request::Leave => {
                 self.reply(idx, id, Reply::Ok);
                 self.remove_member(idx, Some("left"));
-                Ok(None)
+                Ok(Answer::Sent)
             }
             Request::Kick { player } => {
                 if self.host != Some(self.members[idx].player) {
@@ -288,7 +286,7 @@ impl Room {
                 self.reply(idx, id, Reply::Ok);
                 tracing::info!(room = %self.setup.name, player, "kicked");
                 self.remove_member(target, Some("kicked"));
-                Ok(None)
+                Ok(Answer::Sent)
             }
             Request::Chat { text } => {
                 let text = crate::names::chat(&text)?;
@@ -299,16 +297,16 @@ impl Room {
                     name: name.clone(),
                     text: text.clone(),
                 });
-                Ok(Some(Reply::Ok))
+                Ok(Answer::Reply(Reply::Ok))
             }
-            Request::Action { action, tick } => self.action(idx, id, action, tick).await,
+            Request::Action { action, tick } => self.action(idx, id, action, tick),
             Request::View => {
                 let enc = self.encoding(idx);
                 let viewer = self.viewer(idx);
                 let game = self.game_or_err()?;
                 let (index, tick) = (game.session.log_len(), game.session.tick_count());
                 let view = self.rules(|g| g.session.view(viewer, enc))??;
-                Ok(Some(Reply::View { index, tick, view }))
+                Ok(Answer::Reply(Reply::View { index, tick, view }))
             }
             Request::Legal => {
                 let enc = self.encoding(idx);
@@ -317,9 +315,9 @@ impl Room {
                     return Err(err(codes::NOT_SEATED, "spectators have no legal actions"));
                 };
                 let actions = self.rules(|g| g.session.legal_actions(seat, enc))??;
-                Ok(Some(Reply::Legal { actions }))
+                Ok(Answer::Reply(Reply::Legal { actions }))
             }
-            Request::Hash { index, hash } => self.check_hash(idx, index, &hash).map(Some),
+            Request::Hash { index, hash } => self.check_hash(idx, index, &hash).map(Answer::Reply),
             Request::Hello(_)
             | Request::Resume { .. }
             | Request::ListGames
@@ -426,7 +424,9 @@ impl Room {
 
     // ----- the game -----------------------------------------------------------------------
 
-    pub(super) async fn start(&mut self, idx: usize, id: u32) -> Result<(), WireError> {
+    /// Sets a game up; the match is registered (the returned work) before it begins in
+    /// [`Room::registered`].
+    pub(super) fn start(&mut self, idx: usize, id: u32) -> Result<Work, WireError> {
         let meta = self.setup.meta.clone();
         let mut seated: Vec<usize> = (0..self.members.len())
             .filter(|&i| self.members[i].seat.is_some())
@@ -476,19 +476,62 @@ impl Room {
                 .map(|&i| (self.members[i].player, self.members[i].name.clone()))
                 .collect(),
         };
-        let match_id = self
-            .hub
-            .config()
-            .recorder
-            .started(start)
-            .await
+        Ok(Work::Register {
+            start,
+            then: Box::new(Starting {
+                idx,
+                id,
+                seated,
+                seed,
+                session,
+                players,
+            }),
+        })
+    }
+
+    /// The match is registered (or not): the game begins, and bots take their first turns.
+    pub(super) fn registered(
+        &mut self,
+        starting: Starting,
+        match_id: Result<u64, crate::services::RecordError>,
+    ) -> Option<Work> {
+        let (idx, id) = (starting.idx, starting.id);
+        let begun = match_id
             .map_err(|e| {
                 tracing::error!(room = %self.setup.name, "{e}");
                 err(
                     codes::UNAVAILABLE,
                     "the match could not be recorded; try starting again",
                 )
-            })?;
+            })
+            .and_then(|match_id| self.begin(starting, match_id));
+        match begun {
+            Ok(()) => self.next_bot(0),
+            Err(error) => {
+                self.send_to(
+                    idx,
+                    &ServerMsg::Error {
+                        id: Some(id),
+                        error,
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    /// Seats the players of a registered match and tells everyone the game began.
+    fn begin(&mut self, starting: Starting, match_id: u64) -> Result<(), WireError> {
+        let Starting {
+            idx,
+            id,
+            seated,
+            seed,
+            session,
+            players,
+        } = starting;
+        let meta = self.setup.meta.clone();
+        let seats = seated.len() as u8;
         let tokens = seated
             .iter()
             .map(|_| random_token())

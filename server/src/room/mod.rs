@@ -1,6 +1,11 @@
-//! One room: a tokio task that owns its members and its game session. Connections reach it
-//! only through its channel; it answers through their outboxes, which never block it. The room's logic is split by
-//! subject: `lobby`, `turns`, `realtime`, `streams` and `bots` each add methods to [`Room`].
+//! One room: a state machine owning its members and its game session, inside a thin tokio
+//! task. Connections reach it only through its channel; it answers through their outboxes,
+//! which never block it. The logic never awaits: a command or a tick returns the [`Work`] the
+//! room must wait for (registering a match, making log entries durable) with what to do once
+//! it is done ([`Then`]); the task performs the work and hands the result back
+//! ([`Room::carry_out`]). An acknowledgement that needs a durable record lives in that `Then`,
+//! so it cannot be sent before the record is kept. The logic is split by subject: `lobby`,
+//! `turns`, `realtime`, `streams` and `bots` each add methods to [`Room`].
 
 mod bots;
 mod lobby;
@@ -35,6 +40,73 @@ const MAX_BOT_LEVEL: u8 = 6;
 
 /// Real-time hashes kept for desync checks, in ticks.
 const RECENT_HASHES: usize = 256;
+
+/// What the room waits for; the only waiting a room does (see the module docs).
+pub(crate) enum Work {
+    /// Register a new match with the recorder; its id goes to [`Room::registered`].
+    Register {
+        /// The match.
+        start: MatchStart,
+        /// The game about to begin.
+        then: Box<Starting>,
+    },
+    /// Make the log entries from some index on durable, then go on with `then`.
+    Record {
+        /// The match.
+        match_id: u64,
+        /// The entries (postcard).
+        entries: Vec<hearth_rules::DynLogEntry>,
+        /// The game's tick count now.
+        tick: u64,
+        /// What to do once they are kept.
+        then: Then,
+    },
+}
+
+/// What the room does once a record is durable.
+pub(crate) enum Then {
+    /// A turn-based action was applied: acknowledge it (if a member sent it), tell everyone,
+    /// then let bots act (from bot round `bot_round`).
+    Turn {
+        /// Who to acknowledge: the member's index and request id (`None` for a bot).
+        member: Option<(usize, u32)>,
+        /// Who acted.
+        seat: Seat,
+        /// The action (postcard).
+        action: Payload,
+        /// Its log index.
+        index: u64,
+        /// The tick count when applied.
+        tick: u64,
+        /// Its events (postcard).
+        events: Payload,
+        /// Bot rounds already played after the last member's action.
+        bot_round: u32,
+    },
+    /// A real-time tick ran: acknowledge its inputs and send the snapshots.
+    Tick(Box<TickDone>),
+}
+
+/// A game set up by `start`, waiting for its match id.
+pub(crate) struct Starting {
+    idx: usize,
+    id: u32,
+    seated: Vec<usize>,
+    seed: u64,
+    session: DynSession,
+    players: Vec<PlayerId>,
+}
+
+/// A tick applied, waiting for its inputs to be kept.
+pub(crate) struct TickDone {
+    accepted: Vec<PendingInput>,
+    log_before: u64,
+    /// The tick the inputs were applied at.
+    at: u64,
+    events: Payload,
+    started: std::time::Instant,
+    period: Duration,
+}
 
 /// What connections (and the embedding process) ask of a room.
 pub(crate) enum RoomCmd {
@@ -218,8 +290,6 @@ pub(crate) struct Room {
     /// Set when the rules panicked: the room closes with this error.
     failed: Option<WireError>,
     tokens: Vec<String>,
-    /// Events of the last applied action (handed from `apply_turn` to `after_turn`).
-    last_events: Payload,
 }
 
 /// Removes the room from the hub however its task ends (even by a panic in room code).
@@ -280,6 +350,16 @@ async fn next_tick(ticker: &mut Option<Running>) {
     }
 }
 
+/// How the room answers a request.
+pub(crate) enum Answer {
+    /// With this reply now.
+    Reply(Reply<Payload>),
+    /// It has answered already, or answers later (real-time inputs).
+    Sent,
+    /// After this work (the continuation answers).
+    Later(Work),
+}
+
 fn err(code: &str, message: impl Into<String>) -> WireError {
     WireError::new(code, message)
 }
@@ -301,7 +381,6 @@ impl Room {
             game: None,
             failed: None,
             tokens: Vec::new(),
-            last_events: Payload::Postcard(vec![0]),
         }
     }
 
@@ -320,10 +399,16 @@ impl Room {
             let deadline = self.members.iter().filter_map(|m| m.grace).min();
             tokio::select! {
                 cmd = rx.recv() => match cmd {
-                    Some(cmd) => self.handle(cmd).await,
+                    Some(cmd) => {
+                        let work = self.handle(cmd);
+                        self.carry_out(work).await;
+                    }
                     None => break,
                 },
-                _ = next_tick(&mut self.game) => self.on_tick().await,
+                _ = next_tick(&mut self.game) => {
+                    let work = self.on_tick();
+                    self.carry_out(work).await;
+                }
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     self.expire_graces();
                 }
@@ -352,7 +437,70 @@ impl Room {
         self.hub.remove_tokens(&self.tokens);
     }
 
-    async fn handle(&mut self, cmd: RoomCmd) {
+    /// The task's half: performs what the logic waits for and hands back the result, until
+    /// the logic has nothing more to wait for. The room takes no other command meanwhile.
+    pub(crate) async fn carry_out(&mut self, mut work: Option<Work>) {
+        while let Some(w) = work.take() {
+            work = match w {
+                Work::Register { start, then } => {
+                    let registered = self.hub.config().recorder.started(start).await;
+                    self.registered(*then, registered)
+                }
+                Work::Record {
+                    match_id,
+                    entries,
+                    tick,
+                    then,
+                } => {
+                    let kept = self
+                        .hub
+                        .config()
+                        .recorder
+                        .append(match_id, entries, tick)
+                        .await;
+                    match kept {
+                        Ok(()) => self.recorded(then),
+                        Err(e) => {
+                            self.failed =
+                                Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
+                            None
+                        }
+                    }
+                }
+            };
+        }
+    }
+
+    /// A record the logic asked for is durable: go on.
+    fn recorded(&mut self, then: Then) -> Option<Work> {
+        match then {
+            Then::Turn {
+                member,
+                seat,
+                action,
+                index,
+                tick,
+                events,
+                bot_round,
+            } => {
+                let game = self.game.as_mut()?;
+                game.hashes.push(game.session.hash());
+                self.hub.metrics().action(true);
+                if let Some((idx, id)) = member {
+                    self.reply(idx, id, Reply::Accepted { index, tick });
+                }
+                self.after_turn(seat, &action, index, &events);
+                self.next_bot(bot_round)
+            }
+            Then::Tick(done) => {
+                self.tick_done(*done);
+                None
+            }
+        }
+    }
+
+    /// The logic's half for a command; what to wait for, if anything.
+    pub(crate) fn handle(&mut self, cmd: RoomCmd) -> Option<Work> {
         match cmd {
             RoomCmd::Join {
                 link,
@@ -391,12 +539,11 @@ impl Room {
                 }
             }
             RoomCmd::Request { link, id, req } => {
-                let Some(idx) = self.members.iter().position(|m| m.link == link) else {
-                    return;
-                };
-                match self.request(idx, id, req).await {
-                    Ok(Some(reply)) => self.reply(idx, id, reply),
-                    Ok(None) => {}
+                let idx = self.members.iter().position(|m| m.link == link)?;
+                match self.request(idx, id, req) {
+                    Ok(Answer::Reply(reply)) => self.reply(idx, id, reply),
+                    Ok(Answer::Sent) => {}
+                    Ok(Answer::Later(work)) => return Some(work),
                     Err(e) => self.send_to(
                         idx,
                         &ServerMsg::Error {
@@ -407,9 +554,7 @@ impl Room {
                 }
             }
             RoomCmd::Gone { link } => {
-                let Some(idx) = self.members.iter().position(|m| m.link == link) else {
-                    return;
-                };
+                let idx = self.members.iter().position(|m| m.link == link)?;
                 let held =
                     matches!(self.phase, RoomPhase::Playing) && self.members[idx].seat.is_some();
                 if held {
@@ -446,6 +591,7 @@ impl Room {
                 let _ = reply.send(found.is_some());
             }
         }
+        None
     }
 
     // ----- lobby --------------------------------------------------------------------------
@@ -468,24 +614,16 @@ impl Room {
         }
     }
 
-    /// Makes the log from entry `from` on durable (the recorder) before anything about it is
-    /// acknowledged; false if that failed, and the room fails with it.
-    async fn record_from(&mut self, from: u64) -> bool {
-        let Some(game) = self.game.as_mut() else {
-            return false;
-        };
-        let tick = game.session.tick_count();
-        let entries = game.session.log(from, Encoding::Postcard);
-        let record = self
-            .hub
-            .config()
-            .recorder
-            .append(game.match_id, entries, tick);
-        if let Err(e) = record.await {
-            self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
-            return false;
-        }
-        true
+    /// The work of making the log from entry `from` on durable before `then` (`None` if no
+    /// game runs).
+    fn record(&self, from: u64, then: Then) -> Option<Work> {
+        let game = self.game.as_ref()?;
+        Some(Work::Record {
+            match_id: game.match_id,
+            entries: game.session.log(from, Encoding::Postcard),
+            tick: game.session.tick_count(),
+            then,
+        })
     }
 
     fn fail_with_panic(&mut self, panic: &(dyn std::any::Any + Send)) {

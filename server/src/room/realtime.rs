@@ -3,11 +3,12 @@
 use super::*;
 
 impl Room {
-    pub(super) async fn on_tick(&mut self) {
+    /// One tick: applies the inputs that reached it (and the bots'), ticks, and — once the
+    /// accepted inputs are recorded (the returned work) — acknowledges them and sends the
+    /// snapshots.
+    pub(super) fn on_tick(&mut self) -> Option<Work> {
         let started = std::time::Instant::now();
-        let Some(game) = self.game.as_mut() else {
-            return;
-        };
+        let game = self.game.as_mut()?;
         let period = game.ticker.as_ref().map(|t| t.period).unwrap_or_default();
         let now = game.session.tick_count();
         let due: Vec<u64> = game.pending.range(..=now).map(|(k, _)| *k).collect();
@@ -33,7 +34,7 @@ impl Room {
                     action,
                 }),
                 Ok(_) => {}
-                Err(_) => return,
+                Err(_) => return None,
             }
         }
         // Seat order, then each seat's own order: the log of a tick does not depend on how
@@ -43,7 +44,7 @@ impl Room {
         for input in inputs {
             let result = self.rules(|g| g.session.apply(Seat(input.seat), &input.action));
             match result {
-                Err(_) => return,
+                Err(_) => return None,
                 Ok(Ok(_)) => {
                     self.hub.metrics().action(true);
                     accepted.push(input);
@@ -67,41 +68,56 @@ impl Room {
                     codes::ROOM_FAILED,
                     format!("the game could not tick: {e}"),
                 ));
-                return;
+                return None;
             }
-            Err(_) => return,
+            Err(_) => return None,
         };
+        let done = TickDone {
+            accepted,
+            log_before,
+            at: now,
+            events,
+            started,
+            period,
+        };
+        if done.accepted.is_empty() {
+            self.tick_done(done);
+            return None;
+        }
+        self.record(log_before, Then::Tick(Box::new(done)))
+    }
+
+    /// A tick whose inputs are kept: remember its hash, acknowledge the inputs, send the
+    /// snapshots.
+    pub(super) fn tick_done(&mut self, done: TickDone) {
         let Some(game) = self.game.as_mut() else {
             return;
         };
         let tick = game.session.tick_count();
-        if !accepted.is_empty() && !self.record_from(log_before).await {
-            return;
-        }
-        let Some(game) = self.game.as_mut() else {
-            return;
-        };
         game.recent.push_back((tick, game.session.hash()));
         if game.recent.len() > RECENT_HASHES {
             game.recent.pop_front();
         }
-        for (i, input) in accepted.iter().enumerate() {
-            let index = log_before + i as u64;
+        for (i, input) in done.accepted.iter().enumerate() {
+            let index = done.log_before + i as u64;
             self.reply_seat(
                 input.seat,
                 &ServerMsg::Reply {
                     id: input.id,
-                    reply: Reply::Accepted { index, tick: now },
+                    reply: Reply::Accepted {
+                        index,
+                        tick: done.at,
+                    },
                 },
             );
         }
-        self.push_snapshots(&events);
-        let elapsed = started.elapsed();
+        self.push_snapshots(&done.events);
+        let elapsed = done.started.elapsed();
         self.hub
             .metrics()
             .tick_seconds
             .observe(elapsed.as_secs_f64());
-        if elapsed > period {
+        if elapsed > done.period {
             self.hub.metrics().tick_overruns.inc();
         }
         self.finish_if_over();

@@ -49,6 +49,8 @@ impl Directory for FakeHost {
 struct GatedRecorder {
     gate: Notify,
     kept: Mutex<Vec<DynLogEntry>>,
+    /// Appends fail at once (a disk that is gone).
+    fail: std::sync::atomic::AtomicBool,
 }
 
 impl MatchRecorder for Arc<GatedRecorder> {
@@ -63,6 +65,9 @@ impl MatchRecorder for Arc<GatedRecorder> {
     ) -> BoxFuture<'static, Result<(), RecordError>> {
         let me = self.clone();
         Box::pin(async move {
+            if me.fail.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(RecordError("the disk is gone".into()));
+            }
             me.gate.notified().await;
             me.kept.lock().unwrap().extend(entries);
             Ok(())
@@ -148,7 +153,7 @@ async fn join(room: &mut Room, player: PlayerId) -> Member {
         Arc::new(Metrics::default()),
     );
     let link = player * 10;
-    room.handle(RoomCmd::Join {
+    let work = room.handle(RoomCmd::Join {
         link,
         player,
         name: format!("P{player}"),
@@ -157,18 +162,18 @@ async fn join(room: &mut Room, player: PlayerId) -> Member {
         password: None,
         join_as: JoinAs::Player,
         creator: player == 1,
-    })
-    .await;
+    });
+    room.carry_out(work).await;
     Member { link, player, rx }
 }
 
 async fn ask(room: &mut Room, m: &Member, id: u32, req: Request<Payload>) {
-    room.handle(RoomCmd::Request {
+    let work = room.handle(RoomCmd::Request {
         link: m.link,
         id,
         req,
-    })
-    .await;
+    });
+    room.carry_out(work).await;
 }
 
 /// Two players seated, ready and started.
@@ -226,25 +231,30 @@ async fn a_turn_is_acknowledged_only_after_the_recorder_kept_it() {
         action: Payload::Json(json!({"column": 3})),
         tick: None,
     };
-    let link = a.link;
-    // The room is blocked in the recorder: nobody has been told anything about the move.
-    let turn = tokio::spawn(async move {
-        room.handle(RoomCmd::Request {
-            link,
-            id: 9,
-            req: action,
-        })
-        .await;
-        room
+    // The logic applies the move and hands back the record to make; nobody has been told
+    // anything about the move yet.
+    let work = room.handle(RoomCmd::Request {
+        link: a.link,
+        id: 9,
+        req: action,
     });
-    tokio::task::yield_now().await;
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    assert!(recorder.kept.lock().unwrap().is_empty());
+    let Some(Work::Record { entries, .. }) = &work else {
+        panic!("a turn waits for its record");
+    };
+    assert_eq!(entries.len(), 1, "exactly the new entry is recorded");
     assert!(
         replies(&a.drain(), 9).is_empty(),
         "acknowledged before it was kept"
     );
     assert!(!b.drain().iter().any(|f| f.get("entry").is_some()));
+    // The task blocks in the recorder: still nothing is told.
+    let turn = tokio::spawn(async move {
+        room.carry_out(work).await;
+        room
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(recorder.kept.lock().unwrap().is_empty());
+    assert!(replies(&a.drain(), 9).is_empty());
     // Once kept: the mover is acknowledged and both see the entry.
     recorder.gate.notify_one();
     let _room = turn.await.unwrap();
@@ -252,6 +262,48 @@ async fn a_turn_is_acknowledged_only_after_the_recorder_kept_it() {
     let (fa, fb) = (a.drain(), b.drain());
     assert_eq!(replies(&fa, 9).len(), 1, "{fa:?}");
     assert!(fb.iter().any(|f| f["entry"]["seq"] == 0), "{fb:?}");
+}
+
+#[tokio::test]
+async fn a_bot_turn_is_recorded_before_the_next_bot_moves_and_a_failed_record_closes_the_room() {
+    let recorder = Arc::new(GatedRecorder::default());
+    let (mut room, _host) = room_with(Arc::new(recorder.clone()));
+    let mut a = join(&mut room, 1).await;
+    ask(&mut room, &a, 2, Request::AddBot { level: 0 }).await;
+    ask(&mut room, &a, 3, Request::Ready { ready: true }).await;
+    ask(&mut room, &a, 4, Request::Start).await;
+    let _ = a.drain();
+    // Ada moves; her move and then the bot's answer are each one record, in that order.
+    let work = room.handle(RoomCmd::Request {
+        link: a.link,
+        id: 5,
+        req: Request::Action {
+            action: Payload::Json(json!({"column": 0})),
+            tick: None,
+        },
+    });
+    let Some(Work::Record { entries, then, .. }) = work else {
+        panic!("the move waits for its record");
+    };
+    assert_eq!(entries.len(), 1);
+    let bot_turn = room.recorded(then);
+    assert_eq!(replies(&a.drain(), 5).len(), 1, "acknowledged once kept");
+    let Some(Work::Record { entries, then, .. }) = bot_turn else {
+        panic!("the bot's answer waits for its own record");
+    };
+    assert_eq!(entries.len(), 1, "only the bot's entry");
+    assert!(
+        !a.drain().iter().any(|f| f["entry"]["seq"] == 1),
+        "the bot's move is told only once kept"
+    );
+    // The recorder fails on the bot's move: the room closes rather than going on unrecorded.
+    recorder
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let work = room.record(1, then);
+    room.carry_out(work).await;
+    assert!(room.failed.is_some(), "a lost record closes the room");
+    assert!(!a.drain().iter().any(|f| f["entry"]["seq"] == 1));
 }
 
 #[tokio::test]

@@ -3,13 +3,15 @@
 use super::*;
 
 impl Room {
-    pub(super) async fn action(
+    /// A member's action: real-time inputs wait for their tick; a turn is applied, then
+    /// acknowledged once recorded (the returned work's continuation).
+    pub(super) fn action(
         &mut self,
         idx: usize,
         id: u32,
         action: Payload,
         tick: Option<u64>,
-    ) -> Result<Option<Reply<Payload>>, WireError> {
+    ) -> Result<Answer, WireError> {
         if !matches!(self.phase, RoomPhase::Playing) {
             return Err(err(
                 codes::NOT_PLAYING,
@@ -51,25 +53,22 @@ impl Room {
                 id,
                 action,
             });
-            return Ok(None);
+            return Ok(Answer::Sent);
         }
-        let Some((index, tick)) = self.apply_turn(seat, &action).await? else {
-            return Ok(None);
-        };
-        self.reply(idx, id, Reply::Accepted { index, tick });
-        self.after_turn(seat, &action, index);
-        self.drive_bots().await;
-        Ok(None)
+        let turn = self.apply_turn(seat, action, Some((idx, id)), 0)?;
+        Ok(turn.map_or(Answer::Sent, Answer::Later))
     }
 
-    /// Applies a turn-based action, records it, and returns its log index and tick
-    /// (`None` if the room failed on the way).
-    pub(super) async fn apply_turn(
+    /// Applies a turn-based action; the record to make before anyone hears of it, and what
+    /// follows (`Then::Turn`).
+    pub(super) fn apply_turn(
         &mut self,
         seat: Seat,
-        action: &Payload,
-    ) -> Result<Option<(u64, u64)>, WireError> {
-        let applied = self.rules(|g| g.session.apply(seat, action))?;
+        action: Payload,
+        member: Option<(usize, u32)>,
+        bot_round: u32,
+    ) -> Result<Option<Work>, WireError> {
+        let applied = self.rules(|g| g.session.apply(seat, &action))?;
         let events = match applied {
             Ok(events) => events,
             Err(e) => {
@@ -77,32 +76,35 @@ impl Room {
                 return Err(e.into());
             }
         };
-        let Some(game) = self.game.as_mut() else {
-            return Ok(None);
-        };
+        let game = self.game_or_err()?;
         let index = game.session.log_len() - 1;
         let tick = game.session.tick_count();
-        if !self.record_from(index).await {
-            return Ok(None);
-        }
-        let Some(game) = self.game.as_mut() else {
-            return Ok(None);
+        let then = Then::Turn {
+            member,
+            seat,
+            action,
+            index,
+            tick,
+            events,
+            bot_round,
         };
-        game.hashes.push(game.session.hash());
-        self.hub.metrics().action(true);
-        self.last_events = events;
-        Ok(Some((index, tick)))
+        Ok(self.record(index, then))
     }
 
-    /// Tells everyone about an applied turn-based action.
-    pub(super) fn after_turn(&mut self, seat: Seat, action: &Payload, index: u64) {
+    /// Tells everyone about an applied (and recorded) turn-based action.
+    pub(super) fn after_turn(
+        &mut self,
+        seat: Seat,
+        action: &Payload,
+        index: u64,
+        events: &Payload,
+    ) {
         let Some(game) = self.game.as_ref() else {
             return;
         };
-        let events = std::mem::replace(&mut self.last_events, Payload::Postcard(vec![0]));
         match game.sync {
-            SyncMode::PerfectInformation => self.push_entry(index, seat.0, action, &events),
-            SyncMode::HiddenInformation => self.push_views(Some(seat.0), &events),
+            SyncMode::PerfectInformation => self.push_entry(index, seat.0, action, events),
+            SyncMode::HiddenInformation => self.push_views(Some(seat.0), events),
             SyncMode::RealTime => {}
         }
         self.finish_if_over();
