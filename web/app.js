@@ -267,20 +267,20 @@ function scheduleBots(g) {
   if (g.hotseat || g.session.isOver) return;
   g.botTimer = setTimeout(() => {
     if (game !== g) return;
-    for (let seat = 1; seat < g.session.seats; seat++) {
-      try {
-        const action = g.session.botAction(seat, g.level);
-        if (action == null) continue;
-        const events = g.session.apply(seat, action);
-        g.ui.events?.(events, seat, action);
-      } catch (e) {
-        fail(e);
-        return;
-      }
-      offlineRefresh(g);
-      scheduleBots(g);
+    // Every seat but yours is a bot; the shared driver picks the one that moves next.
+    const bots = [];
+    for (let seat = 1; seat < g.session.seats; seat++) bots.push(seat);
+    let turn;
+    try {
+      turn = g.session.botTurn(bots, g.level);
+    } catch (e) {
+      fail(e);
       return;
     }
+    if (!turn) return;
+    g.ui.events?.(turn.events, turn.seat, turn.action);
+    offlineRefresh(g);
+    scheduleBots(g);
   }, BOT_DELAY_MS);
 }
 

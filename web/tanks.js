@@ -102,21 +102,21 @@ export function create(area, ctx) {
     curAt = performance.now();
     let last = curAt;
     let owed = 0;
+    const bots = [];
+    for (let seat = 0; seat < s.seats; seat++) if (!controls.has(seat)) bots.push(seat);
+    // One tick as a host's room runs it (the shared driver): the bots decide, the inputs
+    // that changed apply in seat order, the game ticks.
     const step = () => {
+      const inputs = [];
       for (const [seat, layout] of controls) {
         const input = inputOf(keys, layout);
         const key = JSON.stringify(input);
         if (applied.get(seat) !== key) {
-          s.apply(seat, input);
+          inputs.push({ seat, action: input });
           applied.set(seat, key);
         }
       }
-      for (let seat = 0; seat < s.seats; seat++) {
-        if (controls.has(seat)) continue;
-        const input = s.botAction(seat, ctx.level);
-        if (input) s.apply(seat, input);
-      }
-      s.tick();
+      s.step(inputs, bots, ctx.level);
       prev = cur;
       cur = s.view(viewSeat);
       curAt = performance.now();

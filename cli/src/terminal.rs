@@ -16,6 +16,7 @@
 
 use std::io::Write;
 
+use hearth_rules::drive;
 use hearth_rules::protocol::{JoinAs, RoomPhase, RoomState};
 use hearth_rules::{Catalog, Encoding, Payload, Seat, SyncMode, ValueKind, Viewer};
 use serde_json::{Value, json};
@@ -372,6 +373,13 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
         }
     ));
     let real_time = meta.sync_mode() == SyncMode::RealTime;
+    let bots: Vec<drive::Bot> = (0..seats)
+        .filter(|&seat| !human(seat))
+        .map(|seat| drive::Bot {
+            seat: Seat(seat),
+            level: opts.level,
+        })
+        .collect();
     while !s.is_over() {
         if real_time {
             let view = json_of(
@@ -401,14 +409,29 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
                 if s.is_over() {
                     break;
                 }
-                let _ = s.apply(Seat(0), &Payload::Json(action.clone()));
-                for seat in 1..seats {
-                    if let Ok(Some(a)) = s.bot_action(Seat(seat), opts.level, Encoding::Json) {
-                        let _ = s.apply(Seat(seat), &a);
-                    }
-                }
-                s.tick(Encoding::Json).map_err(|e| e.to_string())?;
+                // The room's tick driver: bots decide, inputs apply in seat order, the game
+                // ticks. A refused input of yours just does nothing this tick.
+                let input = drive::Input {
+                    seat: Seat(0),
+                    order: 0,
+                    action: Payload::Json(action.clone()),
+                    tag: (),
+                };
+                drive::tick(&mut s, vec![input], &bots, Encoding::Json)
+                    .map_err(|e| e.to_string())?;
             }
+            continue;
+        }
+        // Bots move first when one may (the room's bot driver), then the first human seat.
+        if let Some((seat, a)) =
+            drive::bot_turn(&s, &bots, Encoding::Json).map_err(|e| e.to_string())?
+        {
+            s.apply(seat, &a).map_err(|e| e.to_string())?;
+            term.say(format!(
+                "seat {} (bot) played {}",
+                seat.0,
+                compact(&json_of(a))
+            ));
             continue;
         }
         let mut acted = false;
@@ -449,12 +472,9 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
                         Err(e) => term.say(format!("not allowed: {e}")),
                     }
                 }
-            } else if let Ok(Some(a)) = s.bot_action(Seat(seat), opts.level, Encoding::Json) {
-                let _ = s.apply(Seat(seat), &a);
-                term.say(format!("seat {seat} (bot) played {}", compact(&json_of(a))));
+                acted = true;
+                break;
             }
-            acted = true;
-            break;
         }
         if !acted {
             return Err("nobody can move, but the game is not over (a bug in the rules)".into());

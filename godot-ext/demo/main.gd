@@ -93,10 +93,11 @@ func _offline_move(column: int) -> void:
 	if not result.ok:
 		status.text = result.error.message
 		return
-	if not session.is_over():
-		var reply = session.bot_action(1)
-		if reply != null:
-			session.apply(1, reply)
+	# The bot answers with the driver a host's room uses for its bot seats.
+	var bot: Dictionary = session.bot_turn([1])
+	if not bot.ok:
+		status.text = bot.error.message
+		return
 	view = session.view(my_seat)
 	if session.is_over():
 		status.text = _result_text(session.outcome())

@@ -241,6 +241,27 @@ impl HearthSession {
         or_nil(self.core.bot_action(seat))
     }
 
+    /// The next bot turn, played with the driver a host's room uses: the first of
+    /// `bot_seats` whose bot wants to act now. `{ok: true, turn: {seat, action, events}}`,
+    /// with `turn` null when no bot wants to; or `{ok: false, error}`.
+    #[func]
+    fn bot_turn(&mut self, bot_seats: Variant) -> VarDictionary {
+        let result = gd(&bot_seats).and_then(|seats| self.core.bot_turn(&seats));
+        answer(result.map(|turn| Some(("turn", turn))))
+    }
+
+    /// One real-time tick as a host's room runs it: `inputs` is an Array of `{seat,
+    /// action}`; the bots of `bot_seats` play too. `{ok: true, result: {events, refused}}` or
+    /// `{ok: false, error}`.
+    #[func]
+    fn step(&mut self, inputs: Variant, bot_seats: Variant) -> VarDictionary {
+        let result = gd(&inputs).and_then(|inputs| {
+            let seats = gd(&bot_seats)?;
+            self.core.step(&inputs, &seats)
+        });
+        answer(result.map(|r| Some(("result", r))))
+    }
+
     /// Bot strength for `bot_action` (0 = weakest; default 2).
     #[func]
     fn set_bot_level(&mut self, level: i64) {

@@ -1,6 +1,7 @@
 //! Offline play behind `HearthSession`, in plain Rust: every value in and out is a
 //! [`GdValue`], every failure a [`Failure`] with the code the server would send.
 
+use hearth_rules::drive;
 use hearth_rules::{Catalog, DynSession, Encoding, Payload, RuleError, Seat, Viewer, hash_hex};
 use serde_json::Value;
 
@@ -186,6 +187,75 @@ impl SessionCore {
         )
     }
 
+    /// The next bot turn, played: the first of `bot_seats` whose bot (at `bot_level`) wants
+    /// to act now — the driver a host's room uses. `{seat, action, events}`, or `Nil` when
+    /// no bot wants to (a human's turn, or the game is over).
+    pub fn bot_turn(&mut self, bot_seats: &GdValue) -> Result<GdValue, Failure> {
+        let bots = self.bots(bot_seats)?;
+        let session = self.live_mut()?;
+        let Some((seat, action)) = drive::bot_turn(session, &bots, Encoding::Json)? else {
+            return Ok(GdValue::Nil);
+        };
+        let events = session.apply(seat, &action)?;
+        Ok(from_json(&serde_json::json!({
+            "seat": seat.0,
+            "action": json(action),
+            "events": json(events),
+        })))
+    }
+
+    /// One real-time tick as a host's room runs it: the bots of `bot_seats` decide from the
+    /// state before the tick's inputs, `inputs` (an Array of `{seat, action}`, in arrival
+    /// order) apply in seat order, then the game ticks. `{events, refused}`, `refused` listing
+    /// `{seat, code, message}` of inputs the rules did not take.
+    pub fn step(&mut self, inputs: &GdValue, bot_seats: &GdValue) -> Result<GdValue, Failure> {
+        let bots = self.bots(bot_seats)?;
+        let inputs = match to_json(inputs)? {
+            Value::Array(items) => items,
+            Value::Null => Vec::new(),
+            _ => return Err(bad("inputs are an Array of {seat, action} Dictionaries")),
+        };
+        let mut parsed = Vec::with_capacity(inputs.len());
+        for (order, item) in inputs.into_iter().enumerate() {
+            let seat = item["seat"]
+                .as_i64()
+                .ok_or_else(|| bad("every input has an int `seat`"))?;
+            parsed.push(drive::Input {
+                seat: seat_of(seat)?,
+                order: order as u64,
+                action: Payload::Json(item["action"].clone()),
+                tag: (),
+            });
+        }
+        let ticked = drive::tick(self.live_mut()?, parsed, &bots, Encoding::Json)?;
+        let refused: Vec<Value> = ticked
+            .refused
+            .iter()
+            .map(|(i, e)| serde_json::json!({"seat": i.seat.0, "code": e.code(), "message": e.to_string()}))
+            .collect();
+        Ok(from_json(&serde_json::json!({
+            "events": json(ticked.events),
+            "refused": refused,
+        })))
+    }
+
+    /// The driver's bots: these seats (an Array of ints) at `bot_level`.
+    fn bots(&self, seats: &GdValue) -> Result<Vec<drive::Bot>, Failure> {
+        let Value::Array(seats) = to_json(seats)? else {
+            return Err(bad("bot seats are an Array of ints"));
+        };
+        seats
+            .iter()
+            .map(|s| {
+                let seat = s.as_i64().ok_or_else(|| bad("bot seats are ints"))?;
+                Ok(drive::Bot {
+                    seat: seat_of(seat)?,
+                    level: self.bot_level,
+                })
+            })
+            .collect()
+    }
+
     /// The state hash as 16 hex digits (a u64 does not fit GDScript's int).
     pub fn state_hash(&self) -> Result<String, Failure> {
         Ok(hash_hex(self.live()?.hash()))
@@ -213,6 +283,13 @@ impl SessionCore {
     pub fn restore(&mut self, catalog: &Catalog, bytes: &[u8]) -> Result<(), Failure> {
         self.session = Some(catalog.restore(bytes)?);
         Ok(())
+    }
+}
+
+fn bad(message: &str) -> Failure {
+    Failure {
+        code: "bad_request".into(),
+        message: message.into(),
     }
 }
 
@@ -319,6 +396,56 @@ mod tests {
         assert!(matches!(s.legal_actions(0).unwrap(), GdValue::Array(_)));
         assert!(matches!(s.view(-1).unwrap(), GdValue::Dict(_)));
         assert_eq!(s.tick().unwrap_err().code, "game_over");
+    }
+
+    #[test]
+    fn the_shared_driver_plays_bots_and_ticks_as_a_room_does() {
+        let catalog = hearth_games::catalog();
+        let mut s = SessionCore::default();
+        s.create(&catalog, "connect-four", &GdValue::Nil, 2, 5)
+            .unwrap();
+        let both = GdValue::Array(vec![GdValue::Int(0), GdValue::Int(1)]);
+        let mut turns = 0;
+        while let GdValue::Dict(turn) = s.bot_turn(&both).unwrap() {
+            assert!(
+                turn.iter()
+                    .any(|(k, _)| *k == GdValue::String("action".into())),
+                "{turn:?}"
+            );
+            turns += 1;
+        }
+        assert!(s.is_over() && turns >= 7);
+        // Real time: one human input and a bot, a refused input reported, not applied.
+        let config = dict(&[("duration_secs", GdValue::Int(10))]);
+        s.create(&catalog, "tanks", &config, 2, 3).unwrap();
+        let input = dict(&[
+            ("seat", GdValue::Int(0)),
+            (
+                "action",
+                dict(&[
+                    ("turn", GdValue::Int(1)),
+                    ("thrust", GdValue::Int(1)),
+                    ("fire", GdValue::Bool(false)),
+                ]),
+            ),
+        ]);
+        let bad = dict(&[
+            ("seat", GdValue::Int(0)),
+            ("action", GdValue::String("fly".into())),
+        ]);
+        let out = s
+            .step(
+                &GdValue::Array(vec![input, bad]),
+                &GdValue::Array(vec![GdValue::Int(1)]),
+            )
+            .unwrap();
+        let out = to_json(&out).unwrap();
+        assert_eq!(out["refused"].as_array().map(Vec::len), Some(1), "{out}");
+        assert_eq!(out["refused"][0]["code"], "decode");
+        assert_eq!(
+            s.bot_turn(&GdValue::String("x".into())).unwrap_err().code,
+            "bad_request"
+        );
     }
 
     #[test]

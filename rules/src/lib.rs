@@ -25,6 +25,7 @@
 
 mod catalog;
 mod codec;
+pub mod drive;
 mod error;
 mod game;
 mod hash;

@@ -21,6 +21,7 @@
 mod client;
 mod js;
 
+use hearth_rules::drive;
 use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, Viewer, hash_hex};
 use std::sync::{Arc, OnceLock};
 use wasm_bindgen::prelude::*;
@@ -168,6 +169,28 @@ pub(crate) fn whole(value: f64, what: &str) -> Result<u64, JsValue> {
                 number(value)
             ),
         ))
+    }
+}
+
+/// The driver's bots: these seats at strength `level`.
+fn bots(seats: &[f64], level: f64) -> Result<Vec<drive::Bot>, JsValue> {
+    let level = small(level, "bot level", "bad_request")?;
+    seats
+        .iter()
+        .map(|&s| {
+            Ok(drive::Bot {
+                seat: Seat(small(s, "seat", "no_such_seat")?),
+                level,
+            })
+        })
+        .collect()
+}
+
+/// A JSON payload's value (`null` for postcard, which these entry points never ask for).
+fn payload_json(p: Payload) -> serde_json::Value {
+    match p {
+        Payload::Json(v) => v,
+        Payload::Postcard(_) => serde_json::Value::Null,
     }
 }
 
@@ -336,6 +359,75 @@ impl Session {
             .bot_action(seat, level, Encoding::Json)
             .map_err(js::rule_error)?;
         Ok(action.map(json).unwrap_or(JsValue::NULL))
+    }
+
+    /// The next bot turn of a turn-based game, played: the first of `botSeats` whose bot (at
+    /// strength `level`) wants to act now. Resolves to `{seat, action, events}`, or `null` when
+    /// no bot wants to (a human's turn, or the game is over). The same driver a host's room
+    /// uses for its bot seats.
+    #[wasm_bindgen(js_name = botTurn, unchecked_return_type = "{seat: number, action: any, events: any[]} | null")]
+    pub fn bot_turn(&mut self, bot_seats: Vec<f64>, level: f64) -> Result<JsValue, JsValue> {
+        let bots = bots(&bot_seats, level)?;
+        let Some((seat, action)) =
+            drive::bot_turn(&self.inner, &bots, Encoding::Json).map_err(js::rule_error)?
+        else {
+            return Ok(JsValue::NULL);
+        };
+        let events = self.inner.apply(seat, &action).map_err(js::rule_error)?;
+        Ok(js::from_serde(&serde_json::json!({
+            "seat": seat.0,
+            "action": payload_json(action),
+            "events": payload_json(events),
+        })))
+    }
+
+    /// One tick of a real-time game as a host's room runs it: the bots of `botSeats` decide
+    /// from the state before this tick's inputs, `inputs` (`{seat, action}`, in arrival order)
+    /// apply in seat order, then the game ticks. Returns `{events, refused}`, where `refused`
+    /// lists `{seat, code, message}` for inputs the rules did not take (they changed nothing).
+    #[wasm_bindgen(
+        unchecked_return_type = "{events: any[], refused: {seat: number, code: string, message: string}[]}"
+    )]
+    pub fn step(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "{seat: number, action: any}[]")] inputs: JsValue,
+        bot_seats: Vec<f64>,
+        level: f64,
+    ) -> Result<JsValue, JsValue> {
+        let bots = bots(&bot_seats, level)?;
+        let inputs = match js::to_json(&inputs)? {
+            serde_json::Value::Array(items) => items,
+            serde_json::Value::Null => Vec::new(),
+            _ => {
+                return Err(js::error(
+                    "bad_request",
+                    "inputs are an array of {seat, action}",
+                ));
+            }
+        };
+        let mut parsed = Vec::with_capacity(inputs.len());
+        for (order, item) in inputs.into_iter().enumerate() {
+            let seat = item["seat"]
+                .as_f64()
+                .ok_or_else(|| js::error("bad_request", "every input has a numeric `seat`"))?;
+            parsed.push(drive::Input {
+                seat: Seat(small(seat, "seat", "no_such_seat")?),
+                order: order as u64,
+                action: Payload::Json(item["action"].clone()),
+                tag: (),
+            });
+        }
+        let ticked =
+            drive::tick(&mut self.inner, parsed, &bots, Encoding::Json).map_err(js::rule_error)?;
+        let refused: Vec<serde_json::Value> = ticked
+            .refused
+            .iter()
+            .map(|(i, e)| serde_json::json!({"seat": i.seat.0, "code": e.code(), "message": e.to_string()}))
+            .collect();
+        Ok(js::from_serde(&serde_json::json!({
+            "events": payload_json(ticked.events),
+            "refused": refused,
+        })))
     }
 
     /// The state hash as 16 hex digits (what hosts and golden vectors compare).

@@ -25,22 +25,31 @@ impl Room {
         {
             return None;
         }
-        let bots: Vec<(u8, u8)> = self
+        let bots = self.bots();
+        let (seat, choice) =
+            match self.rules(|g| drive::bot_turn(&g.session, &bots, Encoding::Postcard)) {
+                Ok(Ok(Some(turn))) => turn,
+                Ok(_) | Err(_) => return None,
+            };
+        // A bot's move the rules refuse (a bug in the game's bot) ends the bots' turn.
+        self.apply_turn(seat, choice, None, round + 1)
+            .ok()
+            .flatten()
+    }
+
+    /// The room's bot seats, in seat order, for the driver.
+    pub(super) fn bots(&self) -> Vec<drive::Bot> {
+        let mut bots: Vec<drive::Bot> = self
             .members
             .iter()
-            .filter_map(|m| Some((m.seat?, m.bot?)))
+            .filter_map(|m| {
+                Some(drive::Bot {
+                    seat: Seat(m.seat?),
+                    level: m.bot?,
+                })
+            })
             .collect();
-        for (seat, level) in bots {
-            let choice =
-                match self.rules(|g| g.session.bot_action(Seat(seat), level, Encoding::Postcard)) {
-                    Ok(Ok(Some(a))) => a,
-                    Ok(_) => continue,
-                    Err(_) => return None,
-                };
-            if let Ok(turn) = self.apply_turn(Seat(seat), choice, None, round + 1) {
-                return turn;
-            }
-        }
-        None
+        bots.sort_by_key(|b| b.seat);
+        bots
     }
 }

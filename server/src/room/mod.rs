@@ -21,6 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hearth_rules::drive;
 use hearth_rules::protocol::{
     JoinAs, Member, PlayerId, Reply, Request, RoomPhase, RoomState, RoomSummary, ServerMsg,
     Started, WireError, codes,

@@ -19,59 +19,54 @@ impl Room {
             }
         }
         let log_before = game.session.log_len();
-        // Bot seats decide their input for this tick from the same state.
-        let bots: Vec<(u8, u8)> = self
-            .members
-            .iter()
-            .filter_map(|m| Some((m.seat?, m.bot?)))
+        let inputs: Vec<drive::Input<u32>> = inputs
+            .into_iter()
+            .map(|i| drive::Input {
+                seat: Seat(i.seat),
+                order: i.seq,
+                action: i.action,
+                tag: i.id,
+            })
             .collect();
-        for (seat, level) in bots {
-            match self.rules(|g| g.session.bot_action(Seat(seat), level, Encoding::Postcard)) {
-                Ok(Ok(Some(action))) => inputs.push(PendingInput {
-                    seat,
-                    seq: u64::MAX,
-                    id: 0,
-                    action,
-                }),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        // Seat order, then each seat's own order: the log of a tick does not depend on how
-        // the network interleaved different players' inputs.
-        inputs.sort_by_key(|i| (i.seat, i.seq));
-        let mut accepted = Vec::new();
-        for input in inputs {
-            let result = self.rules(|g| g.session.apply(Seat(input.seat), &input.action));
-            match result {
-                Err(_) => return None,
-                Ok(Ok(_)) => {
-                    self.hub.metrics().action(true);
-                    accepted.push(input);
-                }
+        let bots = self.bots();
+        // The same driver offline play uses: bots decide from the state before this tick's
+        // inputs, inputs apply in seat order then arrival order, then the game ticks.
+        let ticked =
+            match self.rules(|g| drive::tick(&mut g.session, inputs, &bots, Encoding::Postcard)) {
+                Ok(Ok(ticked)) => ticked,
                 Ok(Err(e)) => {
-                    self.hub.metrics().action(false);
-                    self.reply_seat(
-                        input.seat,
-                        &ServerMsg::Error {
-                            id: Some(input.id),
-                            error: e.into(),
-                        },
-                    );
+                    self.failed = Some(err(
+                        codes::ROOM_FAILED,
+                        format!("the game could not tick: {e}"),
+                    ));
+                    return None;
                 }
-            }
+                Err(_) => return None,
+            };
+        for (input, e) in ticked.refused {
+            self.hub.metrics().action(false);
+            self.reply_seat(
+                input.seat.0,
+                &ServerMsg::Error {
+                    id: Some(input.tag),
+                    error: e.into(),
+                },
+            );
         }
-        let events = match self.rules(|g| g.session.tick(Encoding::Postcard)) {
-            Ok(Ok(events)) => events,
-            Ok(Err(e)) => {
-                self.failed = Some(err(
-                    codes::ROOM_FAILED,
-                    format!("the game could not tick: {e}"),
-                ));
-                return None;
-            }
-            Err(_) => return None,
-        };
+        let accepted: Vec<PendingInput> = ticked
+            .accepted
+            .into_iter()
+            .map(|i| {
+                self.hub.metrics().action(true);
+                PendingInput {
+                    seat: i.seat.0,
+                    seq: i.order,
+                    id: i.tag.unwrap_or(0),
+                    action: i.action,
+                }
+            })
+            .collect();
+        let events = ticked.events;
         let done = TickDone {
             accepted,
             log_before,
