@@ -318,10 +318,7 @@ pub fn render(game: &str, view: &Value) -> String {
 }
 
 fn json_of(p: Payload) -> Value {
-    match p {
-        Payload::Json(v) => v,
-        Payload::Postcard(_) => Value::Null,
-    }
+    p.into_json()
 }
 
 /// A view of `game` from the wire, as JSON (null if it does not decode).

@@ -403,10 +403,7 @@ impl Client {
             .shared()
             .core
             .convert(ValueKind::Actions, &actions, Encoding::Json)?;
-        match json {
-            Payload::Json(v) => Ok(v),
-            Payload::Postcard(_) => Ok(serde_json::Value::Null),
-        }
+        Ok(json.into_json())
     }
 
     /// Lists public rooms.

@@ -197,10 +197,7 @@ impl State {
 
 /// A game value as Godot data: the client core delivers them as JSON (`Config::values`).
 fn gd(p: &Payload) -> GdValue {
-    match p {
-        Payload::Json(v) => from_json(v),
-        Payload::Postcard(_) => GdValue::Nil,
-    }
+    from_json(p.json())
 }
 
 fn value(v: &impl serde::Serialize) -> GdValue {
@@ -423,7 +420,7 @@ fn on_event(st: &mut State, ev: Event) {
                 "players": started.players,
                 "seat": started.seat,
                 "tick_rate": started.tick_rate,
-                "config": payload_json(&started.config),
+                "config": started.config.json(),
             }))));
             // Perfect information: the first view comes from the mirror.
             if let Some(view) = mirror_view(st) {
@@ -443,8 +440,8 @@ fn on_event(st: &mut State, ev: Event) {
             st.emit(ClientOut::LogEntry(value(&json!({
                 "seq": seq,
                 "seat": seat,
-                "action": payload_json(&action),
-                "events": payload_json(&events),
+                "action": action.json(),
+                "events": events.json(),
             }))));
             if let Some(view) = mirror_view(st) {
                 st.emit(ClientOut::ViewChanged {
@@ -503,17 +500,15 @@ fn on_event(st: &mut State, ev: Event) {
     }
 }
 
-fn payload_json(p: &Payload) -> Value {
-    match p {
-        Payload::Json(v) => v.clone(),
-        Payload::Postcard(_) => Value::Null,
-    }
-}
-
 /// Perfect information: your view from the mirror.
 fn mirror_view(st: &State) -> Option<GdValue> {
     let client = st.client.as_ref()?;
-    client.mirror()?;
+    let perfect = client
+        .started()
+        .is_some_and(|s| s.sync == hearth_rules::SyncMode::PerfectInformation);
+    if !perfect {
+        return None;
+    }
     client.view().as_ref().map(gd)
 }
 

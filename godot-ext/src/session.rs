@@ -58,12 +58,9 @@ impl Failure {
     }
 }
 
+/// A value asked for as JSON below (a postcard payload cannot reach here).
 fn json(p: Payload) -> Value {
-    match p {
-        Payload::Json(v) => v,
-        // Asked for JSON everywhere below; a postcard payload cannot reach here.
-        Payload::Postcard(_) => Value::Null,
-    }
+    p.into_json()
 }
 
 /// One offline game.
@@ -210,33 +207,9 @@ impl SessionCore {
     /// `{seat, code, message}` of inputs the rules did not take.
     pub fn step(&mut self, inputs: &GdValue, bot_seats: &GdValue) -> Result<GdValue, Failure> {
         let bots = self.bots(bot_seats)?;
-        let inputs = match to_json(inputs)? {
-            Value::Array(items) => items,
-            Value::Null => Vec::new(),
-            _ => return Err(bad("inputs are an Array of {seat, action} Dictionaries")),
-        };
-        let mut parsed = Vec::with_capacity(inputs.len());
-        for (order, item) in inputs.into_iter().enumerate() {
-            let seat = item["seat"]
-                .as_i64()
-                .ok_or_else(|| bad("every input has an int `seat`"))?;
-            parsed.push(drive::Input {
-                seat: seat_of(seat)?,
-                order: order as u64,
-                action: Payload::Json(item["action"].clone()),
-                tag: (),
-            });
-        }
-        let ticked = drive::tick(self.live_mut()?, parsed, &bots, Encoding::Json)?;
-        let refused: Vec<Value> = ticked
-            .refused
-            .iter()
-            .map(|(i, e)| serde_json::json!({"seat": i.seat.0, "code": e.code(), "message": e.to_string()}))
-            .collect();
-        Ok(from_json(&serde_json::json!({
-            "events": json(ticked.events),
-            "refused": refused,
-        })))
+        let inputs = drive::inputs_from_json(&to_json(inputs)?)?;
+        let ticked = drive::tick(self.live_mut()?, inputs, &bots, Encoding::Json)?;
+        Ok(from_json(&ticked.to_json()))
     }
 
     /// The driver's bots: these seats (an Array of ints) at `bot_level`.

@@ -34,6 +34,23 @@ pub enum Payload {
 }
 
 impl Payload {
+    /// The JSON value, or `null` for a postcard payload: for callers that asked for JSON
+    /// (scripting layers), where postcard cannot arrive.
+    pub fn into_json(self) -> serde_json::Value {
+        match self {
+            Payload::Json(v) => v,
+            Payload::Postcard(_) => serde_json::Value::Null,
+        }
+    }
+
+    /// [`Payload::into_json`] by reference.
+    pub fn json(&self) -> &serde_json::Value {
+        match self {
+            Payload::Json(v) => v,
+            Payload::Postcard(_) => &serde_json::Value::Null,
+        }
+    }
+
     /// The encoding of this payload.
     pub fn encoding(&self) -> Encoding {
         match self {

@@ -18,7 +18,7 @@
 //! # Ok::<(), hearth_rules::RuleError>(())
 //! ```
 
-use crate::{DynSession, Encoding, Payload, RuleError, Seat};
+use crate::{DynSession, Encoding, Payload, RuleError, Seat, decode_json_value};
 
 /// A seat a bot plays, and how strong it is (0 = weakest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,4 +131,45 @@ pub fn tick<T>(
         refused,
         events,
     })
+}
+
+/// One input as scripting layers (JavaScript, GDScript) pass it.
+#[derive(serde::Deserialize)]
+struct JsonInput {
+    seat: u8,
+    action: serde_json::Value,
+}
+
+/// A tick's inputs given as JSON — `[{seat, action}, …]` in arrival order, or `null` for
+/// none — as the browser and Godot pass them to [`tick`].
+pub fn inputs_from_json(inputs: &serde_json::Value) -> Result<Vec<Input<()>>, RuleError> {
+    if inputs.is_null() {
+        return Ok(Vec::new());
+    }
+    let inputs: Vec<JsonInput> = decode_json_value(inputs, "tick inputs ([{seat, action}])")?;
+    Ok(inputs
+        .into_iter()
+        .enumerate()
+        .map(|(order, i)| Input {
+            seat: Seat(i.seat),
+            order: order as u64,
+            action: Payload::Json(i.action),
+            tag: (),
+        })
+        .collect())
+}
+
+impl<T> Ticked<T> {
+    /// `{events, refused: [{seat, code, message}]}` for scripting layers (the events as JSON
+    /// when the tick was asked for JSON).
+    pub fn to_json(&self) -> serde_json::Value {
+        let refused: Vec<serde_json::Value> = self
+            .refused
+            .iter()
+            .map(|(i, e)| {
+                serde_json::json!({"seat": i.seat.0, "code": e.code(), "message": e.to_string()})
+            })
+            .collect();
+        serde_json::json!({"events": self.events.json(), "refused": refused})
+    }
 }

@@ -113,3 +113,37 @@ fn a_finished_game_has_no_bot_turns() {
     }];
     assert_eq!(drive::bot_turn(&s, &bots, Encoding::Json).unwrap(), None);
 }
+
+#[test]
+fn scripting_layers_inputs_and_results_read_as_json() {
+    let inputs = drive::inputs_from_json(&json!([
+        {"seat": 1, "action": {"turn": 1}},
+        {"seat": 0, "action": "fire"}
+    ]))
+    .unwrap();
+    assert_eq!(
+        inputs.iter().map(|i| (i.seat, i.order)).collect::<Vec<_>>(),
+        vec![(Seat(1), 0), (Seat(0), 1)],
+        "arrival order is the array's"
+    );
+    assert!(
+        drive::inputs_from_json(&serde_json::Value::Null)
+            .unwrap()
+            .is_empty()
+    );
+    let bad = drive::inputs_from_json(&json!([{"seat": -1, "action": 0}])).unwrap_err();
+    assert_eq!(bad.code(), "decode");
+    // A refused input shows in the JSON summary with its code.
+    let catalog = hearth_games::catalog();
+    let mut s = game(&catalog, "tanks", json!({"duration_secs": 10}), 2);
+    let ticked = drive::tick(&mut s, inputs, &[], Encoding::Json).unwrap();
+    let summary = ticked.to_json();
+    assert_eq!(
+        summary["refused"].as_array().map(Vec::len),
+        Some(1),
+        "{summary}"
+    );
+    assert_eq!(summary["refused"][0]["seat"], 0);
+    assert_eq!(summary["refused"][0]["code"], "decode");
+    assert!(summary["events"].is_array(), "{summary}");
+}

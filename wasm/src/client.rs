@@ -240,10 +240,7 @@ async fn open(url: &str) -> Result<WebSocket, JsValue> {
 
 /// A game value as the core gives it (JSON, as this client asks).
 fn value(p: Payload) -> Value {
-    match p {
-        Payload::Json(v) => v,
-        Payload::Postcard(_) => Value::Null,
-    }
+    p.into_json()
 }
 
 /// A core event as the JS `ClientEvent`.

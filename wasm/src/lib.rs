@@ -186,20 +186,9 @@ fn bots(seats: &[f64], level: f64) -> Result<Vec<drive::Bot>, JsValue> {
         .collect()
 }
 
-/// A JSON payload's value (`null` for postcard, which these entry points never ask for).
-fn payload_json(p: Payload) -> serde_json::Value {
-    match p {
-        Payload::Json(v) => v,
-        Payload::Postcard(_) => serde_json::Value::Null,
-    }
-}
-
+/// A game value these entry points asked for as JSON, for JavaScript.
 fn json(p: Payload) -> JsValue {
-    match p {
-        Payload::Json(v) => js::from_serde(&v),
-        // Only JSON is asked for below.
-        Payload::Postcard(_) => JsValue::NULL,
-    }
+    js::from_serde(p.json())
 }
 
 /// One offline game: pure rules, no network.
@@ -376,8 +365,8 @@ impl Session {
         let events = self.inner.apply(seat, &action).map_err(js::rule_error)?;
         Ok(js::from_serde(&serde_json::json!({
             "seat": seat.0,
-            "action": payload_json(action),
-            "events": payload_json(events),
+            "action": action.into_json(),
+            "events": events.into_json(),
         })))
     }
 
@@ -395,39 +384,10 @@ impl Session {
         level: f64,
     ) -> Result<JsValue, JsValue> {
         let bots = bots(&bot_seats, level)?;
-        let inputs = match js::to_json(&inputs)? {
-            serde_json::Value::Array(items) => items,
-            serde_json::Value::Null => Vec::new(),
-            _ => {
-                return Err(js::error(
-                    "bad_request",
-                    "inputs are an array of {seat, action}",
-                ));
-            }
-        };
-        let mut parsed = Vec::with_capacity(inputs.len());
-        for (order, item) in inputs.into_iter().enumerate() {
-            let seat = item["seat"]
-                .as_f64()
-                .ok_or_else(|| js::error("bad_request", "every input has a numeric `seat`"))?;
-            parsed.push(drive::Input {
-                seat: Seat(small(seat, "seat", "no_such_seat")?),
-                order: order as u64,
-                action: Payload::Json(item["action"].clone()),
-                tag: (),
-            });
-        }
+        let inputs = drive::inputs_from_json(&js::to_json(&inputs)?).map_err(js::rule_error)?;
         let ticked =
-            drive::tick(&mut self.inner, parsed, &bots, Encoding::Json).map_err(js::rule_error)?;
-        let refused: Vec<serde_json::Value> = ticked
-            .refused
-            .iter()
-            .map(|(i, e)| serde_json::json!({"seat": i.seat.0, "code": e.code(), "message": e.to_string()}))
-            .collect();
-        Ok(js::from_serde(&serde_json::json!({
-            "events": payload_json(ticked.events),
-            "refused": refused,
-        })))
+            drive::tick(&mut self.inner, inputs, &bots, Encoding::Json).map_err(js::rule_error)?;
+        Ok(js::from_serde(&ticked.to_json()))
     }
 
     /// The state hash as 16 hex digits (what hosts and golden vectors compare).

@@ -371,7 +371,7 @@ impl Core {
             name: self.config.name.clone(),
             token: self.config.token.clone(),
         });
-        self.send_internal(hello, Purpose::Hello, now);
+        self.send_wire(hello, Purpose::Hello, now);
         self.link = Link::Greeting(attempt);
     }
 
@@ -603,10 +603,6 @@ impl Core {
 
     // ----- inside ------------------------------------------------------------------------
 
-    fn send_internal(&mut self, req: Request<WireBytes>, purpose: Purpose, now: u64) -> u32 {
-        self.send_wire(req, purpose, now)
-    }
-
     fn send_wire(&mut self, req: Request<WireBytes>, purpose: Purpose, now: u64) -> u32 {
         // Ids are never 0, and skip any still waiting after a wrap.
         loop {
@@ -745,7 +741,7 @@ impl Core {
                         index,
                         hash: hash_hex(hash),
                     };
-                    self.send_internal(req, Purpose::Hash, now);
+                    self.send_wire(req, Purpose::Hash, now);
                 }
                 let action = self.value(ValueKind::Action, action);
                 let events = self.value(ValueKind::Events, events);
@@ -856,7 +852,7 @@ impl Core {
                             token: token.clone(),
                             next: self.next,
                         };
-                        self.send_internal(req, Purpose::Resume, now);
+                        self.send_wire(req, Purpose::Resume, now);
                         self.link = Link::Resuming(attempt);
                     }
                     _ => self.reopened(again),
