@@ -152,7 +152,7 @@ async fn a_scripted_terminal_client_plays_a_whole_game_on_hearth_serve() {
     );
     // The result is on the server's record.
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let (_, matches) = crate::common::http(addr, "GET", "/v1/matches", None, None).await;
+    let matches = crate::common::matches_once_ended(addr).await;
     assert_eq!(matches["matches"][0]["status"], "over");
     let _ = server.kill();
     let _ = server.wait();

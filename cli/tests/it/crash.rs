@@ -200,7 +200,7 @@ async fn a_match_survives_sigkill_at_random_points() {
     let over: Value = finished.unwrap();
 
     // The stored match replays to the recorded end.
-    let (_, list) = http(server.addr, "GET", "/v1/matches", None, None).await;
+    let list = matches_once_ended(server.addr).await;
     let m = &list["matches"][0];
     assert_eq!(m["status"], "over");
     assert_eq!(m["hash"], over["hash"]);

@@ -92,7 +92,7 @@ async fn recover(host: &HostControl, store: &dyn Store, catalog: &hearth_rules::
                     match_id = m.id,
                     "cannot restore the match: {why}; marking it abandoned"
                 );
-                let _ = store.match_finished(m.id, None, 0, m.ticks, accounts::now());
+                let _ = store.match_finished(m.id, None, 0, m.ticks, accounts::now(), None);
             }
         }
     }

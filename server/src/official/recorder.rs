@@ -125,16 +125,25 @@ impl MatchRecorder for StoreRecorder {
                 let store = store.clone();
                 let outcome = outcome.clone();
                 move || {
-                    // The rating goes in before the match is marked over, so whoever sees the
-                    // match over sees its result on the leaderboard too. A crash in between
-                    // is safe: the match is finished again on recovery, and a match is rated
-                    // once (`record_result` is idempotent).
                     let Some(m) = store.get_match(match_id)? else {
                         return Ok(None);
                     };
-                    let rated = rate(&*store, &m, outcome.as_ref())?;
-                    store.match_finished(match_id, outcome.as_ref(), hash, ticks, now())?;
-                    Ok(rated)
+                    let rated = rated_players(&*store, &m)?;
+                    store.match_finished(
+                        match_id,
+                        outcome.as_ref(),
+                        hash,
+                        ticks,
+                        now(),
+                        rated.as_deref(),
+                    )?;
+                    if outcome.is_none() || rated.is_none() {
+                        return Ok(None);
+                    }
+                    Ok(Some((
+                        m.game.clone(),
+                        store.leaderboard(&m.game, LEADERBOARD_ROWS)?,
+                    )))
                 }
             })
             .await?;
@@ -146,29 +155,16 @@ impl MatchRecorder for StoreRecorder {
     }
 }
 
-/// Rates a finished match among accounts; the game's new standings if it was rated.
-fn rate(
-    store: &dyn Store,
-    m: &StoredMatch,
-    outcome: Option<&Outcome>,
-) -> Result<Option<(String, Vec<Standing>)>, StoreError> {
-    // Only games among accounts are rated: a bot seat has no account, and a win against a bot
-    // says little about a player's strength.
+/// The players of a match if it is rated: only games among accounts are (a bot seat has no
+/// account, and a win against a bot says little about a player's strength).
+fn rated_players(store: &dyn Store, m: &StoredMatch) -> Result<Option<Vec<u64>>, StoreError> {
     let players: Vec<_> = m.players.iter().map(|p| p.0).collect();
-    let mut all_accounts = true;
     for p in &players {
-        all_accounts &= store.account(*p)?.is_some();
-    }
-    match (outcome, all_accounts) {
-        (Some(outcome), true) => {
-            store.record_result(m.id, &m.game, &players, outcome)?;
-            Ok(Some((
-                m.game.clone(),
-                store.leaderboard(&m.game, LEADERBOARD_ROWS)?,
-            )))
+        if store.account(*p)?.is_none() {
+            return Ok(None);
         }
-        _ => Ok(None),
     }
+    Ok(Some(players))
 }
 
 /// Leaderboards for subscribers, from the store.

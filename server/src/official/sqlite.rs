@@ -542,20 +542,27 @@ impl Store for SqliteStore {
         hash: u64,
         ticks: u64,
         now: i64,
+        rated: Option<&[PlayerId]>,
     ) -> Result<(), StoreError> {
         let status = if outcome.is_some() {
             "over"
         } else {
             "abandoned"
         };
+        let mut conn = self.db();
+        // The end and the rating in one transaction: whoever sees the match over sees the
+        // leaderboard moved.
+        let tx = conn.transaction().map_err(backend)?;
+        if let (Some(outcome), Some(players)) = (outcome, rated) {
+            rate(&tx, match_id, players, outcome)?;
+        }
         let outcome = outcome.map(|o| serde_json::to_string(o).unwrap_or_default());
-        self.db()
-            .execute(
-                "UPDATE matches SET status = ?2, outcome = ?3, hash = ?4, ticks = ?5, ended_at = ?6 WHERE id = ?1",
-                params![match_id as i64, status, outcome, hearth_rules::hash_hex(hash), ticks as i64, now],
-            )
-            .map_err(backend)?;
-        Ok(())
+        tx.execute(
+            "UPDATE matches SET status = ?2, outcome = ?3, hash = ?4, ticks = ?5, ended_at = ?6 WHERE id = ?1",
+            params![match_id as i64, status, outcome, hearth_rules::hash_hex(hash), ticks as i64, now],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)
     }
 
     fn get_match(&self, id: u64) -> Result<Option<StoredMatch>, StoreError> {
@@ -614,67 +621,6 @@ impl Store for SqliteStore {
         )
     }
 
-    fn record_result(
-        &self,
-        match_id: u64,
-        game: &str,
-        players: &[PlayerId],
-        outcome: &Outcome,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.db();
-        let tx = conn.transaction().map_err(backend)?;
-        // Once per match, even if the end is reported twice (e.g. after a recovery).
-        let fresh = tx
-            .execute(
-                "UPDATE matches SET rated = 1 WHERE id = ?1 AND rated = 0",
-                params![match_id as i64],
-            )
-            .map_err(backend)?;
-        if fresh == 0 {
-            return Ok(());
-        }
-        let mut ratings = Vec::with_capacity(players.len());
-        for p in players {
-            tx.execute(
-                "INSERT INTO ratings (game, account) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![game, *p as i64],
-            )
-            .map_err(backend)?;
-            let r: i64 = tx
-                .query_row(
-                    "SELECT rating FROM ratings WHERE game = ?1 AND account = ?2",
-                    params![game, *p as i64],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            ratings.push(r as i32);
-        }
-        let new = super::leaderboard::elo(
-            &ratings,
-            &outcome
-                .winners
-                .iter()
-                .map(|s| s.index())
-                .collect::<Vec<_>>(),
-        );
-        let draw = outcome.winners.is_empty();
-        for (i, p) in players.iter().enumerate() {
-            let won = outcome.winners.iter().any(|s| s.index() == i);
-            let (w, l, d) = match (draw, won) {
-                (true, _) => (0, 0, 1),
-                (false, true) => (1, 0, 0),
-                (false, false) => (0, 1, 0),
-            };
-            tx.execute(
-                "UPDATE ratings SET wins = wins + ?3, losses = losses + ?4, draws = draws + ?5, rating = ?6
-                 WHERE game = ?1 AND account = ?2",
-                params![game, *p as i64, w, l, d, new[i]],
-            )
-            .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)
-    }
-
     fn leaderboard(&self, game: &str, limit: u32) -> Result<Vec<Standing>, StoreError> {
         let conn = self.db();
         let mut stmt = conn
@@ -699,4 +645,72 @@ impl Store for SqliteStore {
         .collect::<Result<_, _>>()
         .map_err(backend)
     }
+}
+
+/// Applies a finished match to its game's standings inside `tx`, once per match (a match
+/// finished again after a recovery is not rated twice).
+fn rate(
+    tx: &rusqlite::Transaction<'_>,
+    match_id: u64,
+    players: &[PlayerId],
+    outcome: &Outcome,
+) -> Result<(), StoreError> {
+    // Once per match, even if the end is reported twice (e.g. after a recovery).
+    let fresh = tx
+        .execute(
+            "UPDATE matches SET rated = 1 WHERE id = ?1 AND rated = 0",
+            params![match_id as i64],
+        )
+        .map_err(backend)?;
+    if fresh == 0 {
+        return Ok(());
+    }
+    let game: String = tx
+        .query_row(
+            "SELECT game FROM matches WHERE id = ?1",
+            params![match_id as i64],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    let game = game.as_str();
+    let mut ratings = Vec::with_capacity(players.len());
+    for p in players {
+        tx.execute(
+            "INSERT INTO ratings (game, account) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![game, *p as i64],
+        )
+        .map_err(backend)?;
+        let r: i64 = tx
+            .query_row(
+                "SELECT rating FROM ratings WHERE game = ?1 AND account = ?2",
+                params![game, *p as i64],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        ratings.push(r as i32);
+    }
+    let new = super::leaderboard::elo(
+        &ratings,
+        &outcome
+            .winners
+            .iter()
+            .map(|s| s.index())
+            .collect::<Vec<_>>(),
+    );
+    let draw = outcome.winners.is_empty();
+    for (i, p) in players.iter().enumerate() {
+        let won = outcome.winners.iter().any(|s| s.index() == i);
+        let (w, l, d) = match (draw, won) {
+            (true, _) => (0, 0, 1),
+            (false, true) => (1, 0, 0),
+            (false, false) => (0, 1, 0),
+        };
+        tx.execute(
+            "UPDATE ratings SET wins = wins + ?3, losses = losses + ?4, draws = draws + ?5, rating = ?6
+             WHERE game = ?1 AND account = ?2",
+            params![game, *p as i64, w, l, d, new[i]],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
 }

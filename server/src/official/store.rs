@@ -262,7 +262,9 @@ pub trait Store: Send + Sync + 'static {
         }
         Ok(())
     }
-    /// The match ended.
+    /// The match ended (`outcome` `None`: abandoned). With `rated` (its players, all
+    /// accounts) and an outcome, the game's standings move in the same transaction, once per
+    /// match even if the end is reported again after a recovery.
     fn match_finished(
         &self,
         match_id: u64,
@@ -270,6 +272,7 @@ pub trait Store: Send + Sync + 'static {
         hash: u64,
         ticks: u64,
         now: i64,
+        rated: Option<&[PlayerId]>,
     ) -> Result<(), StoreError>;
     /// One match.
     fn get_match(&self, id: u64) -> Result<Option<StoredMatch>, StoreError>;
@@ -285,14 +288,6 @@ pub trait Store: Send + Sync + 'static {
     fn running_matches(&self) -> Result<Vec<StoredMatch>, StoreError>;
 
     // ----- leaderboards
-    /// Applies a finished match to the game's standings (once per match).
-    fn record_result(
-        &self,
-        match_id: u64,
-        game: &str,
-        players: &[PlayerId],
-        outcome: &Outcome,
-    ) -> Result<(), StoreError>;
     /// The game's standings, best first.
     fn leaderboard(&self, game: &str, limit: u32) -> Result<Vec<Standing>, StoreError>;
 }

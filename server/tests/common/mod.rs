@@ -353,6 +353,21 @@ pub(crate) async fn http(
     http_from(None, addr, method, path, token, body).await
 }
 
+/// `GET /v1/matches` once its newest match is no longer running. The host records a match's
+/// end just after telling the players, so a test that saw the end waits for it (boundedly:
+/// 5 s).
+pub(crate) async fn matches_once_ended(addr: std::net::SocketAddr) -> Value {
+    let mut list = Value::Null;
+    for _ in 0..500 {
+        list = http(addr, "GET", "/v1/matches", None, None).await.1;
+        if list["matches"][0]["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    list
+}
+
 /// [`http`] from the source address `from` (another loopback address, 127.0.0.2 and up:
 /// Linux answers the whole 127/8 on `lo`), as a client elsewhere would.
 pub(crate) async fn http_from(
