@@ -55,7 +55,9 @@ cargo clippy -p hearth-wasm -p hearth-web --target wasm32-unknown-unknown --all-
 cargo clippy -p hearth-server --no-default-features --lib --locked -- -D warnings
 
 step "unit, property, vector and purity tests; benchmarks and examples once in test mode"
-cargo test --workspace --all-targets --locked
+# --no-fail-fast: a failure in one test binary still lets the others run, so one CI run
+# reports every failing test, not only the first binary's.
+cargo test --workspace --all-targets --locked --no-fail-fast
 
 step "the Wasm module under node: every golden vector, step by step"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
