@@ -112,11 +112,17 @@ impl Latest {
     }
 }
 
-/// The sending half of one connection, held by the room it is in.
+/// The sending half of one connection, held by the room it is in. Cloning it is one
+/// reference count: rooms hand a clone to each effect they queue.
 #[derive(Debug, Clone)]
 pub(crate) struct Outbox {
     /// The connection's encoding.
     pub encoding: Encoding,
+    queues: Arc<Queues>,
+}
+
+#[derive(Debug)]
+struct Queues {
     tx: mpsc::Sender<Frame>,
     latest: Arc<Latest>,
     ctl: mpsc::UnboundedSender<Ctl>,
@@ -134,21 +140,23 @@ impl Outbox {
     ) -> Self {
         Outbox {
             encoding,
-            tx,
-            latest,
-            ctl,
-            metrics,
+            queues: Arc::new(Queues {
+                tx,
+                latest,
+                ctl,
+                metrics,
+            }),
         }
     }
 
     /// Queues a reliable frame. Never waits: if the queue is full the connection is told to
     /// disconnect (it can resume), so one slow reader never stalls a room.
     pub(crate) fn send(&self, frame: Frame) {
-        match self.tx.try_send(frame) {
+        match self.queues.tx.try_send(frame) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.metrics.queue_overflows.inc();
-                let _ = self.ctl.send(Ctl::Overflow);
+                self.queues.metrics.queue_overflows.inc();
+                let _ = self.queues.ctl.send(Ctl::Overflow);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
@@ -161,33 +169,33 @@ impl Outbox {
 
     /// Replaces the waiting real-time snapshot with a newer one.
     pub(crate) fn snapshot(&self, frame: Frame) {
-        if let Ok(mut slot) = self.latest.slot.lock()
+        if let Ok(mut slot) = self.queues.latest.slot.lock()
             && slot.replace(frame).is_some()
         {
-            self.metrics.snapshots_coalesced.inc();
+            self.queues.metrics.snapshots_coalesced.inc();
         }
-        self.latest.notify.notify_one();
+        self.queues.latest.notify.notify_one();
     }
 
     /// Sends the last snapshot of a game reliably (it must not be coalesced away), after
     /// dropping any older one still waiting.
     pub(crate) fn final_snapshot(&self, frame: Frame) {
-        let _ = self.latest.take();
+        let _ = self.queues.latest.take();
         self.send(frame);
     }
 
     /// Whether the connection has gone.
     pub(crate) fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.queues.tx.is_closed()
     }
 
     /// Whether both go to the same connection.
     pub(crate) fn same_connection(&self, other: &Outbox) -> bool {
-        self.tx.same_channel(&other.tx)
+        self.queues.tx.same_channel(&other.queues.tx)
     }
 
     /// Tells the connection it left the room it joined with `link`.
     pub(crate) fn left(&self, link: u64) {
-        let _ = self.ctl.send(Ctl::Left { link });
+        let _ = self.queues.ctl.send(Ctl::Left { link });
     }
 }

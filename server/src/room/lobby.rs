@@ -135,10 +135,7 @@ impl Room {
     pub(super) fn rebind(&mut self, idx: usize, link: u64, outbox: Outbox) {
         let m = &mut self.members[idx];
         if let Some(old) = m.outbox.take() {
-            old.send_msg(&ServerMsg::Left {
-                reason: "superseded".into(),
-            });
-            old.left(m.link);
+            self.out.leave(&old, m.link, "superseded");
         }
         m.link = link;
         m.outbox = Some(outbox);
@@ -335,12 +332,10 @@ impl Room {
     pub(super) fn remove_member(&mut self, idx: usize, reason: Option<&str>) {
         let m = self.members.remove(idx);
         if let Some(outbox) = &m.outbox {
-            if let Some(reason) = reason {
-                outbox.send_msg(&ServerMsg::Left {
-                    reason: reason.to_string(),
-                });
+            match reason {
+                Some(reason) => self.out.leave(outbox, m.link, reason),
+                None => self.out.push(Effect::Left(outbox.clone(), m.link)),
             }
-            outbox.left(m.link);
         }
         if let Some(token) = &m.token {
             self.hub.remove_tokens(std::slice::from_ref(token));
@@ -408,13 +403,12 @@ impl Room {
         if let Some(g) = self.game.as_mut() {
             g.ticker = None;
             g.finished = true;
-            let fut = self.hub.config().recorder.finished(
-                g.match_id,
-                None,
-                g.session.hash(),
-                g.session.tick_count(),
-            );
-            tokio::spawn(fut);
+            self.out.push(Effect::Finished {
+                match_id: g.match_id,
+                outcome: None,
+                hash: g.session.hash(),
+                ticks: g.session.tick_count(),
+            });
         }
         self.phase = RoomPhase::Aborted {
             error: err(codes::ABANDONED, "every player left the game"),

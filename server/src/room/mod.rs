@@ -1,11 +1,12 @@
 //! One room: a state machine owning its members and its game session, inside a thin tokio
-//! task. Connections reach it only through its channel; it answers through their outboxes,
-//! which never block it. The logic never awaits: a command or a tick returns the [`Work`] the
-//! room must wait for (registering a match, making log entries durable) with what to do once
-//! it is done ([`Then`]); the task performs the work and hands the result back
-//! ([`Room::carry_out`]). An acknowledgement that needs a durable record lives in that `Then`,
-//! so it cannot be sent before the record is kept. The logic is split by subject: `lobby`,
-//! `turns`, `realtime`, `streams` and `bots` each add methods to [`Room`].
+//! task. Connections reach it only through its channel. The logic never awaits and never
+//! touches a connection: a command, a tick or a timer queues [`Effect`]s (frames for members,
+//! the end of a match) and returns the [`Work`] the room must wait for (registering a match,
+//! making log entries durable) with what to do once it is done ([`Then`]). The task performs
+//! the effects ([`Room::flush`]) and the work ([`Room::carry_out`]) and hands the result
+//! back. An acknowledgement that needs a durable record lives in that `Then`, so it cannot be
+//! queued before the record is kept. The logic is split by subject: `lobby`, `turns`,
+//! `realtime`, `streams` and `bots` each add methods to [`Room`].
 
 mod bots;
 mod lobby;
@@ -191,6 +192,69 @@ pub struct RoomInspect {
     pub phase: RoomPhase,
 }
 
+/// What the logic asks the task to do besides waiting: everything a room says to a
+/// connection, and the end of a match for the recorder. The logic queues effects in order
+/// ([`Effects`]); the task performs them ([`Room::flush`]) before it waits for any [`Work`]
+/// and after every command, tick or timer, and none of them blocks (a connection whose queue
+/// is full is disconnected and may resume).
+pub(crate) enum Effect {
+    /// Queue a reliable frame on a connection.
+    Send(Outbox, Frame),
+    /// Replace a connection's waiting real-time snapshot.
+    Snapshot(Outbox, Frame),
+    /// The last snapshot of a game, sent reliably (never coalesced away).
+    FinalSnapshot(Outbox, Frame),
+    /// Tell a connection it left the room it joined with this link.
+    Left(Outbox, u64),
+    /// Store the end of a match (nobody waits on it: the room goes on).
+    Finished {
+        /// The match.
+        match_id: u64,
+        /// How it ended (`None`: abandoned or failed).
+        outcome: Option<hearth_rules::Outcome>,
+        /// The final state hash.
+        hash: u64,
+        /// Ticks played.
+        ticks: u64,
+    },
+}
+
+/// The effects the logic has queued and the task has not performed yet.
+#[derive(Default)]
+pub(crate) struct Effects(Vec<Effect>);
+
+impl Effects {
+    /// Queues `frame` for `to`.
+    fn send(&mut self, to: &Outbox, frame: Frame) {
+        self.0.push(Effect::Send(to.clone(), frame));
+    }
+
+    /// Encodes `msg` in `to`'s encoding and queues it.
+    fn msg(&mut self, to: &Outbox, msg: &ServerMsg<Payload>) {
+        self.send(to, Frame::encode(msg, to.encoding));
+    }
+
+    /// Tells `to` it left the room (`reason`), and its connection that the link `link` ended.
+    fn leave(&mut self, to: &Outbox, link: u64, reason: &str) {
+        self.msg(
+            to,
+            &ServerMsg::Left {
+                reason: reason.into(),
+            },
+        );
+        self.0.push(Effect::Left(to.clone(), link));
+    }
+
+    fn push(&mut self, effect: Effect) {
+        self.0.push(effect);
+    }
+
+    /// The queued effects, oldest first, leaving none.
+    pub(crate) fn take(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.0)
+    }
+}
+
 /// What a room needs from the host around it. The hub implements it; rooms sit below the hub
 /// (which makes and finds them) and never name it.
 pub(crate) trait Directory: Send + Sync + 'static {
@@ -291,6 +355,8 @@ pub(crate) struct Room {
     /// Set when the rules panicked: the room closes with this error.
     failed: Option<WireError>,
     tokens: Vec<String>,
+    /// What the logic has said and the task has not yet passed on.
+    out: Effects,
 }
 
 /// Removes the room from the hub however its task ends (even by a panic in room code).
@@ -382,6 +448,7 @@ impl Room {
             game: None,
             failed: None,
             tokens: Vec::new(),
+            out: Effects::default(),
         }
     }
 
@@ -414,6 +481,7 @@ impl Room {
                     self.expire_graces();
                 }
                 _ = shutdown.changed() => {
+                    self.flush();
                     if let Err(e) = self.hub.config().recorder.flush().await {
                         tracing::error!(room = %self.setup.name, "flush at shutdown failed: {e}");
                     }
@@ -422,6 +490,7 @@ impl Room {
             }
             if let Some(error) = self.failed.take() {
                 self.abort(error);
+                self.flush();
                 break;
             }
             self.repair_host();
@@ -429,9 +498,11 @@ impl Room {
             if self.members.iter().all(|m| m.bot.is_some()) {
                 self.members.clear();
                 self.abandon_if_running();
+                self.flush();
                 tracing::info!(room = %self.setup.name, "room closed (empty)");
                 break;
             }
+            self.flush();
             self.hub
                 .set_summary(&self.setup.key, self.id, &self.summary());
         }
@@ -441,6 +512,8 @@ impl Room {
     /// The task's half: performs what the logic waits for and hands back the result, until
     /// the logic has nothing more to wait for. The room takes no other command meanwhile.
     pub(crate) async fn carry_out(&mut self, mut work: Option<Work>) {
+        // What the logic said before asking to wait goes out first.
+        self.flush();
         while let Some(w) = work.take() {
             work = match w {
                 Work::Register { start, then } => {
@@ -469,6 +542,32 @@ impl Room {
                     }
                 }
             };
+            self.flush();
+        }
+    }
+
+    /// The task's other half: performs the effects the logic queued, in order.
+    pub(crate) fn flush(&mut self) {
+        for effect in self.out.take() {
+            match effect {
+                Effect::Send(to, frame) => to.send(frame),
+                Effect::Snapshot(to, frame) => to.snapshot(frame),
+                Effect::FinalSnapshot(to, frame) => to.final_snapshot(frame),
+                Effect::Left(to, link) => to.left(link),
+                Effect::Finished {
+                    match_id,
+                    outcome,
+                    hash,
+                    ticks,
+                } => {
+                    tokio::spawn(
+                        self.hub
+                            .config()
+                            .recorder
+                            .finished(match_id, outcome, hash, ticks),
+                    );
+                }
+            }
         }
     }
 
@@ -516,11 +615,7 @@ impl Room {
                 if let Err(e) =
                     self.join(link, player, name, &outbox, id, password, join_as, creator)
                 {
-                    outbox.send_msg(&ServerMsg::Error {
-                        id: Some(id),
-                        error: e,
-                    });
-                    outbox.left(link);
+                    self.refuse(&outbox, link, id, e);
                 }
             }
             RoomCmd::Resume {
@@ -532,11 +627,7 @@ impl Room {
                 next,
             } => {
                 if let Err(e) = self.resume(link, player, &outbox, id, &token, next) {
-                    outbox.send_msg(&ServerMsg::Error {
-                        id: Some(id),
-                        error: e,
-                    });
-                    outbox.left(link);
+                    self.refuse(&outbox, link, id, e);
                 }
             }
             RoomCmd::Request { link, id, req } => {
@@ -651,12 +742,12 @@ impl Room {
         {
             g.finished = true;
             let hash = catch_unwind(AssertUnwindSafe(|| g.session.hash())).unwrap_or(0);
-            tokio::spawn(
-                self.hub
-                    .config()
-                    .recorder
-                    .finished(g.match_id, None, hash, 0),
-            );
+            self.out.push(Effect::Finished {
+                match_id: g.match_id,
+                outcome: None,
+                hash,
+                ticks: 0,
+            });
         }
         self.phase = RoomPhase::Aborted {
             error: error.clone(),
@@ -668,10 +759,7 @@ impl Room {
         self.push_room_state();
         for m in self.members.drain(..) {
             if let Some(outbox) = m.outbox {
-                outbox.send_msg(&ServerMsg::Left {
-                    reason: "room_closed".into(),
-                });
-                outbox.left(m.link);
+                self.out.leave(&outbox, m.link, "room_closed");
             }
         }
     }
@@ -702,17 +790,29 @@ impl Room {
             .unwrap_or(Encoding::Postcard)
     }
 
-    fn send_to(&self, idx: usize, msg: &ServerMsg<Payload>) {
+    fn send_to(&mut self, idx: usize, msg: &ServerMsg<Payload>) {
         if let Some(outbox) = &self.members[idx].outbox {
-            outbox.send_msg(msg);
+            self.out.msg(outbox, msg);
         }
     }
 
-    fn reply(&self, idx: usize, id: u32, reply: Reply<Payload>) {
+    fn reply(&mut self, idx: usize, id: u32, reply: Reply<Payload>) {
         self.send_to(idx, &ServerMsg::Reply { id, reply });
     }
 
-    fn reply_seat(&self, seat: u8, msg: &ServerMsg<Payload>) {
+    /// Answers a join or resume with an error; the connection is not in the room.
+    fn refuse(&mut self, outbox: &Outbox, link: u64, id: u32, error: WireError) {
+        self.out.msg(
+            outbox,
+            &ServerMsg::Error {
+                id: Some(id),
+                error,
+            },
+        );
+        self.out.push(Effect::Left(outbox.clone(), link));
+    }
+
+    fn reply_seat(&mut self, seat: u8, msg: &ServerMsg<Payload>) {
         let Some(game) = &self.game else { return };
         let player = game.players.get(seat as usize);
         if let Some(idx) = self
@@ -725,26 +825,27 @@ impl Room {
     }
 
     /// Sends one message to every connected member, encoded once per encoding.
-    fn broadcast(&self, build: impl Fn(Encoding) -> ServerMsg<Payload>) {
+    fn broadcast(&mut self, build: impl Fn(Encoding) -> ServerMsg<Payload>) {
         let mut fanout = Fanout::new(build);
         for m in &self.members {
             if let Some(outbox) = &m.outbox {
-                outbox.send(fanout.get(outbox.encoding));
+                self.out.send(outbox, fanout.get(outbox.encoding));
             }
         }
     }
 
-    fn push_room_state(&self) {
+    fn push_room_state(&mut self) {
         self.push_room_state_except(None);
     }
 
-    fn push_room_state_except(&self, skip: Option<usize>) {
-        for (i, m) in self.members.iter().enumerate() {
-            if Some(i) == skip {
+    fn push_room_state_except(&mut self, skip: Option<usize>) {
+        for i in 0..self.members.len() {
+            if Some(i) == skip || self.members[i].outbox.is_none() {
                 continue;
             }
-            if let Some(outbox) = &m.outbox {
-                outbox.send_msg(&ServerMsg::Room(self.state_for(i)));
+            let msg = ServerMsg::Room(self.state_for(i));
+            if let Some(outbox) = &self.members[i].outbox {
+                self.out.msg(outbox, &msg);
             }
         }
     }

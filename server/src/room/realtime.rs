@@ -164,8 +164,10 @@ impl Room {
                 }
             };
             match frame {
-                Some(frame) if session.is_over() => outbox.final_snapshot(frame),
-                Some(frame) => outbox.snapshot(frame),
+                Some(frame) if session.is_over() => {
+                    self.out.push(Effect::FinalSnapshot(outbox.clone(), frame))
+                }
+                Some(frame) => self.out.push(Effect::Snapshot(outbox.clone(), frame)),
                 None => {}
             }
         }

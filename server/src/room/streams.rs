@@ -4,7 +4,7 @@ use super::*;
 
 impl Room {
     /// Sends a member the game's `Started` and the stream from `next` (`u64::MAX`: none).
-    pub(super) fn send_game_intro(&self, idx: usize, next: u64) {
+    pub(super) fn send_game_intro(&mut self, idx: usize, next: u64) {
         let Some(game) = &self.game else { return };
         let m = &self.members[idx];
         let Some(outbox) = &m.outbox else { return };
@@ -16,24 +16,27 @@ impl Room {
         let seat = m
             .seat
             .filter(|_| game.players.get(m.seat.unwrap_or(0) as usize) == Some(&m.player));
-        outbox.send_msg(&ServerMsg::Started(Started {
-            game: self.setup.meta.name.clone(),
-            sync: game.sync,
-            seats: game.players.len() as u8,
-            players: game.players.clone(),
-            seat,
-            seed: (game.sync == SyncMode::PerfectInformation).then_some(game.seed),
-            config: match enc {
-                Encoding::Json => self.setup.config_json.clone(),
-                Encoding::Postcard => self.setup.config_postcard.clone(),
-            },
-            tick_rate: self.setup.meta.tick_rate,
-            resume: if seat.is_some() {
-                m.token.clone()
-            } else {
-                None
-            },
-        }));
+        self.out.msg(
+            outbox,
+            &ServerMsg::Started(Started {
+                game: self.setup.meta.name.clone(),
+                sync: game.sync,
+                seats: game.players.len() as u8,
+                players: game.players.clone(),
+                seat,
+                seed: (game.sync == SyncMode::PerfectInformation).then_some(game.seed),
+                config: match enc {
+                    Encoding::Json => self.setup.config_json.clone(),
+                    Encoding::Postcard => self.setup.config_postcard.clone(),
+                },
+                tick_rate: self.setup.meta.tick_rate,
+                resume: if seat.is_some() {
+                    m.token.clone()
+                } else {
+                    None
+                },
+            }),
+        );
         if next == u64::MAX {
             return;
         }
@@ -46,20 +49,23 @@ impl Room {
             Some(items) => {
                 let from = usize::try_from(next).unwrap_or(usize::MAX).min(items.len());
                 for item in &items[from..] {
-                    outbox.send(item.get(enc));
+                    self.out.send(outbox, item.get(enc));
                 }
             }
             None if game.sync == SyncMode::HiddenInformation => {
                 // Spectators of hidden-information games get the current view to start from.
                 if let Ok(view) = game.session.view(Viewer::Spectator, enc) {
                     let index = game.session.log_len();
-                    outbox.send_msg(&ServerMsg::View {
-                        seq: index,
-                        index,
-                        seat: None,
-                        view,
-                        events: empty_events(enc),
-                    });
+                    self.out.msg(
+                        outbox,
+                        &ServerMsg::View {
+                            seq: index,
+                            index,
+                            seat: None,
+                            view,
+                            events: empty_events(enc),
+                        },
+                    );
                 }
             }
             None => {}
@@ -98,7 +104,7 @@ impl Room {
         game.streams[0].push(item.clone());
         for m in &self.members {
             if let Some(outbox) = &m.outbox {
-                outbox.send(item.get(outbox.encoding));
+                self.out.send(outbox, item.get(outbox.encoding));
             }
         }
     }
@@ -160,7 +166,7 @@ impl Room {
                 None => spectator_item.as_ref(),
             };
             if let Some(item) = item {
-                outbox.send(item.get(outbox.encoding));
+                self.out.send(outbox, item.get(outbox.encoding));
             }
         }
     }

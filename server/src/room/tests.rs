@@ -1,5 +1,6 @@
-//! The room's logic without sockets or a hub: commands in through [`Room::handle`], frames
-//! out through members' outboxes, the host around it faked by a [`Directory`].
+//! The room's logic without sockets or a hub: commands in through [`Room::handle`], effects
+//! performed by [`Room::flush`] (as the task does) into members' outboxes, the host around it
+//! faked by a [`Directory`].
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -242,6 +243,8 @@ async fn a_turn_is_acknowledged_only_after_the_recorder_kept_it() {
         panic!("a turn waits for its record");
     };
     assert_eq!(entries.len(), 1, "exactly the new entry is recorded");
+    // Whatever the logic queued so far goes out, as the task sends it before it waits.
+    room.flush();
     assert!(
         replies(&a.drain(), 9).is_empty(),
         "acknowledged before it was kept"
@@ -287,6 +290,7 @@ async fn a_bot_turn_is_recorded_before_the_next_bot_moves_and_a_failed_record_cl
     };
     assert_eq!(entries.len(), 1);
     let bot_turn = room.recorded(then);
+    room.flush();
     assert_eq!(replies(&a.drain(), 5).len(), 1, "acknowledged once kept");
     let Some(Work::Record { entries, then, .. }) = bot_turn else {
         panic!("the bot's answer waits for its own record");
@@ -335,4 +339,34 @@ async fn a_refused_action_changes_nothing_and_records_nothing() {
     }
     assert!(recorder.kept.lock().unwrap().is_empty());
     assert_eq!(room.game_or_err().unwrap().session.log_len(), 0);
+}
+
+#[tokio::test]
+async fn the_logic_only_queues_what_it_says_and_the_task_sends_it_once() {
+    let (mut room, _host) = room_with(Arc::new(crate::NullRecorder::default()));
+    let mut a = join(&mut room, 1).await;
+    let _ = a.drain();
+    let work = room.handle(RoomCmd::Request {
+        link: a.link,
+        id: 2,
+        req: Request::Ready { ready: true },
+    });
+    assert!(work.is_none(), "readiness waits for nothing");
+    assert!(
+        a.drain().is_empty(),
+        "nothing reaches a connection before the task performs the effects"
+    );
+    room.flush();
+    let frames = a.drain();
+    assert_eq!(replies(&frames, 2).len(), 1, "{frames:?}");
+    assert_eq!(
+        frames
+            .iter()
+            .filter(|f| f["room"]["members"][0]["ready"] == true)
+            .count(),
+        1,
+        "the room state that shows it: {frames:?}"
+    );
+    room.flush();
+    assert!(a.drain().is_empty(), "each effect is performed once");
 }

@@ -126,12 +126,12 @@ impl Room {
         let outcome = game.session.outcome();
         let hash = game.session.hash();
         let ticks = game.session.tick_count();
-        tokio::spawn(self.hub.config().recorder.finished(
-            game.match_id,
-            outcome.clone(),
+        self.out.push(Effect::Finished {
+            match_id: game.match_id,
+            outcome: outcome.clone(),
             hash,
             ticks,
-        ));
+        });
         self.phase = match outcome {
             Some(outcome) => RoomPhase::Over {
                 outcome,
