@@ -401,7 +401,7 @@ impl Room {
             return;
         }
         if let Some(g) = self.game.as_mut() {
-            g.ticker = None;
+            self.out.push(Effect::StopTicker);
             g.finished = true;
             self.out.push(Effect::Finished {
                 match_id: g.match_id,
@@ -544,9 +544,6 @@ impl Room {
             m.ready = m.bot.is_some();
         }
         let sync = meta.sync_mode();
-        let ticker = meta
-            .tick_rate
-            .map(|rate| Ticker::new(rate, &self.setup.key, self.hub.config().ticks.as_ref()));
         let hash = session.hash();
         let streams = match sync {
             SyncMode::PerfectInformation => vec![Vec::new()],
@@ -564,10 +561,12 @@ impl Room {
             recent: VecDeque::from([(0, hash)]),
             pending: BTreeMap::new(),
             arrivals: 0,
-            ticker,
             finished: false,
         });
         self.phase = RoomPhase::Playing;
+        if let Some(rate) = self.setup.meta.tick_rate {
+            self.out.push(Effect::ArmTicker(rate));
+        }
         tracing::info!(room = %self.setup.name, game = %self.setup.meta.name, seats, match_id, "game started");
         self.reply(idx, id, Reply::Ok);
         for i in 0..self.members.len() {
@@ -636,10 +635,6 @@ impl Room {
                 }
             }
         }
-        let ticker = setup
-            .meta
-            .tick_rate
-            .map(|rate| Ticker::new(rate, &setup.key, hub.config().ticks.as_ref()));
         let hash = session.hash();
         let grace = Instant::now() + hub.config().limits.seat_grace;
         let members = players
@@ -676,10 +671,12 @@ impl Room {
             recent: VecDeque::from([(session.tick_count(), hash)]),
             pending: BTreeMap::new(),
             arrivals: 0,
-            ticker,
             finished: false,
             session,
         });
+        if let Some(rate) = room.setup.meta.tick_rate {
+            room.out.push(Effect::ArmTicker(rate));
+        }
         if hidden {
             // Views are not in the log: each seat's stream restarts from its current view.
             room.push_views(None, &Payload::Postcard(vec![0]));

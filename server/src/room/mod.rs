@@ -1,7 +1,7 @@
 //! One room: a state machine owning its members and its game session, inside a thin tokio
 //! task. Connections reach it only through its channel. The logic never awaits and never
-//! touches a connection: a command, a tick or a timer queues [`Effect`]s (frames for members,
-//! the end of a match) and returns the [`Work`] the room must wait for (registering a match,
+//! touches a connection or a clock: a command, a tick or a timer queues [`Effect`]s (frames
+//! for members, arming and stopping the tick clock, the end of a match) and returns the [`Work`] the room must wait for (registering a match,
 //! making log entries durable) with what to do once it is done ([`Then`]). The task performs
 //! the effects ([`Room::flush`]) and the work ([`Room::carry_out`]) and hands the result
 //! back. An acknowledgement that needs a durable record lives in that `Then`, so it cannot be
@@ -206,6 +206,10 @@ pub(crate) enum Effect {
     FinalSnapshot(Outbox, Frame),
     /// Tell a connection it left the room it joined with this link.
     Left(Outbox, u64),
+    /// Start ticking at this rate (per second): a real-time game began.
+    ArmTicker(u16),
+    /// Stop ticking: the game ended.
+    StopTicker,
     /// Store the end of a match (nobody waits on it: the room goes on).
     Finished {
         /// The match.
@@ -339,7 +343,6 @@ struct Running {
     pending: BTreeMap<u64, Vec<PendingInput>>,
     /// Arrival counter of real-time inputs (orders one seat's inputs within a tick).
     arrivals: u64,
-    ticker: Option<Ticker>,
     finished: bool,
 }
 
@@ -357,6 +360,8 @@ pub(crate) struct Room {
     tokens: Vec<String>,
     /// What the logic has said and the task has not yet passed on.
     out: Effects,
+    /// The task's clock for a real-time game, armed and stopped by the logic's effects.
+    ticker: Option<Ticker>,
 }
 
 /// Removes the room from the hub however its task ends (even by a panic in room code).
@@ -375,7 +380,6 @@ impl Drop for Deregister {
 /// What makes a real-time game tick: the clock, or a test's [`ManualTicks`].
 struct Ticker {
     clock: Clock,
-    period: Duration,
 }
 
 enum Clock {
@@ -385,7 +389,7 @@ enum Clock {
 
 impl Ticker {
     fn new(rate: u16, room: &str, manual: Option<&crate::config::ManualTicks>) -> Ticker {
-        let period = Duration::from_micros(1_000_000 / u64::from(rate.max(1)));
+        let period = tick_period(rate);
         let clock = match manual {
             Some(m) => Clock::Manual(m.gate(room)),
             None => {
@@ -394,12 +398,17 @@ impl Ticker {
                 Clock::Wall(interval)
             }
         };
-        Ticker { clock, period }
+        Ticker { clock }
     }
 }
 
-async fn next_tick(ticker: &mut Option<Running>) {
-    match ticker.as_mut().and_then(|g| g.ticker.as_mut()) {
+/// How long a tick lasts at `rate` ticks per second.
+fn tick_period(rate: u16) -> Duration {
+    Duration::from_micros(1_000_000 / u64::from(rate.max(1)))
+}
+
+async fn next_tick(ticker: &mut Option<Ticker>) {
+    match ticker.as_mut() {
         Some(Ticker {
             clock: Clock::Wall(interval),
             ..
@@ -449,6 +458,7 @@ impl Room {
             failed: None,
             tokens: Vec::new(),
             out: Effects::default(),
+            ticker: None,
         }
     }
 
@@ -463,6 +473,8 @@ impl Room {
         if *shutdown.borrow() {
             return;
         }
+        // A restored room may have said something already (arm its ticker).
+        self.flush();
         loop {
             let deadline = self.members.iter().filter_map(|m| m.grace).min();
             tokio::select! {
@@ -473,7 +485,7 @@ impl Room {
                     }
                     None => break,
                 },
-                _ = next_tick(&mut self.game) => {
+                _ = next_tick(&mut self.ticker) => {
                     let work = self.on_tick();
                     self.carry_out(work).await;
                 }
@@ -554,6 +566,12 @@ impl Room {
                 Effect::Snapshot(to, frame) => to.snapshot(frame),
                 Effect::FinalSnapshot(to, frame) => to.final_snapshot(frame),
                 Effect::Left(to, link) => to.left(link),
+                Effect::ArmTicker(rate) => {
+                    let ticker =
+                        Ticker::new(rate, &self.setup.key, self.hub.config().ticks.as_ref());
+                    self.ticker = Some(ticker);
+                }
+                Effect::StopTicker => self.ticker = None,
                 Effect::Finished {
                     match_id,
                     outcome,

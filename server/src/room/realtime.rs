@@ -9,7 +9,12 @@ impl Room {
     pub(super) fn on_tick(&mut self) -> Option<Work> {
         let started = std::time::Instant::now();
         let game = self.game.as_mut()?;
-        let period = game.ticker.as_ref().map(|t| t.period).unwrap_or_default();
+        let period = self
+            .setup
+            .meta
+            .tick_rate
+            .map(tick_period)
+            .unwrap_or_default();
         let now = game.session.tick_count();
         let due: Vec<u64> = game.pending.range(..=now).map(|(k, _)| *k).collect();
         let mut inputs = Vec::new();

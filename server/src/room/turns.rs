@@ -118,7 +118,7 @@ impl Room {
             return;
         }
         game.finished = true;
-        game.ticker = None;
+        self.out.push(Effect::StopTicker);
         let unplayed: Vec<PendingInput> = std::mem::take(&mut game.pending)
             .into_values()
             .flatten()
