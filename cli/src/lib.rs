@@ -452,7 +452,7 @@ async fn play(args: PlayArgs, catalog: Arc<Catalog>) -> Result<(), String> {
         )
         .await
     };
-    result.map(drop)
+    result.map(drop).map_err(|e| e.to_string())
 }
 
 /// Browses for up to 5 s and returns the URL of the named (or first compatible) host.

@@ -22,7 +22,7 @@ use hearth_rules::{Catalog, Encoding, Payload, Seat, SyncMode, ValueKind, Viewer
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use hearth_client::{Client, ClientConfig, Event};
+use hearth_client::{Client, ClientConfig, ClientError, Event};
 
 /// Where input lines come from and where text goes.
 pub struct Terminal<R, W> {
@@ -63,19 +63,55 @@ pub fn has_renderer(game: &str) -> bool {
     RENDERED.contains(&game)
 }
 
+/// A typed line that is not a move: what to type instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{hint}")]
+pub struct BadMove {
+    /// What to type instead, for the player.
+    pub hint: String,
+}
+
+impl BadMove {
+    fn new(hint: impl Into<String>) -> Self {
+        BadMove { hint: hint.into() }
+    }
+}
+
+/// Why a terminal game could not go on; each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum TerminalError {
+    /// The rules refused or failed (an unknown game, a bad configuration).
+    #[error(transparent)]
+    Rules(#[from] hearth_rules::RuleError),
+    /// Reaching or talking to the host failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The host closed the connection.
+    #[error("the host closed the connection; run `hearth play` again to take your seat back")]
+    Closed,
+    /// Nobody may move in a game that is not over.
+    #[error(
+        "nobody can move, but the game is not over: a bug in the game's rules (`legal_actions` or `is_over`)"
+    )]
+    Stuck,
+    /// The game ended without an outcome.
+    #[error("the game ended without an outcome: a bug in the game's rules (`outcome`)")]
+    NoOutcome,
+}
+
 /// Turns a typed line into the game's action (JSON) and how many ticks to hold it, or
 /// explains what to type. `legal` is the acting seat's legal actions (JSON), which a generic
 /// game's numbers pick from.
-pub fn parse_move(game: &str, line: &str, legal: &[Value]) -> Result<(Value, u32), String> {
+pub fn parse_move(game: &str, line: &str, legal: &[Value]) -> Result<(Value, u32), BadMove> {
     if line.starts_with('{') || line.starts_with('"') {
         return serde_json::from_str(line)
             .map(|v| (v, 1))
-            .map_err(|e| format!("that JSON does not parse: {e}"));
+            .map_err(|e| BadMove::new(format!("that JSON does not parse: {e}")));
     }
     match game {
         "connect-four" => match line.parse::<u8>() {
             Ok(c @ 1..=7) => Ok((json!({"column": c - 1}), 1)),
-            _ => Err("type a column number from 1 to 7".into()),
+            _ => Err(BadMove::new("type a column number from 1 to 7")),
         },
         "chameleon" => {
             let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
@@ -86,8 +122,10 @@ pub fn parse_move(game: &str, line: &str, legal: &[Value]) -> Result<(Value, u32
                 "vote" => rest
                     .parse::<u8>()
                     .map(|s| (json!({"vote": s}), 1))
-                    .map_err(|_| "type `vote SEAT` with a seat number".into()),
-                _ => Err("type `clue WORDS`, `vote SEAT` or `guess WORD`".into()),
+                    .map_err(|_| BadMove::new("type `vote SEAT` with a seat number")),
+                _ => Err(BadMove::new(
+                    "type `clue WORDS`, `vote SEAT` or `guess WORD`",
+                )),
             }
         }
         "tanks" => {
@@ -95,12 +133,11 @@ pub fn parse_move(game: &str, line: &str, legal: &[Value]) -> Result<(Value, u32
             let ticks: u32 = count
                 .trim()
                 .parse()
-                .map_err(|_| "hold for a number of ticks, e.g. `wd 10`")?;
+                .map_err(|_| BadMove::new("hold for a number of ticks, e.g. `wd 10`"))?;
             if !keys.chars().all(|c| "wsadf.".contains(c)) {
-                return Err(
-                    "use w/s to drive, a/d to turn, f to fire (e.g. `wdf 5`), or `.` to coast"
-                        .into(),
-                );
+                return Err(BadMove::new(
+                    "use w/s to drive, a/d to turn, f to fire (e.g. `wdf 5`), or `.` to coast",
+                ));
             }
             let has = |c| keys.contains(c);
             let thrust = i8::from(has('w')) - i8::from(has('s'));
@@ -112,13 +149,13 @@ pub fn parse_move(game: &str, line: &str, legal: &[Value]) -> Result<(Value, u32
         }
         _ => match line.parse::<usize>() {
             Ok(n @ 1..) if n <= legal.len() => Ok((legal[n - 1].clone(), 1)),
-            _ if legal.is_empty() => {
-                Err("no legal actions are known here; type the action as JSON".into())
-            }
-            _ => Err(format!(
+            _ if legal.is_empty() => Err(BadMove::new(
+                "no legal actions are known here; type the action as JSON",
+            )),
+            _ => Err(BadMove::new(format!(
                 "type the number of a legal action (1–{}) or the action as JSON",
                 legal.len()
-            )),
+            ))),
         },
     }
 }
@@ -349,16 +386,14 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
     term: &mut Terminal<R, W>,
     catalog: &Catalog,
     opts: Offline,
-) -> Result<String, String> {
-    let meta = catalog.get(&opts.game).map_err(|e| e.to_string())?.clone();
+) -> Result<String, TerminalError> {
+    let meta = catalog.get(&opts.game)?.clone();
     let seats = if opts.seats == 0 {
         meta.min_seats.max(2)
     } else {
         opts.seats
     };
-    let mut s = catalog
-        .create(&opts.game, &Payload::Json(Value::Null), seats, opts.seed)
-        .map_err(|e| e.to_string())?;
+    let mut s = catalog.create(&opts.game, &Payload::Json(Value::Null), seats, opts.seed)?;
     let human = |seat: u8| opts.hot_seat || seat == 0;
     term.say(format!(
         "{} offline, {seats} seats; you are seat 0{}. `quit` leaves.",
@@ -379,10 +414,7 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
         .collect();
     while !s.is_over() {
         if real_time {
-            let view = json_of(
-                s.view(Viewer::Seat(Seat(0)), Encoding::Json)
-                    .map_err(|e| e.to_string())?,
-            );
+            let view = json_of(s.view(Viewer::Seat(Seat(0)), Encoding::Json)?);
             term.say(render(&meta.name, &view));
             let Some(line) = term.line("your input> ").await else {
                 return Ok("bye".into());
@@ -390,15 +422,12 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
             if line == "quit" {
                 return Ok("bye".into());
             }
-            let legal = json_of(
-                s.legal_actions(Seat(0), Encoding::Json)
-                    .map_err(|e| e.to_string())?,
-            );
+            let legal = json_of(s.legal_actions(Seat(0), Encoding::Json)?);
             let legal = legal.as_array().map(Vec::as_slice).unwrap_or_default();
             let (action, ticks) = match parse_move(&meta.name, &line, legal) {
                 Ok(x) => x,
                 Err(why) => {
-                    term.say(why);
+                    term.say(why.hint);
                     continue;
                 }
             };
@@ -414,16 +443,13 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
                     action: Payload::Json(action.clone()),
                     tag: (),
                 };
-                drive::tick(&mut s, vec![input], &bots, Encoding::Json)
-                    .map_err(|e| e.to_string())?;
+                drive::tick(&mut s, vec![input], &bots, Encoding::Json)?;
             }
             continue;
         }
         // Bots move first when one may (the room's bot driver), then the first human seat.
-        if let Some((seat, a)) =
-            drive::bot_turn(&s, &bots, Encoding::Json).map_err(|e| e.to_string())?
-        {
-            s.apply(seat, &a).map_err(|e| e.to_string())?;
+        if let Some((seat, a)) = drive::bot_turn(&s, &bots, Encoding::Json)? {
+            s.apply(seat, &a)?;
             term.say(format!(
                 "seat {} (bot) played {}",
                 seat.0,
@@ -433,18 +459,12 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
         }
         let mut acted = false;
         for seat in 0..seats {
-            let legal = json_of(
-                s.legal_actions(Seat(seat), Encoding::Json)
-                    .map_err(|e| e.to_string())?,
-            );
+            let legal = json_of(s.legal_actions(Seat(seat), Encoding::Json)?);
             if legal.as_array().is_none_or(|a| a.is_empty()) {
                 continue;
             }
             if human(seat) {
-                let view = json_of(
-                    s.view(Viewer::Seat(Seat(seat)), Encoding::Json)
-                        .map_err(|e| e.to_string())?,
-                );
+                let view = json_of(s.view(Viewer::Seat(Seat(seat)), Encoding::Json)?);
                 term.say(render(&meta.name, &view));
                 let legal = legal.as_array().map(Vec::as_slice).unwrap_or_default();
                 if !has_renderer(&meta.name) {
@@ -460,7 +480,7 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
                     let action = match parse_move(&meta.name, &line, legal) {
                         Ok((a, _)) => resolve(&meta.name, a, &view),
                         Err(why) => {
-                            term.say(why);
+                            term.say(why.hint);
                             continue;
                         }
                     };
@@ -474,15 +494,12 @@ pub async fn play_offline<R: AsyncBufRead + Unpin, W: Write>(
             }
         }
         if !acted {
-            return Err("nobody can move, but the game is not over (a bug in the rules)".into());
+            return Err(TerminalError::Stuck);
         }
     }
-    let view = json_of(
-        s.view(Viewer::Seat(Seat(0)), Encoding::Json)
-            .map_err(|e| e.to_string())?,
-    );
+    let view = json_of(s.view(Viewer::Seat(Seat(0)), Encoding::Json)?);
     term.say(render(&meta.name, &view));
-    let outcome = s.outcome().ok_or("the game ended without an outcome")?;
+    let outcome = s.outcome().ok_or(TerminalError::NoOutcome)?;
     let line = outcome_line(&outcome);
     term.say(&line);
     Ok(line)
@@ -515,15 +532,12 @@ pub struct Online {
 pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
     term: &mut Terminal<R, W>,
     opts: Online,
-) -> Result<String, String> {
-    let mut client = Client::connect(opts.config.clone())
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<String, TerminalError> {
+    let mut client = Client::connect(opts.config.clone()).await?;
     let me = client.welcome().map(|w| w.name).unwrap_or_default();
     let state = client
         .join_or_create(&opts.room, &opts.game, Value::Null, JoinAs::Player)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     term.say(format!(
         "{me} in room `{}` ({}), seat {:?}. Commands: ready, start, bot LEVEL, chat TEXT, wait, turn, quit, or a move.",
         state.name,
@@ -579,7 +593,7 @@ pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
                             return Ok(done);
                         }
                     }
-                    Ok(None) => return Err("the connection closed".into()),
+                    Ok(None) => return Err(TerminalError::Closed),
                     Err(_) => term.say("nothing happened for 30 s"),
                 }
                 continue;
@@ -619,7 +633,7 @@ pub async fn play_online<R: AsyncBufRead + Unpin, W: Write>(
                     r
                 }
                 Err(why) => {
-                    term.say(why);
+                    term.say(why.hint);
                     continue;
                 }
             },
@@ -654,7 +668,7 @@ async fn wait_turn<R: AsyncBufRead + Unpin, W: Write>(
     game: &str,
     room: &mut RoomState,
     min_seats: u8,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, TerminalError> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         match room.phase {
@@ -679,7 +693,7 @@ async fn wait_turn<R: AsyncBufRead + Unpin, W: Write>(
         }
         let ev = match tokio::time::timeout_at(deadline, client.next_event()).await {
             Ok(Some(ev)) => ev,
-            Ok(None) => return Err("the connection closed".into()),
+            Ok(None) => return Err(TerminalError::Closed),
             Err(_) => {
                 term.say("still not your turn after a minute");
                 return Ok(None);

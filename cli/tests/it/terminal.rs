@@ -26,6 +26,7 @@ async fn offline(game: &str, seed: u64, script: &str) -> (Result<String, String>
             },
         )
         .await
+        .map_err(|e| e.to_string())
     };
     (result, String::from_utf8(out).unwrap())
 }
@@ -151,6 +152,7 @@ fn generic_numbers_pick_legal_actions() {
     assert!(
         parse_move("liars-dice", "1", &[])
             .unwrap_err()
+            .hint
             .contains("as JSON")
     );
 }
