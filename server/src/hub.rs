@@ -215,7 +215,15 @@ impl Hub {
             },
         );
         drop(rooms);
-        let room = Room::restored(self.clone(), id, setup, session, players, match_id);
+        let room = Room::restored(
+            self.clone(),
+            id,
+            setup,
+            session,
+            players,
+            match_id,
+            tokio::time::Instant::now(),
+        );
         tokio::spawn(room.run(rx));
         tracing::info!(room = %name, match_id, "room restored from its log");
         Ok(())

@@ -377,8 +377,7 @@ impl Room {
         }
     }
 
-    pub(super) fn expire_graces(&mut self) {
-        let now = Instant::now();
+    pub(super) fn expire_graces(&mut self, now: Instant) {
         while let Some(idx) = self
             .members
             .iter()
@@ -579,8 +578,8 @@ impl Room {
         Ok(())
     }
 
-    /// A room rebuilt from a stored match (after a restart): playing, with every seat held
-    /// for its account, who takes it back by joining the room by name.
+    /// A room rebuilt from a stored match (after a restart) at `now`: playing, with every
+    /// seat held for its account, who takes it back by joining the room by name.
     pub(crate) fn restored(
         hub: Arc<dyn Directory>,
         id: u64,
@@ -588,6 +587,7 @@ impl Room {
         session: DynSession,
         players: Vec<(PlayerId, String)>,
         match_id: u64,
+        now: Instant,
     ) -> Room {
         let sync = setup.meta.sync_mode();
         let seats = players.len();
@@ -636,7 +636,7 @@ impl Room {
             }
         }
         let hash = session.hash();
-        let grace = Instant::now() + hub.config().limits.seat_grace;
+        let grace = now + hub.config().limits.seat_grace;
         let members = players
             .iter()
             .enumerate()

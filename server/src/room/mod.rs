@@ -1,6 +1,7 @@
 //! One room: a state machine owning its members and its game session, inside a thin tokio
 //! task. Connections reach it only through its channel. The logic never awaits and never
-//! touches a connection or a clock: a command, a tick or a timer queues [`Effect`]s (frames
+//! touches a connection or a clock (the task passes the time in): a command, a tick or a
+//! timer queues [`Effect`]s (frames
 //! for members, arming and stopping the tick clock, the end of a match) and returns the [`Work`] the room must wait for (registering a match,
 //! making log entries durable) with what to do once it is done ([`Then`]). The task performs
 //! the effects ([`Room::flush`]) and the work ([`Room::carry_out`]) and hands the result
@@ -106,8 +107,6 @@ pub(crate) struct TickDone {
     /// The tick the inputs were applied at.
     at: u64,
     events: Payload,
-    started: std::time::Instant,
-    period: Duration,
 }
 
 /// What connections (and the embedding process) ask of a room.
@@ -480,17 +479,21 @@ impl Room {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => {
-                        let work = self.handle(cmd);
+                        let work = self.handle(cmd, Instant::now());
                         self.carry_out(work).await;
                     }
                     None => break,
                 },
                 _ = next_tick(&mut self.ticker) => {
+                    // A tick lasts from applying its inputs to sending its snapshots, the
+                    // record in between included.
+                    let started = std::time::Instant::now();
                     let work = self.on_tick();
                     self.carry_out(work).await;
+                    self.tick_took(started.elapsed());
                 }
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    self.expire_graces();
+                    self.expire_graces(Instant::now());
                 }
                 _ = shutdown.changed() => {
                     self.flush();
@@ -618,7 +621,7 @@ impl Room {
     }
 
     /// The logic's half for a command; what to wait for, if anything.
-    pub(crate) fn handle(&mut self, cmd: RoomCmd) -> Option<Work> {
+    pub(crate) fn handle(&mut self, cmd: RoomCmd, now: Instant) -> Option<Work> {
         match cmd {
             RoomCmd::Join {
                 link,
@@ -670,7 +673,7 @@ impl Room {
                 if held {
                     let m = &mut self.members[idx];
                     m.outbox = None;
-                    m.grace = Some(Instant::now() + self.hub.config().limits.seat_grace);
+                    m.grace = Some(now + self.hub.config().limits.seat_grace);
                     tracing::info!(room = %self.setup.name, player = m.player, "seat held for a resume");
                     self.push_room_state();
                 } else {

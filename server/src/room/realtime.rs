@@ -7,14 +7,7 @@ impl Room {
     /// accepted inputs are recorded (the returned work) — acknowledges them and sends the
     /// snapshots.
     pub(super) fn on_tick(&mut self) -> Option<Work> {
-        let started = std::time::Instant::now();
         let game = self.game.as_mut()?;
-        let period = self
-            .setup
-            .meta
-            .tick_rate
-            .map(tick_period)
-            .unwrap_or_default();
         let now = game.session.tick_count();
         let due: Vec<u64> = game.pending.range(..=now).map(|(k, _)| *k).collect();
         let mut inputs = Vec::new();
@@ -77,8 +70,6 @@ impl Room {
             log_before,
             at: now,
             events,
-            started,
-            period,
         };
         if done.accepted.is_empty() {
             self.tick_done(done);
@@ -112,15 +103,22 @@ impl Room {
             );
         }
         self.push_snapshots(&done.events);
-        let elapsed = done.started.elapsed();
+        self.finish_if_over();
+    }
+
+    /// The task measured a tick: counted as an overrun if it took longer than the tick's
+    /// period.
+    pub(super) fn tick_took(&self, elapsed: Duration) {
+        let Some(period) = self.setup.meta.tick_rate.map(tick_period) else {
+            return;
+        };
         self.hub
             .metrics()
             .tick_seconds
             .observe(elapsed.as_secs_f64());
-        if elapsed > done.period {
+        if elapsed > period {
             self.hub.metrics().tick_overruns.inc();
         }
-        self.finish_if_over();
     }
 
     pub(super) fn push_snapshots(&mut self, events: &Payload) {

@@ -154,26 +154,32 @@ async fn join(room: &mut Room, player: PlayerId) -> Member {
         Arc::new(Metrics::default()),
     );
     let link = player * 10;
-    let work = room.handle(RoomCmd::Join {
-        link,
-        player,
-        name: format!("P{player}"),
-        outbox,
-        id: 1,
-        password: None,
-        join_as: JoinAs::Player,
-        creator: player == 1,
-    });
+    let work = room.handle(
+        RoomCmd::Join {
+            link,
+            player,
+            name: format!("P{player}"),
+            outbox,
+            id: 1,
+            password: None,
+            join_as: JoinAs::Player,
+            creator: player == 1,
+        },
+        Instant::now(),
+    );
     room.carry_out(work).await;
     Member { link, player, rx }
 }
 
 async fn ask(room: &mut Room, m: &Member, id: u32, req: Request<Payload>) {
-    let work = room.handle(RoomCmd::Request {
-        link: m.link,
-        id,
-        req,
-    });
+    let work = room.handle(
+        RoomCmd::Request {
+            link: m.link,
+            id,
+            req,
+        },
+        Instant::now(),
+    );
     room.carry_out(work).await;
 }
 
@@ -234,11 +240,14 @@ async fn a_turn_is_acknowledged_only_after_the_recorder_kept_it() {
     };
     // The logic applies the move and hands back the record to make; nobody has been told
     // anything about the move yet.
-    let work = room.handle(RoomCmd::Request {
-        link: a.link,
-        id: 9,
-        req: action,
-    });
+    let work = room.handle(
+        RoomCmd::Request {
+            link: a.link,
+            id: 9,
+            req: action,
+        },
+        Instant::now(),
+    );
     let Some(Work::Record { entries, .. }) = &work else {
         panic!("a turn waits for its record");
     };
@@ -277,14 +286,17 @@ async fn a_bot_turn_is_recorded_before_the_next_bot_moves_and_a_failed_record_cl
     ask(&mut room, &a, 4, Request::Start).await;
     let _ = a.drain();
     // Ada moves; her move and then the bot's answer are each one record, in that order.
-    let work = room.handle(RoomCmd::Request {
-        link: a.link,
-        id: 5,
-        req: Request::Action {
-            action: Payload::Json(json!({"column": 0})),
-            tick: None,
+    let work = room.handle(
+        RoomCmd::Request {
+            link: a.link,
+            id: 5,
+            req: Request::Action {
+                action: Payload::Json(json!({"column": 0})),
+                tick: None,
+            },
         },
-    });
+        Instant::now(),
+    );
     let Some(Work::Record { entries, then, .. }) = work else {
         panic!("the move waits for its record");
     };
@@ -346,11 +358,14 @@ async fn the_logic_only_queues_what_it_says_and_the_task_sends_it_once() {
     let (mut room, _host) = room_with(Arc::new(crate::NullRecorder::default()));
     let mut a = join(&mut room, 1).await;
     let _ = a.drain();
-    let work = room.handle(RoomCmd::Request {
-        link: a.link,
-        id: 2,
-        req: Request::Ready { ready: true },
-    });
+    let work = room.handle(
+        RoomCmd::Request {
+            link: a.link,
+            id: 2,
+            req: Request::Ready { ready: true },
+        },
+        Instant::now(),
+    );
     assert!(work.is_none(), "readiness waits for nothing");
     assert!(
         a.drain().is_empty(),
@@ -369,4 +384,19 @@ async fn the_logic_only_queues_what_it_says_and_the_task_sends_it_once() {
     );
     room.flush();
     assert!(a.drain().is_empty(), "each effect is performed once");
+}
+
+#[tokio::test]
+async fn a_dropped_seat_is_held_for_its_grace_by_the_time_the_task_gives() {
+    let (mut room, _host) = room_with(Arc::new(crate::NullRecorder::default()));
+    let (a, _b) = started(&mut room).await;
+    let grace = room.hub.config().limits.seat_grace;
+    let t0 = Instant::now();
+    let held = |room: &Room| room.members.iter().any(|m| m.player == a.player);
+    assert!(room.handle(RoomCmd::Gone { link: a.link }, t0).is_none());
+    // The logic reads no clock: only the times it is given decide.
+    room.expire_graces(t0 + grace - Duration::from_millis(1));
+    assert!(held(&room), "a seat was freed before its grace ran out");
+    room.expire_graces(t0 + grace);
+    assert!(!held(&room), "a seat outlived its grace");
 }
