@@ -8,6 +8,7 @@ mod common;
 mod cli;
 mod crash;
 mod docs;
+mod hostile;
 mod new;
 mod saturation;
 mod terminal;
