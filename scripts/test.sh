@@ -4,8 +4,8 @@
 # headless Chromium), the cross-mode suite (in its own network namespace), the C library's
 # consumers (a C program, valgrind, LuaJIT), the Godot extension's checks (no Godot binary
 # needed), the Wasm module (golden vectors under node) and the browser client (Playwright
-# driving Chromium against a real server), the benchmarks once in test mode, and the
-# terminal demo; then a project made with `hearth new` and the Liar's Dice example, each
+# driving Chromium against a real server), the benchmarks once in test mode, the terminal
+# demo, and a few seconds of every fuzz target; then a project made with `hearth new` and the Liar's Dice example, each
 # through its own crates. Installs what it
 # needs (Debian packages) only when missing. Safe to run again and again.
 set -euo pipefail
@@ -82,6 +82,13 @@ echo "demo input handling: ok"
 target=$(cargo metadata --format-version 1 --no-deps --locked \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')
 repo=$(pwd)
+
+step "fuzzing smoke: every decoder's fuzz target for a few seconds (fuzz/run.sh; the long mode is in fuzz/README.md)"
+if ! cargo fuzz --version 2>/dev/null | grep -q '0\.13\.2'; then
+  cargo install cargo-fuzz --version 0.13.2 --locked
+fi
+(cd fuzz && cargo fmt --check)
+CARGO_TARGET_DIR="$target" fuzz/run.sh 5
 
 step "hearth new: a new game's workspace builds and passes its own tests (sharing target/)"
 scratch=$(mktemp -d)

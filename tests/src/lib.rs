@@ -23,12 +23,15 @@
 pub mod builtin;
 pub mod c;
 pub mod canary;
+#[cfg(feature = "hosts")]
 pub mod crossmode;
 pub mod error;
+#[cfg(feature = "hosts")]
 pub mod godot;
 pub mod netns;
 pub mod props;
 pub mod purity;
+#[cfg(feature = "hosts")]
 pub mod realtime;
 pub mod vectors;
 
