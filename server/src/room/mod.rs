@@ -1,13 +1,13 @@
 //! One room: a state machine owning its members and its game session, inside a thin tokio
 //! task. Connections reach it only through its channel. The logic never awaits and never
 //! touches a connection or a clock (the task passes the time in): a command, a tick or a
-//! timer queues [`Effect`]s (frames
-//! for members, arming and stopping the tick clock, the end of a match) and returns the [`Work`] the room must wait for (registering a match,
-//! making log entries durable) with what to do once it is done ([`Then`]). The task performs
-//! the effects ([`Room::flush`]) and the work ([`Room::carry_out`]) and hands the result
-//! back. An acknowledgement that needs a durable record lives in that `Then`, so it cannot be
-//! queued before the record is kept. The logic is split by subject: `lobby`, `turns`,
-//! `realtime`, `streams` and `bots` each add methods to [`Room`].
+//! timer queues [`Effect`]s (frames for members, arming and stopping the tick clock, the end
+//! of a match) and returns the [`Work`] the room must wait for (registering a match, making
+//! log entries durable) with what to do once it is done ([`Then`]). The task performs the
+//! effects ([`Room::flush`]) and the work ([`Room::carry_out`]) and hands the result back. An
+//! acknowledgement that needs a durable record lives in that `Then`, so it cannot be queued
+//! before the record is kept. The logic is split by subject: `lobby`, `turns`, `realtime`,
+//! `streams` and `bots` each add methods to [`Room`].
 
 mod bots;
 mod lobby;
