@@ -899,4 +899,15 @@ mod tests {
         let e = from_postcard::<ClientMsg<WireBytes>>(&[1, 200, 7, 7, 7]).unwrap_err();
         assert_eq!(e.code, codes::BAD_FRAME);
     }
+
+    /// Found by the `wire_host` fuzz target (2026-11-30): a number with more digits than a
+    /// float holds was read one unit in the last place off, so a frame re-encoded (logged,
+    /// relayed) read back as another value. Numbers are now read correctly rounded.
+    #[test]
+    fn a_long_json_number_reads_back_as_the_same_value() {
+        let text = r#"{"id":14,"req":{"action":{"action":{"column":99999999990001864712049423024046},"tick":null}}}"#;
+        let msg: ClientMsg<serde_json::Value> = from_json(text).unwrap();
+        let again: ClientMsg<serde_json::Value> = from_json(&to_json(&msg)).unwrap();
+        assert_eq!(again, msg);
+    }
 }

@@ -324,36 +324,7 @@ impl Hub {
         key: &str,
         options: &RoomOptions<Payload>,
     ) -> Result<RoomSetup, WireError> {
-        let catalog = &self.config.catalog;
-        let meta: GameMeta = catalog.get(&options.game)?.clone();
-        let max_seats = options.max_seats.unwrap_or(meta.max_seats);
-        if max_seats < meta.min_seats || max_seats > meta.max_seats {
-            return Err(WireError::new(
-                codes::BAD_REQUEST,
-                format!(
-                    "{} is played by {} to {} seats; max_seats {max_seats} is outside that",
-                    meta.name, meta.min_seats, meta.max_seats
-                ),
-            ));
-        }
-        // Setting a game up validates its config for real; the seed does not matter here.
-        let probe = catalog.create(&meta.name, &options.config, max_seats, 0)?;
-        let password = options
-            .password
-            .as_deref()
-            .map(crate::names::password)
-            .map(|p| p.and_then(|p| Ok(crate::names::PasswordDigest::new(&p)?)))
-            .transpose()?;
-        Ok(RoomSetup {
-            name: name.to_string(),
-            key: key.to_string(),
-            config_json: probe.header(Encoding::Json).config,
-            config_postcard: probe.header(Encoding::Postcard).config,
-            meta,
-            max_seats,
-            public: options.public,
-            password,
-        })
+        room_setup(&self.config, name, key, options)
     }
 
     /// Public rooms, by name.
@@ -468,4 +439,44 @@ impl crate::room::Directory for Hub {
     fn remove_tokens(&self, tokens: &[String]) {
         Hub::remove_tokens(self, tokens);
     }
+}
+
+/// A room's fixed settings from a create request, checked against `config`'s catalog (the
+/// config is validated by setting a game up).
+pub(crate) fn room_setup(
+    config: &HostConfig,
+    name: &str,
+    key: &str,
+    options: &RoomOptions<Payload>,
+) -> Result<RoomSetup, WireError> {
+    let catalog = &config.catalog;
+    let meta: GameMeta = catalog.get(&options.game)?.clone();
+    let max_seats = options.max_seats.unwrap_or(meta.max_seats);
+    if max_seats < meta.min_seats || max_seats > meta.max_seats {
+        return Err(WireError::new(
+            codes::BAD_REQUEST,
+            format!(
+                "{} is played by {} to {} seats; max_seats {max_seats} is outside that",
+                meta.name, meta.min_seats, meta.max_seats
+            ),
+        ));
+    }
+    // Setting a game up validates its config for real; the seed does not matter here.
+    let probe = catalog.create(&meta.name, &options.config, max_seats, 0)?;
+    let password = options
+        .password
+        .as_deref()
+        .map(crate::names::password)
+        .map(|p| p.and_then(|p| Ok(crate::names::PasswordDigest::new(&p)?)))
+        .transpose()?;
+    Ok(RoomSetup {
+        name: name.to_string(),
+        key: key.to_string(),
+        config_json: probe.header(Encoding::Json).config,
+        config_postcard: probe.header(Encoding::Postcard).config,
+        meta,
+        max_seats,
+        public: options.public,
+        password,
+    })
 }

@@ -873,6 +873,9 @@ impl Core {
             (Purpose::Resume, result) => {
                 if let Ok(Reply::Joined(state)) = &result {
                     self.game = Some(state.game.clone());
+                    // The room may have changed while the link was down (someone got ready,
+                    // left, took the host's role): the game sees it as it is now.
+                    self.events.push_back(Event::Room(state.clone()));
                 }
                 // The seat is gone (grace period over, room closed): say so, stay connected.
                 if let Err(e) = result {
@@ -897,6 +900,16 @@ impl Core {
         self.link = Link::Open;
         if again {
             self.events.push_back(Event::Reconnected);
+            // A host keeps a member across a drop only for a seat in a running game (its
+            // resume token); a lobby member or a spectator was let go with the old link.
+            if self.token.is_none() && self.game.take().is_some() {
+                self.started = None;
+                self.mirror = None;
+                self.view = None;
+                self.events.push_back(Event::Left(
+                    "the connection dropped; join the room again".into(),
+                ));
+            }
         }
     }
 

@@ -94,6 +94,67 @@ fn backend(e: rusqlite::Error) -> StoreError {
 }
 
 impl SqliteStore {
+    /// Appends in one transaction (see [`Store::append_logs`]). With `crash_after`, it stops
+    /// after that many rows without committing, as a process killed in the middle of the
+    /// transaction would: the fault simulator's crash point inside a write.
+    fn write_logs(
+        &self,
+        batch: &[(u64, &[DynLogEntry], u64)],
+        crash_after: Option<usize>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.db();
+        let tx = conn.transaction().map_err(backend)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO match_log (match_id, idx, tick, seat, action) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(backend)?;
+            let mut ticked = tx
+                .prepare_cached("UPDATE matches SET ticks = ?2 WHERE id = ?1")
+                .map_err(backend)?;
+            let mut rows = 0;
+            for (match_id, entries, ticks) in batch {
+                for e in *entries {
+                    if crash_after == Some(rows) {
+                        // Dropping the transaction uncommitted is what the killed process
+                        // leaves: SQLite rolls it back.
+                        return Err(StoreError::Backend(
+                            "killed in the middle of a write".into(),
+                        ));
+                    }
+                    insert
+                        .execute(params![
+                            *match_id as i64,
+                            e.index as i64,
+                            e.tick as i64,
+                            i64::from(e.seat.0),
+                            e.action.to_bytes()
+                        ])
+                        .map_err(backend)?;
+                    rows += 1;
+                }
+                ticked
+                    .execute(params![*match_id as i64, *ticks as i64])
+                    .map_err(backend)?;
+            }
+        }
+        if crash_after.is_some() {
+            return Err(StoreError::Backend("killed before the commit".into()));
+        }
+        tx.commit().map_err(backend)
+    }
+
+    /// [`Store::append_logs`], killed after `rows` rows, before the commit.
+    #[cfg(test)]
+    pub(crate) fn append_logs_crashing(
+        &self,
+        batch: &[(u64, &[DynLogEntry], u64)],
+        rows: usize,
+    ) -> Result<(), StoreError> {
+        self.write_logs(batch, Some(rows))
+    }
+}
+
+impl SqliteStore {
     /// Opens (or creates) the database file, checks it is Hearth's and migrates it.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let shown = path.display().to_string();
@@ -506,33 +567,7 @@ impl Store for SqliteStore {
     }
 
     fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError> {
-        let mut conn = self.db();
-        let tx = conn.transaction().map_err(backend)?;
-        {
-            let mut insert = tx
-                .prepare_cached("INSERT INTO match_log (match_id, idx, tick, seat, action) VALUES (?1, ?2, ?3, ?4, ?5)")
-                .map_err(backend)?;
-            let mut ticked = tx
-                .prepare_cached("UPDATE matches SET ticks = ?2 WHERE id = ?1")
-                .map_err(backend)?;
-            for (match_id, entries, ticks) in batch {
-                for e in *entries {
-                    insert
-                        .execute(params![
-                            *match_id as i64,
-                            e.index as i64,
-                            e.tick as i64,
-                            i64::from(e.seat.0),
-                            e.action.to_bytes()
-                        ])
-                        .map_err(backend)?;
-                }
-                ticked
-                    .execute(params![*match_id as i64, *ticks as i64])
-                    .map_err(backend)?;
-            }
-        }
-        tx.commit().map_err(backend)
+        self.write_logs(batch, None)
     }
 
     fn match_finished(

@@ -15,6 +15,10 @@ mod realtime;
 mod streams;
 mod turns;
 
+#[cfg(all(test, feature = "official"))]
+mod sim;
+#[cfg(test)]
+mod test_host;
 #[cfg(test)]
 mod tests;
 
@@ -503,25 +507,35 @@ impl Room {
                     break;
                 }
             }
-            if let Some(error) = self.failed.take() {
-                self.abort(error);
-                self.flush();
+            if !self.after_step() {
                 break;
             }
-            self.repair_host();
-            // Bots do not keep a room open on their own.
-            if self.members.iter().all(|m| m.bot.is_some()) {
-                self.members.clear();
-                self.abandon_if_running();
-                self.flush();
-                tracing::info!(room = %self.setup.name, "room closed (empty)");
-                break;
-            }
-            self.flush();
             self.hub
                 .set_summary(&self.setup.key, self.id, &self.summary());
         }
         self.hub.remove_tokens(&self.tokens);
+    }
+
+    /// After every command, tick or timer: a failed room closes, the host's role passes on
+    /// if its holder left, a room left with bots only closes, and what was said goes out.
+    /// False once the room is done.
+    pub(crate) fn after_step(&mut self) -> bool {
+        if let Some(error) = self.failed.take() {
+            self.abort(error);
+            self.flush();
+            return false;
+        }
+        self.repair_host();
+        // Bots do not keep a room open on their own.
+        if self.members.iter().all(|m| m.bot.is_some()) {
+            self.members.clear();
+            self.abandon_if_running();
+            self.flush();
+            tracing::info!(room = %self.setup.name, "room closed (empty)");
+            return false;
+        }
+        self.flush();
+        true
     }
 
     /// The task's half: performs what the logic waits for and hands back the result, until

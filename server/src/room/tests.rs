@@ -1,49 +1,17 @@
 //! The room's logic without sockets or a hub: commands in through [`Room::handle`], effects
 //! performed by [`Room::flush`] (as the task does) into members' outboxes, the host around it
-//! faked by a [`Directory`].
+//! a [`TestHost`].
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use hearth_rules::DynLogEntry;
 use serde_json::{Value, json};
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
+use super::test_host::TestHost;
 use super::*;
 use crate::services::{BoxFuture, MatchRecorder, RecordError};
 use crate::wire::{Ctl, Latest};
-
-/// The host around the room: tokens and summaries kept in maps, ids counted.
-struct FakeHost {
-    config: HostConfig,
-    metrics: Metrics,
-    shutdown: watch::Receiver<bool>,
-    tokens: Mutex<Vec<String>>,
-    next: AtomicU64,
-}
-
-impl Directory for FakeHost {
-    fn config(&self) -> &HostConfig {
-        &self.config
-    }
-    fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-    fn shutdown(&self) -> watch::Receiver<bool> {
-        self.shutdown.clone()
-    }
-    fn next_id(&self) -> u64 {
-        self.next.fetch_add(1, Ordering::Relaxed)
-    }
-    fn set_summary(&self, _: &str, _: u64, _: &RoomSummary) {}
-    fn remove_room(&self, _: &str, _: u64) {}
-    fn add_token(&self, token: &str, _: &str) {
-        self.tokens.lock().unwrap().push(token.to_string());
-    }
-    fn remove_tokens(&self, tokens: &[String]) {
-        self.tokens.lock().unwrap().retain(|t| !tokens.contains(t));
-    }
-}
 
 /// A recorder whose appends wait until the test lets them through, counting what it kept.
 #[derive(Default)]
@@ -105,19 +73,12 @@ impl Member {
     }
 }
 
-fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<FakeHost>) {
+fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<TestHost>) {
     let catalog = Arc::new(hearth_games::catalog());
     let mut config = HostConfig::on("127.0.0.1:0".parse().unwrap(), catalog.clone());
     config.recorder = recorder;
     config.seeds = Some(Arc::new(|_: &str| 7));
-    let (_stop, shutdown) = watch::channel(false);
-    let host = Arc::new(FakeHost {
-        config,
-        metrics: Metrics::default(),
-        shutdown,
-        tokens: Mutex::default(),
-        next: AtomicU64::new(1000),
-    });
+    let host = TestHost::new(config, 1000);
     let meta = catalog.get("connect-four").unwrap().clone();
     let config_of = |e| {
         catalog
@@ -222,7 +183,7 @@ async fn starting_seats_every_player_and_gives_each_its_own_resume_token() {
     );
     assert_ne!(sa["resume"], sb["resume"]);
     // The host knows both tokens (so a resume can find the room), and nothing else.
-    let tokens = host.tokens.lock().unwrap().clone();
+    let tokens: Vec<String> = host.tokens().into_keys().collect();
     assert_eq!(tokens.len(), 2);
     assert!(tokens.contains(&sa["resume"].as_str().unwrap().to_string()));
     assert_eq!(replies(&fa, 3).len(), 1, "start is answered once");
