@@ -10,15 +10,18 @@
 //! connection (everything in flight on it is gone, both ends learn); a host frame may arrive
 //! twice (as when a resume replays what a client already had).
 //!
-//! After every step: no acknowledged action is missing from the host's game (or, after a
-//! crash, from the game rebuilt from the store), and no seat is held by another player than
-//! the one it was given to. At the end the network calms down and the players play on: the
-//! game must end (no stall), and every player's mirror must equal the host's game. A failure
-//! prints the seed and the fault schedule that reproduce it, shrunk to the fewest steps that
-//! still fail.
+//! After every step: no acknowledged action of the running match is missing from the host's
+//! game (or, after a crash, from the game rebuilt from the store), and while a match runs no
+//! seat is held by another player than the one it was given to. At the end the network calms
+//! down and the players play on: the game must end (no stall), every acknowledged action of
+//! every match must be in the store, and every player's mirror must equal the host's game. A
+//! failure prints the seed and the fault schedule that reproduce it, shrunk to the fewest
+//! steps that still fail.
 //!
 //! Not simulated yet: hidden-information games (what each seat may see), several rooms at
-//! once, real-time games, and crashes inside the end-of-match transaction.
+//! once, real-time games, crashes inside the end-of-match transaction, and the connection
+//! layer (`conn.rs`): the simulator speaks to the room as it does, through `RoomCmd`s and
+//! outboxes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
