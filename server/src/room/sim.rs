@@ -1,4 +1,4 @@
-//! A deterministic fault simulator: the room logic, two players' client cores (the code every
+//! A deterministic fault simulator: the room logic, the players' client cores (the code every
 //! Hearth client runs) and the real SQLite store, driven by one seeded scheduler over a
 //! simulated network, while the host crashes and restarts from its store at any step —
 //! between writes, in the middle of a log write (the transaction never commits), or after a
@@ -10,18 +10,20 @@
 //! connection (everything in flight on it is gone, both ends learn); a host frame may arrive
 //! twice (as when a resume replays what a client already had).
 //!
-//! After every step: no acknowledged action of the running match is missing from the host's
-//! game (or, after a crash, from the game rebuilt from the store), and while a match runs no
-//! seat is held by another player than the one it was given to. At the end the network calms
-//! down and the players play on: the game must end (no stall), every acknowledged action of
-//! every match must be in the store, and every player's mirror must equal the host's game. A
-//! failure prints the seed and the fault schedule that reproduce it, shrunk to the fewest
-//! steps that still fail.
+//! Even seeds play connect-four (two players, perfect information), odd seeds chameleon
+//! (three players, hidden information). After every step: no acknowledged action of the
+//! running match is missing from the host's game (or, after a crash, from the game rebuilt
+//! from the store); while a match runs no seat is held by another player than the one it was
+//! given to; and in chameleon every frame a player is sent shows only what its seat may know —
+//! each view equal to the view the rules give that seat at that point, no other seat's
+//! actions, no seed. At the end the network calms down and the players play on: the game must
+//! end (no stall), every acknowledged action of every match must be in the store, and every
+//! player must see the host's game (its mirror, or its seat's view). A failure prints the
+//! seed and the fault schedule that reproduce it, shrunk to the fewest steps that still fail.
 //!
-//! Not simulated yet: hidden-information games (what each seat may see), several rooms at
-//! once, real-time games, crashes inside the end-of-match transaction, and the connection
-//! layer (`conn.rs`): the simulator speaks to the room as it does, through `RoomCmd`s and
-//! outboxes.
+//! Not simulated yet: several rooms at once, real-time games, crashes inside the end-of-match
+//! transaction, and the connection layer (`conn.rs`): the simulator speaks to the room as it
+//! does, through `RoomCmd`s and outboxes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,7 +36,7 @@ use hearth_rules::protocol::{
     from_postcard,
 };
 use hearth_rules::{Catalog, DynLogEntry, Payload, Seat};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::test_host::TestHost;
 use super::*;
@@ -44,7 +46,26 @@ use crate::services::{BoxFuture, MatchRecorder, RecordError};
 use crate::wire::{Ctl, Latest};
 
 const ROOM: &str = "Sim";
-const NAMES: [&str; 2] = ["Ada", "Bob"];
+const NAMES: [&str; 3] = ["Ada", "Bob", "Cy"];
+
+/// The game a world plays: connect-four (perfect information: each client mirrors the game)
+/// or chameleon (hidden information: each seat may see only its own view).
+#[derive(Debug, Clone, Copy)]
+struct Game {
+    name: &'static str,
+    seats: usize,
+}
+
+const GAMES: [Game; 2] = [
+    Game {
+        name: "connect-four",
+        seats: 2,
+    },
+    Game {
+        name: "chameleon",
+        seats: 3,
+    },
+];
 
 /// SplitMix64: the one source of every choice a run makes.
 struct Rng(u64);
@@ -194,6 +215,8 @@ struct Player {
     /// The request in flight and what it was.
     waiting: Option<(u32, Request<Payload>)>,
     room: Option<RoomState>,
+    /// Hidden information: this seat's legal actions, as the host last told them.
+    legal: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -225,6 +248,7 @@ struct Acked {
 }
 
 struct World {
+    game: Game,
     catalog: Arc<Catalog>,
     dir: Arc<TestHost>,
     recorder: Arc<Recorder>,
@@ -242,13 +266,19 @@ struct World {
     crashes: u32,
     /// A crash the schedule placed in the next log write.
     crash_plan: Option<Crash>,
+    /// The match each acknowledgement the host sent was for, by player and request id.
+    ack_seed: BTreeMap<(usize, u32), u64>,
+    /// The first frame that showed a player what its seat may not see.
+    leak: Option<String>,
+    /// Hidden-information frames checked against what their seat may know.
+    views_checked: u64,
 }
 
 /// Why a run failed.
 type Broken = String;
 
 impl World {
-    fn new(dir: &Path, seed: u64) -> World {
+    fn new(dir: &Path, seed: u64, game: Game) -> World {
         let catalog = Arc::new(hearth_games::catalog());
         let path = dir.join(format!("sim-{seed}.db"));
         let _ = std::fs::remove_file(&path);
@@ -268,7 +298,7 @@ impl World {
         // Seats wait out any outage here; a freed seat would be a different test.
         config.limits.seat_grace = std::time::Duration::from_secs(3600);
         let dir = TestHost::new(config, 1);
-        let players = NAMES
+        let players = NAMES[..game.seats]
             .iter()
             .map(|name| {
                 let mut config = CoreConfig::server(format!("token-{name}"), catalog.clone());
@@ -283,10 +313,12 @@ impl World {
                     conn: None,
                     waiting: None,
                     room: None,
+                    legal: None,
                 }
             })
             .collect();
         let mut w = World {
+            game,
             catalog,
             dir,
             recorder,
@@ -302,6 +334,9 @@ impl World {
             seated: BTreeMap::new(),
             crashes: 0,
             crash_plan: None,
+            ack_seed: BTreeMap::new(),
+            leak: None,
+            views_checked: 0,
         };
         for p in 0..w.players.len() {
             w.open(p);
@@ -353,7 +388,9 @@ impl World {
             conn: None,
             waiting: None,
             room: None,
+            legal: None,
         };
+        self.ack_seed.retain(|(q, _), _| *q != p);
         self.open(p);
     }
 
@@ -451,11 +488,12 @@ impl World {
                 }
                 match (req, done.result) {
                     (Request::Action { action, .. }, Ok(Reply::Accepted { index, .. })) => {
-                        let started = self.players[p].core.started();
-                        let (Some(seat), Some(seed)) =
-                            (started.and_then(|s| s.seat), started.and_then(|s| s.seed))
-                        else {
-                            return Err(format!("player {p} moved without a seat in a game"));
+                        let seat = self.players[p].core.started().and_then(|s| s.seat);
+                        let seed = self.ack_seed.remove(&(p, id));
+                        let (Some(seat), Some(seed)) = (seat, seed) else {
+                            return Err(format!(
+                                "player {p} saw an acknowledgement without a seat, or one the host never sent"
+                            ));
                         };
                         let Payload::Json(action) = action else {
                             return Err("actions are sent as JSON here".into());
@@ -468,12 +506,19 @@ impl World {
                         });
                     }
                     (_, Ok(Reply::Joined(state))) => self.players[p].room = Some(state),
+                    (
+                        Request::Legal,
+                        Ok(Reply::Legal {
+                            actions: Payload::Json(Value::Array(actions)),
+                        }),
+                    ) => self.players[p].legal = Some(actions),
                     _ => {}
                 }
             }
             while let Some(event) = self.players[p].core.poll_event() {
                 match event {
                     Event::Room(state) => self.players[p].room = Some(state),
+                    Event::View { .. } | Event::Started(_) => self.players[p].legal = None,
                     Event::Left(_) => self.players[p].room = None,
                     // The host forgot the seat (it crashed): the game joins again by name.
                     Event::Error(e) if e.code == codes::BAD_RESUME => self.players[p].room = None,
@@ -491,14 +536,12 @@ impl World {
     /// Moves what the room said into the network, and performs connection controls.
     fn pump_host(&mut self) {
         let mut gone = Vec::new();
+        let mut sent = Vec::new();
         for (id, conn) in self.conns.iter_mut() {
             while let Ok(frame) = conn.rx.try_recv() {
                 let p = NAMES.iter().position(|n| *n == conn.name);
                 if let (Frame::Binary(bytes), Some(p)) = (frame, p) {
-                    self.net.push(Packet {
-                        to: To::Client(p, *id),
-                        bytes: bytes.to_vec(),
-                    });
+                    sent.push((p, *id, bytes.to_vec()));
                 }
             }
             while let Ok(ctl) = conn.ctl.try_recv() {
@@ -509,10 +552,82 @@ impl World {
                 }
             }
         }
+        for (p, id, bytes) in sent {
+            self.inspect(p, &bytes);
+            self.net.push(Packet {
+                to: To::Client(p, id),
+                bytes,
+            });
+        }
         for id in gone {
             if let Some(p) = self.players.iter().position(|p| p.conn == Some(id)) {
                 self.cut(p);
             }
+        }
+    }
+
+    /// Looks at a frame the room just sent player `p`: notes which match an acknowledgement
+    /// is for, and in a hidden-information game checks it shows only what `p`'s seat may know
+    /// — each view equal to the one the rules give that seat at that point of the game (not a
+    /// search for one game's secret), no other seat's actions, no seed to derive secrets from.
+    fn inspect(&mut self, p: usize, bytes: &[u8]) {
+        let Some(game) = self.room.as_ref().and_then(|r| r.game.as_ref()) else {
+            return;
+        };
+        let Ok(msg) = from_postcard::<ServerMsg<WireBytes>>(bytes) else {
+            self.leak
+                .get_or_insert(format!("player {p} was sent an undecodable frame"));
+            return;
+        };
+        if let ServerMsg::Reply {
+            id,
+            reply: Reply::Accepted { .. },
+        } = &msg
+        {
+            self.ack_seed.insert((p, *id), game.seed);
+        }
+        if game.sync != SyncMode::HiddenInformation {
+            return;
+        }
+        let me = p as PlayerId + 1;
+        let viewer = game
+            .players
+            .iter()
+            .position(|x| *x == me)
+            .map_or(Viewer::Spectator, |s| Viewer::Seat(Seat(s as u8)));
+        let shown = match &msg {
+            ServerMsg::Entry { .. } => {
+                self.leak.get_or_insert(format!(
+                    "player {p} was sent another seat's action in a hidden-information game"
+                ));
+                return;
+            }
+            ServerMsg::Started(s) if s.seed.is_some() => {
+                self.leak.get_or_insert(format!(
+                    "player {p} was sent the seed of a hidden-information game"
+                ));
+                return;
+            }
+            ServerMsg::View { index, view, .. }
+            | ServerMsg::Reply {
+                reply: Reply::View { index, view, .. },
+                ..
+            } => (*index, view.0.clone()),
+            _ => return,
+        };
+        let header = game.session.header(hearth_rules::Encoding::Postcard);
+        let log = game.session.log(0, hearth_rules::Encoding::Postcard);
+        let upto = (shown.0 as usize).min(log.len());
+        let expected = self
+            .catalog
+            .replay(&header, &log[..upto])
+            .and_then(|s| s.view(viewer, hearth_rules::Encoding::Postcard));
+        self.views_checked += 1;
+        if expected.as_ref().map(|v| v.to_bytes()).ok() != Some(shown.1) {
+            self.leak.get_or_insert(format!(
+                "player {p} ({viewer:?}) was sent a view at {} that is not its seat's",
+                shown.0
+            ));
         }
     }
 
@@ -794,9 +909,9 @@ impl World {
                 password: None,
                 join_as: JoinAs::Player,
                 create: Some(RoomOptions {
-                    game: "connect-four".into(),
-                    config: Payload::Json(json!({"first_seat": 0})),
-                    max_seats: Some(2),
+                    game: self.game.name.into(),
+                    config: Payload::Json(Value::Null),
+                    max_seats: Some(self.game.seats as u8),
                     public: true,
                     password: None,
                 }),
@@ -804,7 +919,8 @@ impl World {
             Some(state) => match &state.phase {
                 RoomPhase::Lobby => {
                     let ready = state.members.iter().any(|m| m.player == me && m.ready);
-                    let all = state.members.len() == 2 && state.members.iter().all(|m| m.ready);
+                    let all = state.members.len() == self.game.seats
+                        && state.members.iter().all(|m| m.ready);
                     if !ready {
                         Request::Ready { ready: true }
                     } else if all && state.host == me {
@@ -814,15 +930,26 @@ impl World {
                     }
                 }
                 RoomPhase::Playing => {
-                    let (Some(mirror), Some(seat)) =
-                        (pl.core.mirror(), pl.core.started().and_then(|s| s.seat))
-                    else {
+                    let Some(seat) = pl.core.started().and_then(|s| s.seat) else {
                         return;
                     };
-                    let Ok(Payload::Json(Value::Array(legal))) =
-                        mirror.legal_actions(Seat(seat), hearth_rules::Encoding::Json)
-                    else {
-                        return;
+                    // Perfect information: the mirror knows; hidden: ask the host.
+                    let legal = match pl.core.mirror() {
+                        Some(mirror) => {
+                            match mirror.legal_actions(Seat(seat), hearth_rules::Encoding::Json) {
+                                Ok(Payload::Json(Value::Array(legal))) => legal,
+                                _ => return,
+                            }
+                        }
+                        None => match pl.legal.take() {
+                            Some(legal) if !legal.is_empty() => legal,
+                            _ => {
+                                if let Ok(id) = pl.core.request(Request::Legal, self.now) {
+                                    pl.waiting = Some((id, Request::Legal));
+                                }
+                                return;
+                            }
+                        },
                     };
                     if legal.is_empty() {
                         return;
@@ -920,6 +1047,9 @@ impl World {
 
     /// The invariants that hold after every step.
     fn check(&self) -> Result<(), Broken> {
+        if let Some(leak) = &self.leak {
+            return Err(leak.clone());
+        }
         let Some(room) = &self.room else {
             return Ok(());
         };
@@ -958,6 +1088,41 @@ impl World {
                     log.len(),
                     self.crashes
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every player sees the host's game: its mirror equals it (perfect information), or its
+    /// latest view is its seat's view of it (hidden information).
+    fn check_converged(&self) -> Result<(), Broken> {
+        let Some(game) = self.room.as_ref().and_then(|r| r.game.as_ref()) else {
+            return Err("no game at the end".into());
+        };
+        for (p, player) in self.players.iter().enumerate() {
+            let (seen, host) = match game.sync {
+                SyncMode::HiddenInformation => {
+                    let seat = game
+                        .players
+                        .iter()
+                        .position(|x| *x == p as PlayerId + 1)
+                        .ok_or_else(|| format!("player {p} has no seat at the end"))?;
+                    let host = game
+                        .session
+                        .view(Viewer::Seat(Seat(seat as u8)), hearth_rules::Encoding::Json)
+                        .map_err(|e| e.to_string())?;
+                    (
+                        format!("{:?}", player.core.view()),
+                        format!("{:?}", Some(host)),
+                    )
+                }
+                _ => (
+                    format!("{:?}", player.core.mirror_hash()),
+                    format!("{:?}", Some(hash_hex(game.session.hash()))),
+                ),
+            };
+            if seen != host {
+                return Err(format!("player {p} sees {seen}, the host's game is {host}"));
             }
         }
         Ok(())
@@ -1033,8 +1198,16 @@ impl World {
     }
 }
 
-/// Runs `schedule` from `seed`: how many times the host crashed, or which invariant broke.
-fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<u32, Broken> {
+/// What a run did: host crashes, and hidden-information frames checked.
+#[derive(Default)]
+struct Ran {
+    crashes: u32,
+    views_checked: u64,
+}
+
+/// Runs `schedule` from `seed` (even seeds play connect-four, odd ones chameleon): what it
+/// did, or which invariant broke.
+fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<Ran, Broken> {
     let mut rng = Rng(seed ^ 0x5157_4D55_4C41_5445);
     // The room's task spawns the store's end-of-match write; the simulator's recorder has
     // written it already, so the spawned task is never polled.
@@ -1042,7 +1215,7 @@ fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<u32, Broken> {
         .build()
         .expect("a runtime");
     let _context = runtime.enter();
-    let mut w = World::new(dir, seed);
+    let mut w = World::new(dir, seed, GAMES[(seed % 2) as usize]);
     let result = (|| {
         w.pump_clients()?;
         w.pump_host();
@@ -1060,20 +1233,11 @@ fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<u32, Broken> {
             ));
         }
         w.check_stored()?;
-        let host = w
-            .room
-            .as_ref()
-            .and_then(|r| r.game.as_ref())
-            .map(|g| hash_hex(g.session.hash()));
-        for (p, player) in w.players.iter().enumerate() {
-            if player.core.mirror_hash() != host {
-                return Err(format!(
-                    "player {p}'s mirror ({:?}) differs from the host's game ({host:?})",
-                    player.core.mirror_hash()
-                ));
-            }
-        }
-        Ok(w.crashes)
+        w.check_converged()?;
+        Ok(Ran {
+            crashes: w.crashes,
+            views_checked: w.views_checked,
+        })
     })();
     let _ = std::fs::remove_file(&w.path);
     result
@@ -1118,11 +1282,14 @@ fn seeds() -> std::ops::Range<u64> {
 fn rooms_clients_and_the_store_survive_faults_and_crashes_at_every_step() {
     let dir = std::env::temp_dir().join(format!("hearth-sim-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
-    let mut crashes = 0;
+    let (mut crashes, mut views) = (0, 0);
     for seed in seeds() {
         let schedule = generate(&mut Rng(seed), 400);
         match run(&dir, seed, &schedule) {
-            Ok(n) => crashes += n,
+            Ok(ran) => {
+                crashes += ran.crashes;
+                views += ran.views_checked;
+            }
             Err(why) => {
                 let shrunk = shrink(&dir, seed, schedule);
                 let again = run(&dir, seed, &shrunk).err().unwrap_or_default();
@@ -1136,7 +1303,7 @@ fn rooms_clients_and_the_store_survive_faults_and_crashes_at_every_step() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
-        "simulated {} seeds of 400 steps; the host crashed {crashes} times",
+        "simulated {} seeds of 400 steps (half connect-four, half chameleon); the host crashed {crashes} times; {views} hidden-information views checked",
         seeds().count()
     );
 }
