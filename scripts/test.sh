@@ -5,9 +5,9 @@
 # consumers (a C program, valgrind, LuaJIT), the Godot extension's checks (no Godot binary
 # needed), the Wasm module (golden vectors under node) and the browser client (Playwright
 # driving Chromium against a real server), the benchmarks once in test mode, the terminal
-# demo, and a few seconds of every fuzz target; then a project made with `hearth new` and the Liar's Dice example, each
-# through its own crates. Installs what it
-# needs (Debian packages) only when missing. Safe to run again and again.
+# demo, and a few seconds of every fuzz target; then a project made with `hearth new` and the
+# Liar's Dice example, each through its own crates. Installs what it needs (Debian packages,
+# cargo-fuzz) only when missing. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
