@@ -561,14 +561,7 @@ impl Room {
                         .recorder
                         .append(match_id, entries, tick)
                         .await;
-                    match kept {
-                        Ok(()) => self.recorded(then),
-                        Err(e) => {
-                            self.failed =
-                                Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
-                            None
-                        }
-                    }
+                    self.record_done(then, kept)
                 }
             };
             self.flush();
@@ -602,6 +595,22 @@ impl Room {
                             .finished(match_id, outcome, hash, ticks),
                     );
                 }
+            }
+        }
+    }
+
+    /// A record the logic asked for was made, or failed: go on, or close the room rather
+    /// than acknowledge what was not kept.
+    pub(crate) fn record_done(
+        &mut self,
+        then: Then,
+        kept: Result<(), crate::services::RecordError>,
+    ) -> Option<Work> {
+        match kept {
+            Ok(()) => self.recorded(then),
+            Err(e) => {
+                self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
+                None
             }
         }
     }

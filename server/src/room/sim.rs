@@ -673,13 +673,9 @@ impl World {
                             self.crash();
                             return;
                         }
-                        _ => match store.append_logs(&batch) {
-                            Ok(()) => room.recorded(then),
-                            Err(e) => {
-                                room.failed = Some(err(codes::ROOM_FAILED, e.to_string()));
-                                None
-                            }
-                        },
+                        _ => {
+                            room.record_done(then, store.append_logs(&batch).map_err(record_error))
+                        }
                     }
                 }
             };
