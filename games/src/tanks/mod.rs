@@ -358,6 +358,12 @@ impl Tanks {
         }
     }
 
+    /// The game ends once time is up or a tank reached the score limit (0: none).
+    fn reached_end(&self) -> bool {
+        let limit = i32::from(self.config.score_limit);
+        self.tick >= self.ticks_total || (limit > 0 && self.tanks.iter().any(|t| t.score >= limit))
+    }
+
     /// Moves every bullet in two half steps (so none skips through a tank) and resolves hits.
     fn fly_bullets(&mut self, events: &mut Vec<TanksEvent>) {
         let map = self.config.map;
@@ -505,10 +511,7 @@ impl Game for Tanks {
         }
         self.fly_bullets(events);
         self.tick += 1;
-        let limit = i32::from(self.config.score_limit);
-        if self.tick >= self.ticks_total
-            || (limit > 0 && self.tanks.iter().any(|t| t.score >= limit))
-        {
+        if self.reached_end() {
             self.over = true;
             events.push(TanksEvent::GameOver {
                 winners: Outcome::by_top_score(self.scores()).winners,
@@ -522,7 +525,7 @@ impl Game for Tanks {
         if view.tanks.len() != usize::from(seats) || view.map != config.map {
             return None;
         }
-        Some(Tanks {
+        let mut game = Tanks {
             config: config.clone(),
             tick: view.tick,
             ticks_total: view.tick.saturating_add(view.ticks_left),
@@ -555,8 +558,11 @@ impl Game for Tanks {
                     ttl: b.ttl,
                 })
                 .collect(),
-            over: view.ticks_left == 0,
-        })
+            over: false,
+        };
+        // Over by time or by the score limit, exactly as the host's tick decided it.
+        game.over = game.reached_end();
+        Some(game)
     }
 
     fn legal_actions(&self, _seat: Seat) -> Vec<TankInput> {
@@ -787,6 +793,33 @@ mod tests {
         assert!(destroyed, "the aiming bot destroyed the idle tank");
         assert!(respawned, "the idle tank came back");
         assert!(s.state().tanks[0].score >= 1);
+    }
+
+    /// Found by `tanks_forecast_from_a_view_matches_the_host_until_a_respawn` (2026-11-30): a
+    /// game over by the score limit was rebuilt from its view as still running (only the time
+    /// limit was read back).
+    #[test]
+    fn a_game_over_by_score_is_over_when_rebuilt_from_its_view() {
+        let config = TanksConfig {
+            map: MapId::Open,
+            score_limit: 1,
+            ..TanksConfig::default()
+        };
+        let mut s = Session::<Tanks>::new(config.clone(), 2, 11).expect("setup");
+        while !s.is_over() {
+            if let Some(a) = s.bot_action(Seat(0), 3).expect("seat") {
+                s.apply(Seat(0), a).expect("bot input is legal");
+            }
+            s.tick().expect("tick");
+        }
+        assert!(
+            s.state().tick < s.state().ticks_total,
+            "over by score, not time"
+        );
+        let view = s.state().view(Viewer::Spectator);
+        let rebuilt = Tanks::from_view(&config, 2, &view).expect("a view rebuilds");
+        assert!(rebuilt.is_over());
+        assert_eq!(&rebuilt, s.state());
     }
 
     #[test]
