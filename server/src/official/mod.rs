@@ -71,7 +71,7 @@ pub async fn start(base: HostConfig, store: Arc<dyn Store>) -> Result<HostHandle
 
 /// Rebuilds every unfinished match by replaying its log; its seats wait for their players.
 async fn recover(host: &HostControl, store: &dyn Store, catalog: &hearth_rules::Catalog) {
-    let running = match store.running_matches() {
+    let running = match to_restore(store) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("cannot read unfinished matches: {e}");
@@ -96,4 +96,30 @@ async fn recover(host: &HostControl, store: &dyn Store, catalog: &hearth_rules::
             }
         }
     }
+}
+
+/// The unfinished matches a restart rebuilds: the newest of each room. An older one in the
+/// same room is one whose room closed (its end not written before the process died) and
+/// was made again: it is marked abandoned, so it neither takes the room from the live
+/// match nor waits forever.
+pub(crate) fn to_restore(store: &dyn Store) -> Result<Vec<store::StoredMatch>, store::StoreError> {
+    let mut newest: std::collections::BTreeMap<String, store::StoredMatch> =
+        std::collections::BTreeMap::new();
+    for m in store.running_matches()? {
+        let key = crate::names::room_name(&m.room).map_or_else(|_| m.room.clone(), |(_, k)| k);
+        if let Some(older) = newest.insert(key, m) {
+            tracing::warn!(
+                match_id = older.id,
+                room = %older.room,
+                "an unfinished match whose room was made again: marking it abandoned"
+            );
+            // Failing here only leaves it unfinished for the next start to try again.
+            if let Err(e) =
+                store.match_finished(older.id, None, 0, older.ticks, accounts::now(), None)
+            {
+                tracing::error!(match_id = older.id, "cannot mark it abandoned: {e}");
+            }
+        }
+    }
+    Ok(newest.into_values().collect())
 }

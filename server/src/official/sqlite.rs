@@ -143,6 +143,54 @@ impl SqliteStore {
         tx.commit().map_err(backend)
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn write_finish(
+        &self,
+        match_id: u64,
+        outcome: Option<&Outcome>,
+        hash: u64,
+        ticks: u64,
+        now: i64,
+        rated: Option<&[PlayerId]>,
+        crash: bool,
+    ) -> Result<(), StoreError> {
+        let status = if outcome.is_some() {
+            "over"
+        } else {
+            "abandoned"
+        };
+        let mut conn = self.db();
+        // The end and the rating in one transaction: whoever sees the match over sees the
+        // leaderboard moved.
+        let tx = conn.transaction().map_err(backend)?;
+        if let (Some(outcome), Some(players)) = (outcome, rated) {
+            rate(&tx, match_id, players, outcome)?;
+        }
+        let outcome = outcome.map(|o| serde_json::to_string(o).unwrap_or_default());
+        tx.execute(
+            "UPDATE matches SET status = ?2, outcome = ?3, hash = ?4, ticks = ?5, ended_at = ?6 WHERE id = ?1",
+            params![match_id as i64, status, outcome, hearth_rules::hash_hex(hash), ticks as i64, now],
+        )
+        .map_err(backend)?;
+        if crash {
+            // As in `write_logs`: the killed process leaves the transaction uncommitted.
+            return Err(StoreError::Backend("killed before the commit".into()));
+        }
+        tx.commit().map_err(backend)
+    }
+
+    /// [`Store::match_finished`] (unrated), killed after its update, before the commit.
+    #[cfg(test)]
+    pub(crate) fn match_finished_crashing(
+        &self,
+        match_id: u64,
+        outcome: Option<&Outcome>,
+        hash: u64,
+        ticks: u64,
+    ) -> Result<(), StoreError> {
+        self.write_finish(match_id, outcome, hash, ticks, 0, None, true)
+    }
+
     /// [`Store::append_logs`], killed after `rows` rows, before the commit.
     #[cfg(test)]
     pub(crate) fn append_logs_crashing(
@@ -579,25 +627,7 @@ impl Store for SqliteStore {
         now: i64,
         rated: Option<&[PlayerId]>,
     ) -> Result<(), StoreError> {
-        let status = if outcome.is_some() {
-            "over"
-        } else {
-            "abandoned"
-        };
-        let mut conn = self.db();
-        // The end and the rating in one transaction: whoever sees the match over sees the
-        // leaderboard moved.
-        let tx = conn.transaction().map_err(backend)?;
-        if let (Some(outcome), Some(players)) = (outcome, rated) {
-            rate(&tx, match_id, players, outcome)?;
-        }
-        let outcome = outcome.map(|o| serde_json::to_string(o).unwrap_or_default());
-        tx.execute(
-            "UPDATE matches SET status = ?2, outcome = ?3, hash = ?4, ticks = ?5, ended_at = ?6 WHERE id = ?1",
-            params![match_id as i64, status, outcome, hearth_rules::hash_hex(hash), ticks as i64, now],
-        )
-        .map_err(backend)?;
-        tx.commit().map_err(backend)
+        self.write_finish(match_id, outcome, hash, ticks, now, rated, false)
     }
 
     fn get_match(&self, id: u64) -> Result<Option<StoredMatch>, StoreError> {

@@ -681,6 +681,9 @@ impl Room {
             // Views are not in the log: each seat's stream restarts from its current view.
             room.push_views(None, &Payload::Postcard(vec![0]));
         }
+        // The process died after the last move was kept but before the end was: end it now,
+        // or it would be restored at every start, its result never recorded.
+        room.finish_if_over();
         room
     }
 }

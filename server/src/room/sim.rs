@@ -1,8 +1,9 @@
 //! A deterministic fault simulator: the room logic, the players' client cores (the code every
 //! Hearth client runs) and the real SQLite store, driven by one seeded scheduler over a
 //! simulated network, while the host crashes and restarts from its store at any step —
-//! between writes, in the middle of a log write (the transaction never commits), or after a
-//! write whose acknowledgements never left.
+//! between writes, in the middle of a log write or of the end-of-match write (the
+//! transaction never commits), or after a log write whose acknowledgements never left — and
+//! the store refuses a write now and then (a full disk).
 //!
 //! The network is what Hearth runs on, WebSockets over TCP: frames on one connection arrive
 //! in order, each direction its own lane; lanes are delayed independently, so frames of
@@ -10,20 +11,22 @@
 //! connection (everything in flight on it is gone, both ends learn); a host frame may arrive
 //! twice (as when a resume replays what a client already had).
 //!
-//! Even seeds play connect-four (two players, perfect information), odd seeds chameleon
-//! (three players, hidden information). After every step: no acknowledged action of the
-//! running match is missing from the host's game (or, after a crash, from the game rebuilt
-//! from the store); while a match runs no seat is held by another player than the one it was
-//! given to; and in chameleon every frame a player is sent shows only what its seat may know —
-//! each view equal to the view the rules give that seat at that point, no other seat's
-//! actions, no seed. At the end the network calms down and the players play on: the game must
-//! end (no stall), every acknowledged action of every match must be in the store, and every
-//! player must see the host's game (its mirror, or its seat's view). A failure prints the
-//! seed and the fault schedule that reproduce it, shrunk to the fewest steps that still fail.
+//! Every run plays three rooms at once on one host and one store, each with its own players:
+//! connect-four (two players, perfect information), chameleon (three, hidden information)
+//! and tanks (two, real time: the room ticks as simulated time passes). After every step: no
+//! acknowledged action of a running match is missing from its host game (or, after a crash,
+//! from the game rebuilt from the store); while a match runs no seat is held by another
+//! player than the one it was given to; and in chameleon every frame a player is sent shows
+//! only what its seat may know — each view equal to the view the rules give that seat at
+//! that point, no other seat's actions, no seed. At the end the network calms down and the
+//! players play on: every room's game must end (no room stalled, by its own faults or by
+//! another room's), every acknowledged action of every match must be in the store, every
+//! ended game must be recorded as ended, and every player must see its host's game (its
+//! mirror, or its seat's view). A failure prints the seed and the fault schedule that
+//! reproduce it, shrunk to the fewest steps that still fail.
 //!
-//! Not simulated yet: several rooms at once, real-time games, crashes inside the end-of-match
-//! transaction, and the connection layer (`conn.rs`): the simulator speaks to the room as it
-//! does, through `RoomCmd`s and outboxes.
+//! Not simulated: the connection layer (`conn.rs`) — the simulator speaks to the rooms as it
+//! does, through `RoomCmd`s and outboxes, and plays its part (handshake, joining, resuming).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,27 +48,59 @@ use crate::official::store::Store;
 use crate::services::{BoxFuture, MatchRecorder, RecordError};
 use crate::wire::{Ctl, Latest};
 
-const ROOM: &str = "Sim";
-const NAMES: [&str; 3] = ["Ada", "Bob", "Cy"];
+/// The players, in table order: the first two play connect-four, the next three chameleon,
+/// the last two tanks.
+const NAMES: [&str; 7] = ["Ada", "Bob", "Cy", "Di", "Ed", "Flo", "Gus"];
 
-/// The game a world plays: connect-four (perfect information: each client mirrors the game)
-/// or chameleon (hidden information: each seat may see only its own view).
+/// A room every run plays, the game in it and how many of the players sit there.
 #[derive(Debug, Clone, Copy)]
-struct Game {
-    name: &'static str,
+struct Table {
+    room: &'static str,
+    game: &'static str,
+    config: &'static str,
     seats: usize,
 }
 
-const GAMES: [Game; 2] = [
-    Game {
-        name: "connect-four",
+const TABLES: [Table; 3] = [
+    Table {
+        room: "Four",
+        game: "connect-four",
+        config: "null",
         seats: 2,
     },
-    Game {
-        name: "chameleon",
+    Table {
+        room: "Chameleon",
+        game: "chameleon",
+        config: "null",
         seats: 3,
     },
+    // Short, so that a run sees it end; a score limit it may also reach.
+    Table {
+        room: "Tanks",
+        game: "tanks",
+        config: r#"{"map": "arena", "duration_secs": 10, "score_limit": 3}"#,
+        seats: 2,
+    },
 ];
+
+/// The table player `p` plays at.
+fn table_of(p: usize) -> usize {
+    let mut first = 0;
+    for (t, table) in TABLES.iter().enumerate() {
+        if p < first + table.seats {
+            return t;
+        }
+        first += table.seats;
+    }
+    TABLES.len() - 1
+}
+
+/// The table whose room is called `room`.
+fn table_named(room: &str) -> Option<usize> {
+    TABLES
+        .iter()
+        .position(|t| t.room.eq_ignore_ascii_case(room))
+}
 
 /// SplitMix64: the one source of every choice a run makes.
 struct Rng(u64);
@@ -93,6 +128,9 @@ enum Crash {
     MidWrite(usize),
     /// Right after the next log write commits, before anyone hears of it.
     AfterWrite,
+    /// During the next end-of-match write, before its commit (what the room said before
+    /// and beside it may have gone out).
+    AtFinish,
 }
 
 /// One step of a schedule. Indices pick among what exists then (modulo its count), so a
@@ -108,12 +146,15 @@ enum Step {
     Duplicate(usize),
     /// Cut this player's connection.
     Cut(usize),
-    /// Milliseconds pass.
+    /// Milliseconds pass (real-time rooms tick).
     Wait(u64),
     /// The player does what it would do next (join, get ready, start, move).
     Act(usize),
     /// The host dies and restarts from its store.
     Crash(Crash),
+    /// The store refuses the next log write (a full disk): that room closes, its players
+    /// make it again, the other rooms play on.
+    Refuse,
 }
 
 fn generate(rng: &mut Rng, steps: usize) -> Vec<Step> {
@@ -121,7 +162,7 @@ fn generate(rng: &mut Rng, steps: usize) -> Vec<Step> {
         .map(|_| {
             let pick = rng.below(100);
             let at = rng.next() as usize;
-            let who = rng.below(2) as usize;
+            let who = rng.below(NAMES.len() as u64) as usize;
             match pick {
                 0..=44 => Step::Deliver(at),
                 45..=47 => Step::Drop(at),
@@ -129,10 +170,12 @@ fn generate(rng: &mut Rng, steps: usize) -> Vec<Step> {
                 51..=53 => Step::Cut(who),
                 54..=64 => Step::Wait(1 + rng.below(400)),
                 65..=97 => Step::Act(who),
-                _ => Step::Crash(match rng.below(3) {
+                98 if rng.below(4) == 0 => Step::Refuse,
+                _ => Step::Crash(match rng.below(4) {
                     0 => Crash::Idle,
                     1 => Crash::MidWrite(rng.below(2) as usize),
-                    _ => Crash::AfterWrite,
+                    2 => Crash::AfterWrite,
+                    _ => Crash::AtFinish,
                 }),
             }
         })
@@ -143,11 +186,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The real SQLite store behind the room's recorder. The simulator performs the log writes
+/// The real SQLite store behind the rooms' recorder. The simulator performs the log writes
 /// itself (to place its crashes); the recorder writes the other records synchronously, so a
 /// run is deterministic.
 struct Recorder {
     store: Mutex<Option<Arc<SqliteStore>>>,
+    /// The schedule put a crash in the next end-of-match write.
+    die_at_finish: Mutex<bool>,
+    /// The host died in an end-of-match write: the world crashes it at once.
+    died: Mutex<bool>,
 }
 
 impl Recorder {
@@ -190,9 +237,15 @@ impl MatchRecorder for Arc<Recorder> {
         hash: u64,
         ticks: u64,
     ) -> BoxFuture<'static, Result<(), RecordError>> {
+        let die = std::mem::take(&mut *lock(&self.die_at_finish));
         let r = self.store().and_then(|s| {
-            s.match_finished(match_id, outcome.as_ref(), hash, ticks, 0, None)
-                .map_err(record_error)
+            let write = if die {
+                *lock(&self.died) = true;
+                s.match_finished_crashing(match_id, outcome.as_ref(), hash, ticks)
+            } else {
+                s.match_finished(match_id, outcome.as_ref(), hash, ticks, 0, None)
+            };
+            write.map_err(record_error)
         });
         Box::pin(async move { r })
     }
@@ -210,6 +263,7 @@ struct Conn {
 
 /// One player: its client core and what its game code knows.
 struct Player {
+    table: usize,
     core: Core,
     conn: Option<u64>,
     /// The request in flight and what it was.
@@ -217,6 +271,19 @@ struct Player {
     room: Option<RoomState>,
     /// Hidden information: this seat's legal actions, as the host last told them.
     legal: Option<Vec<Value>>,
+}
+
+impl Player {
+    fn new(table: usize, config: CoreConfig) -> Player {
+        Player {
+            table,
+            core: Core::new(config),
+            conn: None,
+            waiting: None,
+            room: None,
+            legal: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -248,12 +315,14 @@ struct Acked {
 }
 
 struct World {
-    game: Game,
     catalog: Arc<Catalog>,
     dir: Arc<TestHost>,
     recorder: Arc<Recorder>,
     path: PathBuf,
-    room: Option<Room>,
+    /// The host's rooms, by table.
+    rooms: BTreeMap<usize, Room>,
+    /// Simulated milliseconds toward each real-time room's next tick.
+    tick_credit: BTreeMap<usize, u64>,
     conns: BTreeMap<u64, Conn>,
     players: Vec<Player>,
     net: Vec<Packet>,
@@ -264,27 +333,34 @@ struct World {
     /// Who was given each seat of each match.
     seated: BTreeMap<u64, Vec<PlayerId>>,
     crashes: u32,
-    /// A crash the schedule placed in the next log write.
-    crash_plan: Option<Crash>,
+    /// Log writes the store refused.
+    refused: u32,
+    /// A crash, or a refusal, the schedule placed in the next log write.
+    write_plan: Option<Step>,
     /// The match each acknowledgement the host sent was for, by player and request id.
     ack_seed: BTreeMap<(usize, u32), u64>,
-    /// The first frame that showed a player what its seat may not see.
-    leak: Option<String>,
+    /// The first invariant found broken where no step could return it (a frame that showed a
+    /// player what its seat may not see, a restart that found two matches for one room).
+    broken: Option<String>,
     /// Hidden-information frames checked against what their seat may know.
     views_checked: u64,
+    /// Real-time ticks run.
+    ticks: u64,
 }
 
 /// Why a run failed.
 type Broken = String;
 
 impl World {
-    fn new(dir: &Path, seed: u64, game: Game) -> World {
+    fn new(dir: &Path, seed: u64) -> World {
         let catalog = Arc::new(hearth_games::catalog());
         let path = dir.join(format!("sim-{seed}.db"));
         let _ = std::fs::remove_file(&path);
         let store = Arc::new(SqliteStore::open(&path).expect("the store opens"));
         let recorder = Arc::new(Recorder {
             store: Mutex::new(Some(store)),
+            die_at_finish: Mutex::new(false),
+            died: Mutex::new(false),
         });
         let mut config =
             HostConfig::on("127.0.0.1:0".parse().expect("an address"), catalog.clone());
@@ -297,10 +373,13 @@ impl World {
         }));
         // Seats wait out any outage here; a freed seat would be a different test.
         config.limits.seat_grace = std::time::Duration::from_secs(3600);
+        // The simulator runs the ticks itself as simulated time passes.
+        config.ticks = Some(crate::config::ManualTicks::new());
         let dir = TestHost::new(config, 1);
-        let players = NAMES[..game.seats]
+        let players = NAMES
             .iter()
-            .map(|name| {
+            .enumerate()
+            .map(|(p, name)| {
                 let mut config = CoreConfig::server(format!("token-{name}"), catalog.clone());
                 config.values = hearth_rules::Encoding::Json;
                 // A player whose game gives up would be a different test: keep trying.
@@ -308,22 +387,16 @@ impl World {
                     attempts: u32::MAX,
                     ..Default::default()
                 });
-                Player {
-                    core: Core::new(config),
-                    conn: None,
-                    waiting: None,
-                    room: None,
-                    legal: None,
-                }
+                Player::new(table_of(p), config)
             })
             .collect();
         let mut w = World {
-            game,
             catalog,
             dir,
             recorder,
             path,
-            room: None,
+            rooms: BTreeMap::new(),
+            tick_credit: BTreeMap::new(),
             conns: BTreeMap::new(),
             players,
             net: Vec::new(),
@@ -333,10 +406,12 @@ impl World {
             acked: Vec::new(),
             seated: BTreeMap::new(),
             crashes: 0,
-            crash_plan: None,
+            refused: 0,
+            write_plan: None,
             ack_seed: BTreeMap::new(),
-            leak: None,
+            broken: None,
             views_checked: 0,
+            ticks: 0,
         };
         for p in 0..w.players.len() {
             w.open(p);
@@ -383,31 +458,30 @@ impl World {
             self.net.retain(|f| f.to.conn() != id);
             self.host_gone(id);
         }
-        self.players[p] = Player {
-            core: Core::new(config),
-            conn: None,
-            waiting: None,
-            room: None,
-            legal: None,
-        };
+        self.players[p] = Player::new(self.players[p].table, config);
         self.ack_seed.retain(|(q, _), _| *q != p);
         self.open(p);
     }
 
     /// What each side knows, for a failure message.
     fn describe(&self) -> String {
-        let host = self.room.as_ref().map(|r| {
-            (
-                r.phase.clone(),
-                r.members
-                    .iter()
-                    .map(|m| (m.player, m.seat, m.ready, m.outbox.is_some()))
-                    .collect::<Vec<_>>(),
-                r.game
-                    .as_ref()
-                    .map(|g| (g.match_id, g.players.clone(), g.session.log_len())),
-            )
-        });
+        let rooms: Vec<_> = self
+            .rooms
+            .iter()
+            .map(|(t, r)| {
+                (
+                    TABLES[*t].room,
+                    r.phase.clone(),
+                    r.members
+                        .iter()
+                        .map(|m| (m.player, m.seat, m.ready, m.outbox.is_some()))
+                        .collect::<Vec<_>>(),
+                    r.game
+                        .as_ref()
+                        .map(|g| (g.match_id, g.players.clone(), g.session.log_len())),
+                )
+            })
+            .collect();
         let players: Vec<_> = self
             .players
             .iter()
@@ -422,7 +496,7 @@ impl World {
             })
             .collect();
         format!(
-            "host {host:?}; players {players:?}; {} frames in flight",
+            "rooms {rooms:?}; players {players:?}; {} frames in flight",
             self.net.len()
         )
     }
@@ -437,25 +511,48 @@ impl World {
         self.players[p].core.disconnected("cut", self.now);
     }
 
+    /// The table of the player a connection belongs to (known after its hello).
+    fn conn_table(&self, id: u64) -> Option<usize> {
+        let conn = self.conns.get(&id)?;
+        NAMES.iter().position(|n| *n == conn.name).map(table_of)
+    }
+
     fn host_gone(&mut self, id: u64) {
         let at = self.at();
+        let table = self.conn_table(id);
         if let Some(conn) = self.conns.remove(&id)
-            && let (Some(link), Some(room)) = (conn.link, self.room.as_mut())
+            && let (Some(link), Some(t)) = (conn.link, table)
+            && let Some(room) = self.rooms.get_mut(&t)
         {
             // A dropped member waits for nothing.
             let work = room.handle(RoomCmd::Gone { link }, at);
             debug_assert!(work.is_none());
-            self.after_step();
+            self.after_step(t);
         }
     }
 
-    /// What the room's task does after each step; the room ends if it says so.
-    fn after_step(&mut self) {
-        if let Some(room) = self.room.as_mut()
+    /// What a room's task does after each step; the room ends if it says so. False if the
+    /// host died meanwhile (in an end-of-match write).
+    fn after_step(&mut self, t: usize) -> bool {
+        if let Some(room) = self.rooms.get_mut(&t)
             && !room.after_step()
         {
-            self.room = None;
+            self.rooms.remove(&t);
+            self.tick_credit.remove(&t);
         }
+        !self.died()
+    }
+
+    /// If the host died in an end-of-match write, it is gone now: true.
+    fn died(&mut self) -> bool {
+        let died = std::mem::take(&mut *lock(&self.recorder.died));
+        if died {
+            // Whatever the room said before and beside that write may have reached the
+            // connections (the end-of-match write runs beside them).
+            self.pump_host();
+            self.crash();
+        }
+        died
     }
 
     /// Takes what each client core asks of its transport and what it tells its game.
@@ -571,11 +668,12 @@ impl World {
     /// — each view equal to the one the rules give that seat at that point of the game (not a
     /// search for one game's secret), no other seat's actions, no seed to derive secrets from.
     fn inspect(&mut self, p: usize, bytes: &[u8]) {
-        let Some(game) = self.room.as_ref().and_then(|r| r.game.as_ref()) else {
+        let table = self.players[p].table;
+        let Some(game) = self.rooms.get(&table).and_then(|r| r.game.as_ref()) else {
             return;
         };
         let Ok(msg) = from_postcard::<ServerMsg<WireBytes>>(bytes) else {
-            self.leak
+            self.broken
                 .get_or_insert(format!("player {p} was sent an undecodable frame"));
             return;
         };
@@ -597,13 +695,13 @@ impl World {
             .map_or(Viewer::Spectator, |s| Viewer::Seat(Seat(s as u8)));
         let shown = match &msg {
             ServerMsg::Entry { .. } => {
-                self.leak.get_or_insert(format!(
+                self.broken.get_or_insert(format!(
                     "player {p} was sent another seat's action in a hidden-information game"
                 ));
                 return;
             }
             ServerMsg::Started(s) if s.seed.is_some() => {
-                self.leak.get_or_insert(format!(
+                self.broken.get_or_insert(format!(
                     "player {p} was sent the seed of a hidden-information game"
                 ));
                 return;
@@ -624,22 +722,25 @@ impl World {
             .and_then(|s| s.view(viewer, hearth_rules::Encoding::Postcard));
         self.views_checked += 1;
         if expected.as_ref().map(|v| v.to_bytes()).ok() != Some(shown.1) {
-            self.leak.get_or_insert(format!(
+            self.broken.get_or_insert(format!(
                 "player {p} ({viewer:?}) was sent a view at {} that is not its seat's",
                 shown.0
             ));
         }
     }
 
-    /// Runs the room's work to its end as its task would: what the room said goes out before
-    /// each wait (connections write while the store does), then the real store does the
-    /// work, and the process dies there if the schedule says so.
-    fn carry_out(&mut self, mut work: Option<Work>) {
+    /// Runs table `t`'s room's work to its end as its task would: what the room said goes
+    /// out before each wait (connections write while the store does), then the real store
+    /// does the work, and the process dies there if the schedule says so.
+    fn carry_out(&mut self, t: usize, mut work: Option<Work>) {
         loop {
-            let Some(room) = self.room.as_mut() else {
+            let Some(room) = self.rooms.get_mut(&t) else {
                 return;
             };
             room.flush();
+            if self.died() {
+                return;
+            }
             self.pump_host();
             let Some(w) = work.take() else {
                 break;
@@ -647,7 +748,9 @@ impl World {
             let store = lock(&self.recorder.store)
                 .clone()
                 .expect("the store is open while the host runs");
-            let room = self.room.as_mut().expect("checked above");
+            let Some(room) = self.rooms.get_mut(&t) else {
+                return;
+            };
             work = match w {
                 Work::Register { start, then } => {
                     let id = store.match_started(&start, 0).map_err(record_error);
@@ -660,18 +763,22 @@ impl World {
                     then,
                 } => {
                     let batch = [(match_id, entries.as_slice(), tick)];
-                    match self.crash_plan.take() {
-                        Some(Crash::MidWrite(rows)) => {
+                    match self.write_plan.take() {
+                        Some(Step::Crash(Crash::MidWrite(rows))) => {
                             let _ = store.append_logs_crashing(&batch, rows);
                             drop(store);
                             self.crash();
                             return;
                         }
-                        Some(Crash::AfterWrite) => {
+                        Some(Step::Crash(Crash::AfterWrite)) => {
                             store.append_logs(&batch).expect("the log is written");
                             drop(store);
                             self.crash();
                             return;
+                        }
+                        Some(Step::Refuse) => {
+                            self.refused += 1;
+                            room.record_done(then, Err(RecordError("the disk is full".into())))
                         }
                         _ => {
                             room.record_done(then, store.append_logs(&batch).map_err(record_error))
@@ -680,7 +787,7 @@ impl World {
                 }
             };
         }
-        self.after_step();
+        self.after_step(t);
     }
 
     fn reply(&mut self, conn: u64, id: u32, reply: Result<Reply<Payload>, WireError>) {
@@ -741,14 +848,14 @@ impl World {
             return Ok(());
         };
         let link = self.dir.next_id();
-        let work = match req {
+        let (t, work) = match req {
             Request::Ping => {
                 self.reply(conn, id, Ok(Reply::Pong));
-                None
+                return Ok(());
             }
             Request::Join { .. } | Request::Resume { .. } if linked.is_some() => {
                 self.reply(conn, id, Err(err(codes::ALREADY_IN_ROOM, "leave first")));
-                None
+                return Ok(());
             }
             Request::Join {
                 room,
@@ -756,22 +863,27 @@ impl World {
                 join_as,
                 create,
             } => {
+                let Some(t) = table_named(&room) else {
+                    return Err(format!("a player asked for a room no table has: {room}"));
+                };
                 let mut creator = false;
-                if self.room.is_none() {
+                if !self.rooms.contains_key(&t) {
                     let Some(options) = create else {
                         self.reply(conn, id, Err(err(codes::UNKNOWN_ROOM, "no such room")));
                         return Ok(());
                     };
-                    let setup = crate::hub::room_setup(&self.dir.config, &room, ROOM, &options)
-                        .map_err(|e| format!("the room cannot be made: {e}"))?;
-                    self.room = Some(Room::new(self.dir.clone(), 1, setup, player));
+                    let setup =
+                        crate::hub::room_setup(&self.dir.config, &room, TABLES[t].room, &options)
+                            .map_err(|e| format!("the room cannot be made: {e}"))?;
+                    let made = Room::new(self.dir.clone(), self.dir.next_id(), setup, player);
+                    self.rooms.insert(t, made);
                     creator = true;
                 }
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.link = Some(link);
                 }
-                let room = self.room.as_mut().expect("made above");
-                room.handle(
+                let room = self.rooms.get_mut(&t).expect("made above");
+                let work = room.handle(
                     RoomCmd::Join {
                         link,
                         player,
@@ -783,16 +895,18 @@ impl World {
                         creator,
                     },
                     at,
-                )
+                );
+                (t, work)
             }
             Request::Resume { token, next } => {
-                let known = lock(&self.dir.tokens).contains_key(&token);
-                match self.room.as_mut() {
-                    Some(room) if known => {
+                let key = lock(&self.dir.tokens).get(&token).cloned();
+                match key.as_deref().and_then(table_named) {
+                    Some(t) if self.rooms.contains_key(&t) => {
                         if let Some(c) = self.conns.get_mut(&conn) {
                             c.link = Some(link);
                         }
-                        room.handle(
+                        let room = self.rooms.get_mut(&t).expect("checked");
+                        let work = room.handle(
                             RoomCmd::Resume {
                                 link,
                                 player,
@@ -802,7 +916,8 @@ impl World {
                                 next,
                             },
                             at,
-                        )
+                        );
+                        (t, work)
                     }
                     _ => {
                         self.reply(
@@ -810,27 +925,33 @@ impl World {
                             id,
                             Err(err(codes::BAD_RESUME, "that resume token is unknown")),
                         );
-                        None
+                        return Ok(());
                     }
                 }
             }
-            req => match (linked, self.room.as_mut()) {
-                (Some(link), Some(room)) => room.handle(RoomCmd::Request { link, id, req }, at),
-                _ => {
-                    self.reply(conn, id, Err(err(codes::NOT_IN_ROOM, "join first")));
-                    None
+            req => {
+                let t = self.conn_table(conn);
+                match (linked, t.and_then(|t| self.rooms.get_mut(&t)), t) {
+                    (Some(link), Some(room), Some(t)) => {
+                        (t, room.handle(RoomCmd::Request { link, id, req }, at))
+                    }
+                    _ => {
+                        self.reply(conn, id, Err(err(codes::NOT_IN_ROOM, "join first")));
+                        return Ok(());
+                    }
                 }
-            },
+            }
         };
-        self.carry_out(work);
+        self.carry_out(t, work);
         Ok(())
     }
 
     /// The host process dies: its memory, its connections and every frame in flight are
-    /// gone; it restarts from the store and rebuilds the unfinished match.
+    /// gone; it restarts from the store and rebuilds every unfinished match.
     fn crash(&mut self) {
         self.crashes += 1;
-        self.crash_plan = None;
+        self.write_plan = None;
+        *lock(&self.recorder.die_at_finish) = false;
         // What the host passed to its connections before dying may still reach the players
         // (assume it does: that is when an early acknowledgement would show); what players
         // sent it is lost.
@@ -845,7 +966,8 @@ impl World {
                 let _ = self.players[player].core.receive(&p.bytes, self.now);
             }
         }
-        self.room = None;
+        self.rooms.clear();
+        self.tick_credit.clear();
         lock(&self.dir.tokens).clear();
         let ids: Vec<u64> = self.conns.keys().copied().collect();
         self.conns.clear();
@@ -862,38 +984,70 @@ impl World {
         lock(&self.recorder.store).take();
         let store = Arc::new(SqliteStore::open(&self.path).expect("the store reopens"));
         *lock(&self.recorder.store) = Some(store.clone());
-        let running = store.running_matches().expect("unfinished matches read");
+        let running = match crate::official::to_restore(&*store) {
+            Ok(running) => running,
+            Err(e) => {
+                self.broken
+                    .get_or_insert(format!("the restart cannot read unfinished matches: {e}"));
+                return;
+            }
+        };
         for m in running {
-            let log = store.match_log(m.id).expect("a log reads");
-            let session = m
-                .rebuild(&self.catalog, &log)
-                .expect("a stored match rebuilds");
-            let options = RoomOptions {
-                game: m.game.clone(),
-                config: m.config.clone(),
-                max_seats: Some(m.seats),
-                public: true,
-                password: None,
-            };
-            let setup = crate::hub::room_setup(&self.dir.config, &m.room, ROOM, &options)
-                .expect("a stored match's room can be set up");
-            let mut room = Room::restored(
-                self.dir.clone(),
-                1,
-                setup,
-                session,
-                m.players.clone(),
-                m.id,
-                self.at(),
-            );
-            room.flush();
-            self.room = Some(room);
+            if let Err(why) = self.restore(&store, &m) {
+                // The real host would mark it abandoned: a match lost, an invariant broken.
+                self.broken.get_or_insert(format!(
+                    "the restart cannot restore match {} in room {}: {why}",
+                    m.id, m.room
+                ));
+            }
         }
+    }
+
+    /// Rebuilds one unfinished match's room from the store, as `hearth serve` does at start.
+    fn restore(
+        &mut self,
+        store: &SqliteStore,
+        m: &crate::official::store::StoredMatch,
+    ) -> Result<(), String> {
+        let t = table_named(&m.room).ok_or("a stored match is at no table")?;
+        let log = store.match_log(m.id).map_err(|e| e.to_string())?;
+        let session = m.rebuild(&self.catalog, &log).map_err(|e| e.to_string())?;
+        let options = RoomOptions {
+            game: m.game.clone(),
+            config: m.config.clone(),
+            max_seats: Some(m.seats),
+            public: true,
+            password: None,
+        };
+        let setup = crate::hub::room_setup(&self.dir.config, &m.room, TABLES[t].room, &options)
+            .map_err(|e| e.to_string())?;
+        let room = Room::restored(
+            self.dir.clone(),
+            self.dir.next_id(),
+            setup,
+            session,
+            m.players.clone(),
+            m.id,
+            self.at(),
+        );
+        if self.rooms.insert(t, room).is_some() {
+            return Err("a second unfinished match in the same room".into());
+        }
+        if let Some(room) = self.rooms.get_mut(&t) {
+            room.flush();
+        }
+        Ok(())
     }
 
     /// What player `p`'s game does next, if anything: join the room (making it if needed),
     /// get ready, start once everyone is, or make a move when it is its turn.
     fn act(&mut self, p: usize, rng: &mut Rng) {
+        let table = TABLES[self.players[p].table];
+        // A real-time input is stamped with the tick its player last saw.
+        let real_time = self
+            .catalog
+            .get(table.game)
+            .is_ok_and(|m| m.tick_rate.is_some());
         let pl = &mut self.players[p];
         if pl.waiting.is_some() || !pl.core.is_open() {
             return;
@@ -901,13 +1055,15 @@ impl World {
         let me = p as PlayerId + 1;
         let req = match &pl.room {
             None => Request::Join {
-                room: ROOM.into(),
+                room: table.room.into(),
                 password: None,
                 join_as: JoinAs::Player,
                 create: Some(RoomOptions {
-                    game: self.game.name.into(),
-                    config: Payload::Json(Value::Null),
-                    max_seats: Some(self.game.seats as u8),
+                    game: table.game.into(),
+                    config: Payload::Json(
+                        serde_json::from_str(table.config).expect("a table's config is JSON"),
+                    ),
+                    max_seats: Some(table.seats as u8),
                     public: true,
                     password: None,
                 }),
@@ -915,8 +1071,8 @@ impl World {
             Some(state) => match &state.phase {
                 RoomPhase::Lobby => {
                     let ready = state.members.iter().any(|m| m.player == me && m.ready);
-                    let all = state.members.len() == self.game.seats
-                        && state.members.iter().all(|m| m.ready);
+                    let all =
+                        state.members.len() == table.seats && state.members.iter().all(|m| m.ready);
                     if !ready {
                         Request::Ready { ready: true }
                     } else if all && state.host == me {
@@ -953,7 +1109,7 @@ impl World {
                     let pick = legal[rng.below(legal.len() as u64) as usize].clone();
                     Request::Action {
                         action: Payload::Json(pick),
-                        tick: None,
+                        tick: real_time.then(|| pl.core.tick()),
                     }
                 }
                 _ => return,
@@ -1026,14 +1182,25 @@ impl World {
                     p.core.handle_timeout(self.now);
                 }
                 let at = self.at();
-                if let Some(room) = self.room.as_mut() {
-                    room.expire_graces(at);
+                let crashes = self.crashes;
+                let tables: Vec<usize> = self.rooms.keys().copied().collect();
+                for t in tables {
+                    if let Some(room) = self.rooms.get_mut(&t) {
+                        room.expire_graces(at);
+                    }
+                    if !self.after_step(t) {
+                        break;
+                    }
+                    self.run_ticks(t, ms);
+                    if self.crashes != crashes {
+                        break;
+                    }
                 }
-                self.after_step();
             }
             Step::Act(p) => self.act(p, rng),
             Step::Crash(Crash::Idle) => self.crash(),
-            Step::Crash(c) => self.crash_plan = Some(c),
+            Step::Crash(Crash::AtFinish) => *lock(&self.recorder.die_at_finish) = true,
+            Step::Crash(_) | Step::Refuse => self.write_plan = Some(step),
         }
         self.pump_host();
         self.pump_clients()?;
@@ -1041,14 +1208,47 @@ impl World {
         self.check()
     }
 
+    /// The ticks a real-time room runs while `ms` simulated milliseconds pass, as its
+    /// task's clock would run them; stops if the host dies.
+    fn run_ticks(&mut self, t: usize, ms: u64) {
+        let rate = self
+            .rooms
+            .get(&t)
+            .filter(|r| r.ticker.is_some())
+            .and_then(|r| r.setup.meta.tick_rate);
+        let Some(rate) = rate else {
+            self.tick_credit.remove(&t);
+            return;
+        };
+        let period = (tick_period(rate).as_millis() as u64).max(1);
+        let mut credit = self.tick_credit.remove(&t).unwrap_or(0) + ms;
+        let crashes = self.crashes;
+        while credit >= period {
+            credit -= period;
+            let Some(room) = self.rooms.get_mut(&t).filter(|r| r.ticker.is_some()) else {
+                return;
+            };
+            let work = room.on_tick();
+            self.ticks += 1;
+            self.carry_out(t, work);
+            if self.crashes != crashes {
+                return;
+            }
+        }
+        self.tick_credit.insert(t, credit);
+    }
+
     /// The invariants that hold after every step.
     fn check(&self) -> Result<(), Broken> {
-        if let Some(leak) = &self.leak {
-            return Err(leak.clone());
+        if let Some(broken) = &self.broken {
+            return Err(broken.clone());
         }
-        let Some(room) = &self.room else {
-            return Ok(());
-        };
+        self.rooms
+            .values()
+            .try_for_each(|room| self.check_room(room))
+    }
+
+    fn check_room(&self, room: &Room) -> Result<(), Broken> {
         // While a match runs, its seats stay with the players they were given to (across
         // drops, resumes and restarts).
         if let (RoomPhase::Playing, Some(g)) = (&room.phase, &room.game) {
@@ -1089,15 +1289,16 @@ impl World {
         Ok(())
     }
 
-    /// Every player sees the host's game: its mirror equals it (perfect information), or its
-    /// latest view is its seat's view of it (hidden information).
+    /// Every player sees its host's game: its mirror equals it (perfect information), or
+    /// its latest view is its seat's view of it (hidden information, real time).
     fn check_converged(&self) -> Result<(), Broken> {
-        let Some(game) = self.room.as_ref().and_then(|r| r.game.as_ref()) else {
-            return Err("no game at the end".into());
-        };
         for (p, player) in self.players.iter().enumerate() {
+            let table = TABLES[player.table];
+            let Some(game) = self.rooms.get(&player.table).and_then(|r| r.game.as_ref()) else {
+                return Err(format!("no game in room {} at the end", table.room));
+            };
             let (seen, host) = match game.sync {
-                SyncMode::HiddenInformation => {
+                SyncMode::HiddenInformation | SyncMode::RealTime => {
                     let seat = game
                         .players
                         .iter()
@@ -1112,13 +1313,17 @@ impl World {
                         format!("{:?}", Some(host)),
                     )
                 }
-                _ => (
+                SyncMode::PerfectInformation => (
                     format!("{:?}", player.core.mirror_hash()),
                     format!("{:?}", Some(hash_hex(game.session.hash()))),
                 ),
             };
             if seen != host {
-                return Err(format!("player {p} sees {seen}, the host's game is {host}"));
+                return Err(format!(
+                    "player {p} ({}) sees {seen}, the host's game is {host}: {}",
+                    table.room,
+                    self.describe()
+                ));
             }
         }
         Ok(())
@@ -1156,12 +1361,32 @@ impl World {
                 ));
             }
         }
+        // Every game that ended is recorded as ended, with its end: what leaderboards and
+        // the match history read, and what keeps a restart from reopening it.
+        for room in self.rooms.values() {
+            let Some(g) = room.game.as_ref().filter(|g| g.session.is_over()) else {
+                continue;
+            };
+            let stored = matches.iter().find(|m| m.id == g.match_id);
+            let ended = stored.map(|m| (m.status.as_str(), m.hash.clone(), m.outcome.clone()));
+            let expected = (
+                "over",
+                Some(hash_hex(g.session.hash())),
+                g.session.outcome(),
+            );
+            if ended != Some((expected.0, expected.1.clone(), expected.2.clone())) {
+                return Err(format!(
+                    "match {} ended ({expected:?}) but the store has {ended:?}",
+                    g.match_id
+                ));
+            }
+        }
         Ok(())
     }
 
     /// Notes who holds each seat once a game is running.
     fn learn_seats(&mut self) {
-        if let Some(g) = self.room.as_ref().and_then(|r| r.game.as_ref()) {
+        for g in self.rooms.values().filter_map(|r| r.game.as_ref()) {
             self.seated
                 .entry(g.match_id)
                 .or_insert_with(|| g.players.clone());
@@ -1186,23 +1411,28 @@ impl World {
         Ok(())
     }
 
+    /// Every table's game is over.
     fn is_over(&self) -> bool {
-        self.room
-            .as_ref()
-            .and_then(|r| r.game.as_ref())
-            .is_some_and(|g| g.session.is_over())
+        (0..TABLES.len()).all(|t| {
+            self.rooms
+                .get(&t)
+                .and_then(|r| r.game.as_ref())
+                .is_some_and(|g| g.session.is_over())
+        })
     }
 }
 
-/// What a run did: host crashes, and hidden-information frames checked.
+/// What a run did.
 #[derive(Default)]
 struct Ran {
     crashes: u32,
+    refused: u32,
     views_checked: u64,
+    ticks: u64,
+    acked: usize,
 }
 
-/// Runs `schedule` from `seed` (even seeds play connect-four, odd ones chameleon): what it
-/// did, or which invariant broke.
+/// Runs `schedule` from `seed`: what it did, or which invariant broke.
 fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<Ran, Broken> {
     let mut rng = Rng(seed ^ 0x5157_4D55_4C41_5445);
     // The room's task spawns the store's end-of-match write; the simulator's recorder has
@@ -1211,7 +1441,7 @@ fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<Ran, Broken> {
         .build()
         .expect("a runtime");
     let _context = runtime.enter();
-    let mut w = World::new(dir, seed, GAMES[(seed % 2) as usize]);
+    let mut w = World::new(dir, seed);
     let result = (|| {
         w.pump_clients()?;
         w.pump_host();
@@ -1222,7 +1452,7 @@ fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<Ran, Broken> {
         w.settle(&mut rng, 200)?;
         if !w.is_over() {
             return Err(format!(
-                "the game stalled: not over after the network calmed down ({} acknowledged moves, {} crashes): {}",
+                "a room stalled: its game not over after the network calmed down ({} acknowledged moves, {} crashes): {}",
                 w.acked.len(),
                 w.crashes,
                 w.describe()
@@ -1232,7 +1462,10 @@ fn run(dir: &Path, seed: u64, schedule: &[Step]) -> Result<Ran, Broken> {
         w.check_converged()?;
         Ok(Ran {
             crashes: w.crashes,
+            refused: w.refused,
             views_checked: w.views_checked,
+            ticks: w.ticks,
+            acked: w.acked.len(),
         })
     })();
     let _ = std::fs::remove_file(&w.path);
@@ -1258,6 +1491,9 @@ fn shrink(dir: &Path, seed: u64, mut schedule: Vec<Step>) -> Vec<Step> {
     schedule
 }
 
+/// Steps in a seed's schedule, before the network calms down.
+const STEPS: usize = 400;
+
 /// How many seeds the test command runs (`HEARTH_SIM_SEEDS` for the long mode) and from
 /// which (`HEARTH_SIM_SEED` replays one).
 fn seeds() -> std::ops::Range<u64> {
@@ -1278,13 +1514,16 @@ fn seeds() -> std::ops::Range<u64> {
 fn rooms_clients_and_the_store_survive_faults_and_crashes_at_every_step() {
     let dir = std::env::temp_dir().join(format!("hearth-sim-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
-    let (mut crashes, mut views) = (0, 0);
+    let mut total = Ran::default();
     for seed in seeds() {
-        let schedule = generate(&mut Rng(seed), 400);
+        let schedule = generate(&mut Rng(seed), STEPS);
         match run(&dir, seed, &schedule) {
             Ok(ran) => {
-                crashes += ran.crashes;
-                views += ran.views_checked;
+                total.crashes += ran.crashes;
+                total.refused += ran.refused;
+                total.views_checked += ran.views_checked;
+                total.ticks += ran.ticks;
+                total.acked += ran.acked;
             }
             Err(why) => {
                 let shrunk = shrink(&dir, seed, schedule);
@@ -1299,7 +1538,12 @@ fn rooms_clients_and_the_store_survive_faults_and_crashes_at_every_step() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!(
-        "simulated {} seeds of 400 steps (half connect-four, half chameleon); the host crashed {crashes} times; {views} hidden-information views checked",
-        seeds().count()
+        "simulated {} seeds of {STEPS} steps, three rooms each (connect-four, chameleon, tanks): {} actions acknowledged, {} real-time ticks; the host crashed {} times, the store refused {} writes; {} hidden-information views checked",
+        seeds().count(),
+        total.acked,
+        total.ticks,
+        total.crashes,
+        total.refused,
+        total.views_checked
     );
 }

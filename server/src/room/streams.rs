@@ -68,6 +68,22 @@ impl Room {
                     );
                 }
             }
+            None if game.sync == SyncMode::RealTime => {
+                // The world as it is now, so a player who (re)joins sees it at once — even
+                // when the game ended while they were away and no tick will send it again.
+                let viewer = seat.map_or(Viewer::Spectator, |s| Viewer::Seat(Seat(s)));
+                if let Ok(view) = game.session.view(viewer, enc) {
+                    self.out.msg(
+                        outbox,
+                        &ServerMsg::Snapshot {
+                            tick: game.session.tick_count(),
+                            index: game.session.log_len(),
+                            view,
+                            events: empty_events(enc),
+                        },
+                    );
+                }
+            }
             None => {}
         }
     }

@@ -20,6 +20,8 @@ struct GatedRecorder {
     kept: Mutex<Vec<DynLogEntry>>,
     /// Appends fail at once (a disk that is gone).
     fail: std::sync::atomic::AtomicBool,
+    /// The ends of matches it was told of.
+    ends: Mutex<Vec<(u64, Option<hearth_rules::Outcome>)>>,
 }
 
 impl MatchRecorder for Arc<GatedRecorder> {
@@ -44,11 +46,12 @@ impl MatchRecorder for Arc<GatedRecorder> {
     }
     fn finished(
         &self,
-        _: u64,
-        _: Option<hearth_rules::Outcome>,
+        match_id: u64,
+        outcome: Option<hearth_rules::Outcome>,
         _: u64,
         _: u64,
     ) -> BoxFuture<'static, Result<(), RecordError>> {
+        self.ends.lock().unwrap().push((match_id, outcome));
         Box::pin(async { Ok(()) })
     }
 }
@@ -73,24 +76,20 @@ impl Member {
     }
 }
 
-fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<TestHost>) {
-    let catalog = Arc::new(hearth_games::catalog());
-    let mut config = HostConfig::on("127.0.0.1:0".parse().unwrap(), catalog.clone());
-    config.recorder = recorder;
-    config.seeds = Some(Arc::new(|_: &str| 7));
-    let host = TestHost::new(config, 1000);
-    let meta = catalog.get("connect-four").unwrap().clone();
+/// A room of `game` with `config`, in its lobby.
+fn setup_of(catalog: &hearth_rules::Catalog, game: &str, config: Value) -> RoomSetup {
+    let meta = catalog.get(game).unwrap().clone();
     let config_of = |e| {
         catalog
             .convert(
-                "connect-four",
+                game,
                 hearth_rules::ValueKind::Config,
-                &Payload::Json(json!({"first_seat": 0})),
+                &Payload::Json(config.clone()),
                 e,
             )
             .unwrap()
     };
-    let setup = RoomSetup {
+    RoomSetup {
         name: "Unit".into(),
         key: "unit".into(),
         config_json: config_of(Encoding::Json),
@@ -99,7 +98,24 @@ fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<TestHost>) {
         meta,
         public: true,
         password: None,
-    };
+    }
+}
+
+fn host_with(recorder: Arc<dyn MatchRecorder>) -> Arc<TestHost> {
+    let catalog = Arc::new(hearth_games::catalog());
+    let mut config = HostConfig::on("127.0.0.1:0".parse().unwrap(), catalog);
+    config.recorder = recorder;
+    config.seeds = Some(Arc::new(|_: &str| 7));
+    TestHost::new(config, 1000)
+}
+
+fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<TestHost>) {
+    let host = host_with(recorder);
+    let setup = setup_of(
+        &host.config.catalog,
+        "connect-four",
+        json!({"first_seat": 0}),
+    );
     let dir: Arc<dyn Directory> = host.clone();
     (Room::new(dir, 1, setup, 1), host)
 }
@@ -360,4 +376,86 @@ async fn a_dropped_seat_is_held_for_its_grace_by_the_time_the_task_gives() {
     assert!(held(&room), "a seat was freed before its grace ran out");
     room.expire_graces(t0 + grace);
     assert!(!held(&room), "a seat outlived its grace");
+}
+
+/// Found by the fault simulator: the host died after a match's last move was kept but
+/// before its end was, and every restart restored the finished game as running, its result
+/// never recorded.
+#[tokio::test]
+async fn a_match_restored_after_its_last_move_is_ended_and_its_result_recorded() {
+    let recorder = Arc::new(GatedRecorder::default());
+    let host = host_with(Arc::new(recorder.clone()));
+    let catalog = host.config.catalog.clone();
+    let config = json!({"first_seat": 0});
+    let setup = setup_of(&catalog, "connect-four", config.clone());
+    let mut session = catalog
+        .create("connect-four", &Payload::Json(config), 2, 7)
+        .unwrap();
+    // Four in column 0 for the first seat.
+    for (seat, column) in [(0, 0), (1, 1), (0, 0), (1, 1), (0, 0), (1, 1), (0, 0)] {
+        session
+            .apply(Seat(seat), &Payload::Json(json!({ "column": column })))
+            .unwrap();
+    }
+    assert!(session.is_over());
+    let players = vec![(1, "P1".to_string()), (2, "P2".to_string())];
+    let dir: Arc<dyn Directory> = host.clone();
+    let mut room = Room::restored(dir, 1, setup, session, players, 9, Instant::now());
+    assert!(
+        matches!(&room.phase, RoomPhase::Over { outcome, .. } if outcome.winners == [Seat(0)]),
+        "{:?}",
+        room.phase
+    );
+    room.flush();
+    tokio::task::yield_now().await;
+    let ends = recorder.ends.lock().unwrap().clone();
+    assert_eq!(ends.len(), 1, "{ends:?}");
+    assert_eq!(ends[0].0, 9);
+    assert_eq!(
+        ends[0].1.as_ref().map(|o| o.winners.clone()),
+        Some(vec![Seat(0)])
+    );
+    // A player coming back sees the end, not a game waiting for a move.
+    let mut a = join(&mut room, 1).await;
+    let frames = a.drain();
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["room"]["phase"]["over"].is_object()),
+        "{frames:?}"
+    );
+}
+
+/// Found by the fault simulator: a player back in a real-time room after its game ended (the
+/// host had restarted meanwhile) was told the game had started and nothing else — no tick
+/// would ever send it the final world.
+#[tokio::test]
+async fn a_player_back_in_a_real_time_room_sees_the_world_at_once_even_after_the_end() {
+    let host = host_with(Arc::new(crate::NullRecorder::default()));
+    let catalog = host.config.catalog.clone();
+    let config = json!({"map": "arena", "duration_secs": 10, "score_limit": 3});
+    let setup = setup_of(&catalog, "tanks", config.clone());
+    let mut session = catalog
+        .create("tanks", &Payload::Json(config), 2, 7)
+        .unwrap();
+    while !session.is_over() {
+        session.tick(Encoding::Postcard).unwrap();
+    }
+    let tick = session.tick_count();
+    let expected = session.view(Viewer::Seat(Seat(0)), Encoding::Json).unwrap();
+    let players = vec![(1, "P1".to_string()), (2, "P2".to_string())];
+    let dir: Arc<dyn Directory> = host.clone();
+    let mut room = Room::restored(dir, 1, setup, session, players, 9, Instant::now());
+    room.flush();
+    let mut a = join(&mut room, 1).await;
+    let frames = a.drain();
+    let snapshot = frames
+        .iter()
+        .find(|f| f.get("snapshot").is_some())
+        .unwrap_or_else(|| panic!("no snapshot in {frames:?}"));
+    assert_eq!(snapshot["snapshot"]["tick"], tick);
+    assert_eq!(
+        Payload::Json(snapshot["snapshot"]["view"].clone()),
+        expected
+    );
 }

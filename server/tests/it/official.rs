@@ -1249,3 +1249,39 @@ async fn display_names_are_normalised_and_deceptive_ones_refused() {
     host.shutdown().await;
     lan.shutdown().await;
 }
+
+/// Found while teaching the fault simulator to restart several rooms: a room closed (its
+/// store refused a write), the process died before the match's end was committed, and the
+/// room's players made the room again. A restart found two unfinished matches in one room: it
+/// restored the older (the dead one) and marked the live one abandoned. Now the newest match
+/// of a room is restored and the older ones are marked abandoned.
+#[tokio::test]
+async fn a_restart_restores_the_newest_unfinished_match_of_a_room() {
+    let store = Arc::new(SqliteStore::memory().unwrap());
+    let catalog = hearth_games::catalog();
+    let config = catalog
+        .create(
+            "connect-four",
+            &hearth_rules::Payload::Json(Value::Null),
+            2,
+            1,
+        )
+        .unwrap()
+        .header(hearth_rules::Encoding::Postcard)
+        .config;
+    let start_in = |seed: u64| hearth_server::MatchStart {
+        room: "Table".into(),
+        game: "connect-four".into(),
+        fingerprint: catalog.get("connect-four").unwrap().fingerprint.clone(),
+        seats: 2,
+        seed,
+        config: config.clone(),
+        players: vec![(1, "P1".into()), (2, "P2".into())],
+    };
+    let dead = store.match_started(&start_in(1), 1).unwrap();
+    let live = store.match_started(&start_in(2), 2).unwrap();
+    let _host = official(store.clone()).await;
+    let status = |id: u64| store.get_match(id).unwrap().unwrap().status;
+    assert_eq!(status(dead), "abandoned");
+    assert_eq!(status(live), "running");
+}
