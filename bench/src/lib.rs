@@ -26,6 +26,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
+pub mod floor;
+
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -684,6 +686,9 @@ pub struct ArenaReport {
     pub tick_overruns: u64,
     /// Seconds measured.
     pub secs: f64,
+    /// The server's CPU while measuring (every room playing; setup and sign-ins left out),
+    /// percent of one core, when its process id is known.
+    pub server_cpu_percent: Option<f64>,
 }
 
 impl ArenaReport {
@@ -696,6 +701,8 @@ impl ArenaReport {
             "latency": self.latency.json(),
             "bytes_per_sec": self.bytes_per_sec,
             "tick_overruns": self.tick_overruns,
+            "server_cpu_percent_measured": self.server_cpu_percent,
+            "server_cpu_percent_per_100_players": self.server_cpu_percent.map(|c| c * 100.0 / self.clients as f64),
         })
     }
 
@@ -730,6 +737,8 @@ struct ArenaShared {
     measuring: AtomicBool,
     started: std::sync::atomic::AtomicUsize,
     open: tokio::sync::Semaphore,
+    /// The server is the floor (`floor::serve_floor`): no accounts, no metrics.
+    floor: bool,
 }
 
 async fn play_arena(
@@ -742,7 +751,11 @@ async fn play_arena(
 ) -> Result<(u64, Latencies, u64), BenchError> {
     // Sign-ins 64 at a time: a connection storm would measure the accept queue, not play.
     let permit = shared.open.acquire().await.map_err(err)?;
-    let mut p = signed_in_socket(addr, &format!("bench-arena-{c}")).await?;
+    let mut p = if shared.floor {
+        Player::connect(addr, None, format!("bench-arena-{c}")).await?
+    } else {
+        signed_in_socket(addr, &format!("bench-arena-{c}")).await?
+    };
     drop(permit);
     let config = TanksConfig {
         map: MapId::Open,
@@ -844,13 +857,25 @@ async fn play_arena(
     Ok((inputs, lat, bytes))
 }
 
+/// Where the `arena` scenario plays.
+#[derive(Debug, Clone, Copy)]
+pub struct ArenaTarget {
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// Its process id, to measure its CPU while every room plays.
+    pub pid: Option<u32>,
+    /// The server is the floor (`floor::serve_floor`), not Hearth.
+    pub floor: bool,
+}
+
 /// `clients` players (rounded up to rooms of 8) play tanks for `seconds` after every room has
 /// started.
 pub async fn arena(
-    addr: SocketAddr,
+    target: ArenaTarget,
     clients: usize,
     seconds: f64,
 ) -> Result<ArenaReport, BenchError> {
+    let addr = target.addr;
     const GROUP: usize = 8;
     let rooms = clients.div_ceil(GROUP);
     let game_secs = (seconds + 60.0).clamp(10.0, 1800.0) as u16;
@@ -859,6 +884,7 @@ pub async fn arena(
         measuring: AtomicBool::new(false),
         started: Default::default(),
         open: tokio::sync::Semaphore::new(64),
+        floor: target.floor,
     });
     let total = rooms * GROUP;
     let tasks: Vec<_> = (0..total)
@@ -879,11 +905,22 @@ pub async fn arena(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let overruns_before = tick_overruns(addr).await?;
+    let overruns = || async {
+        match target.floor {
+            true => Ok(0),
+            false => tick_overruns(addr).await,
+        }
+    };
+    let overruns_before = overruns().await?;
     shared.measuring.store(true, Ordering::Relaxed);
+    let cpu0 = target.pid.map(cpu_seconds);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    let overruns = tick_overruns(addr).await?.saturating_sub(overruns_before);
+    let server_cpu_percent = target
+        .pid
+        .zip(cpu0)
+        .map(|(pid, c0)| 100.0 * (cpu_seconds(pid) - c0) / t0.elapsed().as_secs_f64());
+    let overruns = overruns().await?.saturating_sub(overruns_before);
     shared.stop.store(true, Ordering::Relaxed);
     let secs = t0.elapsed().as_secs_f64();
     let mut r = ArenaReport {
@@ -893,6 +930,7 @@ pub async fn arena(
         bytes_per_sec: 0.0,
         tick_overruns: overruns,
         secs,
+        server_cpu_percent,
     };
     let mut bytes = 0;
     for t in tasks {

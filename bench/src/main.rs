@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use hearth_bench::{
-    BenchError, arena, cpu_seconds, held, hold_until_stdin_closes, logins, rss_kib, turns,
+    ArenaTarget, BenchError, arena, cpu_seconds, held, hold_until_stdin_closes, logins, rss_kib,
+    turns,
 };
 use serde_json::{Value, json};
 
@@ -80,6 +81,19 @@ enum Scenario {
         /// Upper bound for the sweep.
         #[arg(long, default_value_t = 16000)]
         max_clients: usize,
+        /// Play against the floor instead of Hearth: a minimal server sending the same
+        /// frames at the same sizes and rates, with no game, rooms or accounts (what this
+        /// machine allows; see `floor-serve`).
+        #[arg(long)]
+        floor: bool,
+    },
+    /// Internal: serve the floor on `--bind` until stopped (the arena's wire traffic and
+    /// nothing else).
+    #[command(hide = true)]
+    FloorServe {
+        /// Loopback address to listen on.
+        #[arg(long)]
+        bind: SocketAddr,
     },
 }
 
@@ -108,10 +122,15 @@ fn hearth_binary() -> PathBuf {
     exe.with_file_name("hearth")
 }
 
-async fn start_server(cpus: Option<&str>) -> Result<Server, String> {
+/// Starts the server under load: `hearth serve --memory`, or with `floor` this binary's
+/// `floor-serve`.
+async fn start_server(cpus: Option<&str>, floor: bool) -> Result<Server, String> {
     let port = free_port().map_err(|e| format!("no free port: {e}"))?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let bin = hearth_binary();
+    let bin = match floor {
+        true => std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?,
+        false => hearth_binary(),
+    };
     if !bin.exists() {
         return Err(format!(
             "{} is missing; build it with the same profile (`cargo build --release -p hearth-cli --bin hearth`)",
@@ -126,15 +145,19 @@ async fn start_server(cpus: Option<&str>) -> Result<Server, String> {
         }
         None => Command::new(&bin),
     };
-    cmd.args(["serve", "--memory", "--bind", &addr.to_string()])
-        // Load comes from one address: lift the per-address limits for the run.
-        .args([
-            "--sign-ins-per-minute",
-            "100000000",
-            "--rate-per-sec",
-            "100000",
-        ])
-        .env("RUST_LOG", "warn")
+    if floor {
+        cmd.args(["floor-serve", "--bind", &addr.to_string()]);
+    } else {
+        cmd.args(["serve", "--memory", "--bind", &addr.to_string()])
+            // Load comes from one address: lift the per-address limits for the run.
+            .args([
+                "--sign-ins-per-minute",
+                "100000000",
+                "--rate-per-sec",
+                "100000",
+            ]);
+    }
+    cmd.env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let child = cmd
@@ -161,11 +184,17 @@ async fn arena_step(
     clients: usize,
     seconds: f64,
     cpus: Option<&str>,
+    floor: bool,
 ) -> Result<(bool, Value), String> {
-    let server = start_server(cpus).await?;
+    let server = start_server(cpus, floor).await?;
     let pid = server.pid.unwrap_or(0);
     let (cpu0, t0) = (cpu_seconds(pid), Instant::now());
-    let r = arena(server.addr, clients, seconds)
+    let target = ArenaTarget {
+        addr: server.addr,
+        pid: server.pid,
+        floor,
+    };
+    let r = arena(target, clients, seconds)
         .await
         .map_err(|e| e.to_string())?;
     let mut j = r.json();
@@ -178,11 +207,17 @@ async fn arena_step(
 
 /// Finds the largest arena that keeps p99 ≤ 60 ms with no overrun: doubling, then halving the
 /// gap three times.
-async fn sweep(start: usize, max: usize, seconds: f64, cpus: Option<&str>) -> Result<(), String> {
+async fn sweep(
+    start: usize,
+    max: usize,
+    seconds: f64,
+    cpus: Option<&str>,
+    floor: bool,
+) -> Result<(), String> {
     let (mut good, mut bad): (Option<usize>, Option<usize>) = (None, None);
     let mut n = start;
     while n <= max {
-        if arena_step(n, seconds, cpus).await?.0 {
+        if arena_step(n, seconds, cpus, floor).await?.0 {
             good = Some(n);
             n *= 2;
         } else {
@@ -196,7 +231,7 @@ async fn sweep(start: usize, max: usize, seconds: f64, cpus: Option<&str>) -> Re
             if mid <= lo {
                 break;
             }
-            if arena_step(mid, seconds, cpus).await?.0 {
+            if arena_step(mid, seconds, cpus, floor).await?.0 {
                 lo = mid;
             } else {
                 hi = mid;
@@ -304,6 +339,31 @@ async fn main() {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let seconds = cli.seconds.clamp(0.5, 600.0);
+    if let Scenario::FloorServe { bind } = cli.scenario {
+        if !bind.ip().is_loopback() {
+            return Err(format!(
+                "{bind} is not a loopback address; the floor serves this machine only"
+            ));
+        }
+        // The floor is as lean as a server can be: one thread.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        return std::thread::spawn(move || {
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::bind(bind)
+                    .await
+                    .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+                hearth_bench::floor::serve_floor(listener)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .join()
+        .map_err(|_| "the floor server panicked".to_string())?;
+    }
+    let floor = matches!(cli.scenario, Scenario::Arena { floor: true, .. });
     let server = match cli.server {
         Some(addr) => {
             if !addr.ip().is_loopback() {
@@ -317,7 +377,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 child: None,
             }
         }
-        None => start_server(cli.server_cpus.as_deref()).await?,
+        None => start_server(cli.server_cpus.as_deref(), floor).await?,
     };
     let me = std::process::id();
     let (server_cpu0, my_cpu0, t0) = (
@@ -361,17 +421,26 @@ async fn run(cli: Cli) -> Result<(), String> {
             clients,
             sweep: false,
             ..
-        } => arena(server.addr, clients.clamp(8, 19_000), seconds)
-            .await
-            .map(|r| {
-                let mut j = r.json();
-                j["within_budget"] = json!(r.within_budget());
-                j
-            }),
+        } => arena(
+            ArenaTarget {
+                addr: server.addr,
+                pid: server.pid,
+                floor,
+            },
+            clients.clamp(8, 19_000),
+            seconds,
+        )
+        .await
+        .map(|r| {
+            let mut j = r.json();
+            j["within_budget"] = json!(r.within_budget());
+            j
+        }),
         Scenario::Arena {
             clients,
             sweep: true,
             max_clients,
+            ..
         } => {
             drop(server);
             return sweep(
@@ -379,9 +448,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 max_clients.clamp(8, 19_000),
                 seconds,
                 cli.server_cpus.as_deref(),
+                floor,
             )
             .await;
         }
+        Scenario::FloorServe { .. } => return Err("the floor is served above".into()),
     };
     let mut out = result.map_err(|e| e.to_string())?;
     let wall = t0.elapsed().as_secs_f64();

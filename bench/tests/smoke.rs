@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use hearth_bench::{arena, held, logins, turns};
+use hearth_bench::{ArenaTarget, arena, held, logins, turns};
 use hearth_server::official::sqlite::SqliteStore;
 use hearth_server::{HostConfig, Limits};
 
@@ -52,11 +52,39 @@ async fn every_scenario_runs_and_counts_real_work() {
     assert!(h.rss_held_kib > 0);
 
     // One room of eight tanks: inputs flow and each is seen in a later snapshot.
-    let a = arena(addr, 8, 1.0).await.unwrap();
+    let target = ArenaTarget {
+        addr,
+        pid: Some(std::process::id()),
+        floor: false,
+    };
+    let a = arena(target, 8, 1.0).await.unwrap();
     assert_eq!(a.clients, 8);
     assert!(a.inputs > 0 && !a.latency.is_empty(), "{a:?}");
     assert!(a.bytes_per_sec > 0.0);
+    assert!(a.server_cpu_percent.is_some_and(|c| c > 0.0), "{a:?}");
     server.shutdown().await;
+}
+
+/// The floor speaks enough of the protocol for the arena: the same players join rooms of 8,
+/// get every input acknowledged and see it in a later snapshot of an arena view's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_arena_plays_against_the_floor() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let floor = tokio::spawn(hearth_bench::floor::serve_floor(listener));
+    let target = ArenaTarget {
+        addr,
+        pid: None,
+        floor: true,
+    };
+    let a = arena(target, 16, 1.0).await.unwrap();
+    assert_eq!(a.clients, 16);
+    assert!(a.inputs > 0 && !a.latency.is_empty(), "{a:?}");
+    // Inputs are acknowledged with the tick they reached and seen in that tick's snapshot.
+    assert!(a.latency.quantile_ms(0.5) <= 100.0, "{a:?}");
+    // A snapshot per player per tick, each the size of an 8-tank view (over 300 bytes).
+    assert!(a.bytes_per_sec > 16.0 * 15.0 * 300.0, "{a:?}");
+    floor.abort();
 }
 
 /// `held --processes 3`: the sockets are spread over helper processes of the real binary,

@@ -1,0 +1,260 @@
+//! The floor: a minimal server that does only what the arena scenario needs on the wire — the
+//! same WebSocket frames at the same sizes and rates — and nothing else: no accounts, no game,
+//! no room logic, no store. Every room of 8 ticks at 20 Hz and sends each member, per tick,
+//! the `accepted` replies to its inputs and one snapshot of a real 8-tank view's size, in one
+//! write. One task per connection, one per room, a single-threaded runtime. Hearth's arena CPU
+//! per player divided by the floor's says how far Hearth is from what this machine allows.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hearth_games::tanks::{MapId, TankInput, Tanks, TanksConfig};
+use hearth_rules::protocol::{
+    ClientMsg, Member, PROTOCOL_VERSION, Reply, Request, RoomPhase, RoomState, ServerMsg, Started,
+    Welcome, WireBytes, from_postcard, to_postcard,
+};
+use hearth_rules::{Game, Seat, Session, SyncMode, Viewer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::{BenchError, err};
+
+/// A room's latest tick: its number and its snapshot, encoded once for every member.
+#[derive(Clone)]
+struct Tick {
+    tick: u64,
+    snapshot: tokio_tungstenite::tungstenite::Bytes,
+}
+
+struct Room {
+    seats: usize,
+    /// Ready flags of the members so far.
+    ready: Mutex<Vec<bool>>,
+    ticks: watch::Sender<Option<Tick>>,
+}
+
+struct Floor {
+    rooms: Mutex<HashMap<String, Arc<Room>>>,
+    /// A real view of an 8-tank arena game in play, postcard: what each snapshot carries.
+    view: Vec<u8>,
+    next_player: std::sync::atomic::AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A seat's view of an 8-tank game after a few seconds of play (the arena's snapshot size).
+fn arena_view() -> Result<Vec<u8>, BenchError> {
+    let config = TanksConfig {
+        map: MapId::Open,
+        duration_secs: 600,
+        score_limit: 0,
+    };
+    let mut s = Session::<Tanks>::new(config, 8, 1).map_err(err)?;
+    for t in 0..100u64 {
+        for seat in 0..8u8 {
+            let input = TankInput {
+                turn: ((t + u64::from(seat)) % 3) as i8 - 1,
+                thrust: 1,
+                fire: (t + u64::from(seat)) % 4 == 0,
+            };
+            s.apply(Seat(seat), input).map_err(err)?;
+        }
+        s.tick().map_err(err)?;
+    }
+    let view = <Tanks as Game>::view(s.state(), Viewer::Seat(Seat(0)));
+    Ok(to_postcard(&view))
+}
+
+/// Serves the floor on `listener` until the process is stopped.
+pub async fn serve_floor(listener: TcpListener) -> Result<(), BenchError> {
+    let floor = Arc::new(Floor {
+        rooms: Mutex::new(HashMap::new()),
+        view: arena_view()?,
+        next_player: std::sync::atomic::AtomicU64::new(1),
+    });
+    loop {
+        let (tcp, _) = listener.accept().await.map_err(err)?;
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(connection(tcp, floor.clone()));
+    }
+}
+
+fn encode(msg: &ServerMsg<WireBytes>) -> Message {
+    Message::Binary(to_postcard(msg).into())
+}
+
+fn reply(id: u32, reply: Reply<WireBytes>) -> Message {
+    encode(&ServerMsg::Reply { id, reply })
+}
+
+async fn connection(tcp: TcpStream, floor: Arc<Floor>) {
+    // The buffer sizes `hearth serve` uses.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(1024)
+        .write_buffer_size(4 * 1024);
+    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else {
+        return;
+    };
+    let player = floor
+        .next_player
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut room: Option<(Arc<Room>, usize, watch::Receiver<Option<Tick>>)> = None;
+    let mut started = false;
+    // Inputs since the last tick: acknowledged with the next snapshot, as Hearth does.
+    let mut inputs: Vec<u32> = Vec::new();
+    loop {
+        tokio::select! {
+            msg = ws.next() => {
+                let bytes = match msg {
+                    Some(Ok(Message::Binary(b))) => b,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => continue,
+                };
+                let Ok(ClientMsg { id, req }) = from_postcard::<ClientMsg<WireBytes>>(&bytes) else {
+                    break;
+                };
+                let answer = match req {
+                    Request::Action { .. } => {
+                        inputs.push(id);
+                        continue;
+                    }
+                    Request::Hello(hello) => reply(id, Reply::Welcome(Welcome {
+                        player,
+                        name: hello.name,
+                        protocol: PROTOCOL_VERSION,
+                        server_version: "floor".into(),
+                        games: vec![],
+                    })),
+                    Request::Join { room: name, create, .. } => {
+                        let seats = create.and_then(|c| c.max_seats).unwrap_or(8) as usize;
+                        let r = lock(&floor.rooms)
+                            .entry(name.clone())
+                            .or_insert_with(|| Arc::new(Room {
+                                seats,
+                                ready: Mutex::new(Vec::new()),
+                                ticks: watch::channel(None).0,
+                            }))
+                            .clone();
+                        let seat = {
+                            let mut ready = lock(&r.ready);
+                            ready.push(false);
+                            ready.len() - 1
+                        };
+                        let state = RoomState {
+                            name,
+                            game: "tanks".into(),
+                            host: 0,
+                            you: player,
+                            max_seats: r.seats as u8,
+                            public: false,
+                            has_password: false,
+                            members: vec![Member {
+                                player,
+                                name: String::new(),
+                                seat: Some(seat as u8),
+                                ready: false,
+                                connected: true,
+                                bot: false,
+                            }],
+                            phase: RoomPhase::Lobby,
+                        };
+                        let rx = r.ticks.subscribe();
+                        room = Some((r, seat, rx));
+                        reply(id, Reply::Joined(state))
+                    }
+                    Request::Ready { ready } => {
+                        if let Some((r, seat, _)) = &room {
+                            let all = {
+                                let mut flags = lock(&r.ready);
+                                if let Some(f) = flags.get_mut(*seat) {
+                                    *f = ready;
+                                }
+                                flags.len() == r.seats && flags.iter().all(|f| *f)
+                            };
+                            if all {
+                                tokio::spawn(run_room(r.clone(), floor.view.clone()));
+                            }
+                        }
+                        reply(id, Reply::Ok)
+                    }
+                    _ => reply(id, Reply::Ok),
+                };
+                if ws.send(answer).await.is_err() {
+                    break;
+                }
+            }
+            changed = async {
+                match room.as_mut() {
+                    Some((_, _, rx)) => rx.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if changed.is_err() {
+                    break;
+                }
+                let Some((r, seat, rx)) = room.as_mut() else { break };
+                let Some(tick) = rx.borrow_and_update().clone() else { continue };
+                let mut write = Vec::with_capacity(inputs.len() + 2);
+                if !started {
+                    started = true;
+                    write.push(encode(&ServerMsg::Started(Started {
+                        game: "tanks".into(),
+                        sync: SyncMode::RealTime,
+                        seats: r.seats as u8,
+                        players: vec![],
+                        seat: Some(*seat as u8),
+                        seed: None,
+                        config: WireBytes(vec![]),
+                        tick_rate: Some(20),
+                        resume: None,
+                    })));
+                }
+                for id in inputs.drain(..) {
+                    write.push(reply(id, Reply::Accepted { index: 0, tick: tick.tick - 1 }));
+                }
+                write.push(Message::Binary(tick.snapshot));
+                // One write per tick: feed everything, flush once.
+                let mut ok = true;
+                for m in write {
+                    ok &= ws.feed(m).await.is_ok();
+                }
+                if !ok || ws.flush().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A room's clock: 20 ticks a second, one snapshot encoded per tick for all its members,
+/// until every member has gone.
+async fn run_room(room: Arc<Room>, view: Vec<u8>) {
+    let mut every = tokio::time::interval(Duration::from_millis(50));
+    let mut tick = 0u64;
+    loop {
+        every.tick().await;
+        tick += 1;
+        let snapshot = to_postcard(&ServerMsg::Snapshot {
+            tick,
+            index: tick,
+            view: WireBytes(view.clone()),
+            events: WireBytes(vec![0]),
+        });
+        if room
+            .ticks
+            .send(Some(Tick {
+                tick,
+                snapshot: snapshot.into(),
+            }))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
