@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS seconds each (default 5: the test command's smoke; hours
-# for the long mode, see fuzz/README.md), starting from the committed seeds; new inputs go to
+# Runs every fuzz target (or the TARGETs named after SECONDS) for SECONDS seconds each
+# (default 5: the test command's smoke; hours for the long mode, see fuzz/README.md), starting
+# from the committed seeds; new inputs go to
 # fuzz/corpus/<target>/ (not committed), crashes to fuzz/artifacts/<target>/. Exits non-zero
 # on the first crash, leak or timeout, naming the reproducer.
 set -euo pipefail
@@ -10,6 +11,9 @@ seconds=${1:-5}
 export RUSTC_BOOTSTRAP=1
 target=${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}/fuzz
 targets=(wire_host wire_client game_values snapshot match_log c_abi vector)
+if [ $# -gt 1 ]; then
+  targets=("${@:2}")
+fi
 # Release with debug assertions (overflow checks on) and AddressSanitizer, one build for all.
 build_log=$(mktemp)
 cargo fuzz build -O -a --target-dir "$target" 2>&1 | tee "$build_log"

@@ -1,19 +1,22 @@
-//! One WebSocket connection: a reader (this task) that decodes requests, answers the
-//! host-level ones and forwards room requests to the room, and a writer task that drains the
-//! connection's bounded queue and its newest-snapshot slot.
+//! One WebSocket connection, one task: it decodes requests, answers the host-level ones and
+//! forwards room requests to the room, and writes what rooms queue for it — the bounded
+//! queue of reliable frames and the newest-snapshot slot — all frames ready at once in one
+//! write. (A reader and a writer task joined by a lock cost a wake-up, a lock and a task
+//! each per player per tick; see BENCHMARKS.md.) While a write waits for a peer that does
+//! not read, only what can end the connection is heeded: the room's overflow signal, a
+//! close, shutdown, and the idle timeout.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
 use hearth_rules::protocol::{
     ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, ServerMsg, Welcome, WireBytes,
     WireError, codes, from_json, from_postcard,
 };
 use hearth_rules::{Encoding, GameMeta, Payload};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::hub::{Hub, RoomRef};
@@ -49,7 +52,7 @@ struct Conn {
     limited: u32,
 }
 
-/// Why the reader stopped.
+/// Why the connection stopped.
 enum Exit {
     /// The peer closed or the socket failed.
     Gone,
@@ -59,21 +62,25 @@ enum Exit {
     Abort,
 }
 
+/// The receiving ends of what rooms and the hub send a connection.
+struct Inbound {
+    frames: mpsc::Receiver<Frame>,
+    ctl: mpsc::UnboundedReceiver<Ctl>,
+}
+
 /// Serves one upgraded WebSocket until it closes.
-pub(crate) async fn serve(socket: WebSocket, hub: Arc<Hub>) {
+pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
     hub.metrics.connections.inc();
     let limits = hub.config.limits.clone();
-    let (sink, mut stream) = socket.split();
-    let (tx, rx) = mpsc::channel(limits.outbound_queue);
+    let (tx, frames) = mpsc::channel(limits.outbound_queue);
     let latest = Arc::new(Latest::default());
-    let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
-    let (last_words, last_words_rx) = oneshot::channel();
-    let mut writer = tokio::spawn(write_loop(sink, rx, latest.clone(), last_words_rx));
+    let (ctl_tx, ctl) = mpsc::unbounded_channel();
+    let mut inbound = Inbound { frames, ctl };
     let mut conn = Conn {
         id: hub.next_id(),
         hub: hub.clone(),
         tx,
-        latest,
+        latest: latest.clone(),
         ctl: ctl_tx,
         encoding: None,
         session: None,
@@ -83,43 +90,65 @@ pub(crate) async fn serve(socket: WebSocket, hub: Arc<Hub>) {
         refilled: Instant::now(),
         limited: 0,
     };
-    let exit = conn.read_loop(&mut stream, ctl_rx).await;
+    let exit = conn.run(&mut socket, &mut inbound).await;
     hub.set_offline(conn.id);
     if let Some(link) = conn.link.take() {
         let _ = link.tx.send(RoomCmd::Gone { link: link.id }).await;
     }
+    let encoding = conn.encoding.unwrap_or(Encoding::Json);
+    drop(conn);
+    let closing = |code: &str, message: String| {
+        Frame::encode(
+            &ServerMsg::Closing {
+                code: code.to_string(),
+                message,
+            },
+            encoding,
+        )
+        .into_message()
+    };
+    let close = |code: u16, reason: String| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from(reason),
+        }))
+    };
     match exit {
         Exit::Abort => {
-            // The queue is full, so the reason cannot wait its turn: the writer drops what is
-            // queued and sends only these, if the peer takes them within the flush timeout.
-            let closing = Frame::encode(
-                &ServerMsg::Closing {
-                    code: codes::SLOW_CONSUMER.to_string(),
-                    message: "this connection did not read fast enough and was dropped; reconnect and resume your seat".into(),
-                },
-                conn.encoding.unwrap_or(Encoding::Json),
-            );
-            let _ = last_words.send([
-                closing,
-                Frame::Close(1008, Utf8Bytes::from_static("slow consumer")),
-            ]);
-            drop(conn);
+            // The queue is full, so the reason cannot wait its turn: what is queued is
+            // dropped and only these go, if the peer takes them within the flush timeout
+            // (a frame half-written before stays buffered and goes first, so nothing is cut
+            // in half).
+            drop(inbound);
+            let words = [
+                closing(codes::SLOW_CONSUMER, "this connection did not read fast enough and was dropped; reconnect and resume your seat".into()),
+                close(1008, "slow consumer".into()),
+            ];
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+                for m in words {
+                    socket.send(m).await?;
+                }
+                Ok::<(), axum::Error>(())
+            })
+            .await;
         }
         Exit::Close(code, message) => {
-            conn.send(&ServerMsg::Closing {
-                code: code.to_string(),
-                message: message.clone(),
-            });
+            // What was queued goes first, then why, then the close frame.
             let reason: String = message.chars().take(100).collect();
-            let _ = conn
-                .tx
-                .try_send(Frame::Close(1000, Utf8Bytes::from(reason)));
-            drop(conn);
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+                while let Ok(frame) = inbound.frames.try_recv() {
+                    socket.feed(frame.into_message()).await?;
+                }
+                socket.feed(closing(code, message)).await?;
+                socket.send(close(1000, reason)).await
+            })
+            .await;
+            drop(inbound);
             // Finish the closing handshake: keep reading (and discarding) until the peer's
             // close arrives, so its pongs and last frames do not meet a reset socket that
             // would destroy the message telling it why.
             let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
-                while let Some(Ok(msg)) = stream.next().await {
+                while let Some(Ok(msg)) = socket.recv().await {
                     if matches!(msg, Message::Close(_)) {
                         break;
                     }
@@ -127,87 +156,13 @@ pub(crate) async fn serve(socket: WebSocket, hub: Arc<Hub>) {
             })
             .await;
         }
-        Exit::Gone => drop(conn),
-    }
-    if tokio::time::timeout(FLUSH_TIMEOUT, &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
+        Exit::Gone => {}
     }
     hub.metrics.connections.dec();
 }
 
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Frame>,
-    latest: Arc<Latest>,
-    mut last_words: oneshot::Receiver<[Frame; 2]>,
-) {
-    loop {
-        let frame = tokio::select! {
-            biased;
-            words = &mut last_words => {
-                if let Ok(words) = words {
-                    drop(rx);
-                    for frame in words {
-                        if sink.send(frame.into_message()).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-                return;
-            }
-            f = rx.recv() => match f {
-                Some(f) => f,
-                None => break,
-            },
-            _ = latest.notify.notified() => match latest.take() {
-                Some(f) => f,
-                None => continue,
-            },
-        };
-        let close = matches!(frame, Frame::Close(..));
-        // Frames queued together go out in one write: a real-time tick queues the replies to
-        // its inputs and then the snapshot, and a write (a syscall) per frame was the larger
-        // part of a tick's cost per player. Flush once nothing else waits.
-        let flush = close || (rx.is_empty() && !latest.waiting());
-        let write = async {
-            sink.feed(frame.into_message()).await?;
-            if flush {
-                sink.flush().await?;
-            }
-            Ok::<(), axum::Error>(())
-        };
-        // A send blocked on a peer that does not read gives way to the last words (the frame
-        // stays buffered in the sink and goes first, so nothing is cut in half).
-        let sent = tokio::select! {
-            r = write => r.is_ok(),
-            words = &mut last_words => {
-                if let Ok(words) = words {
-                    drop(rx);
-                    for frame in words {
-                        if sink.send(frame.into_message()).await.is_err() {
-                            break;
-                        }
-                    }
-                }
-                return;
-            }
-        };
-        if !sent || close {
-            break;
-        }
-    }
-    let _ = sink.close().await;
-}
-
 impl Conn {
-    async fn read_loop(
-        &mut self,
-        stream: &mut SplitStream<WebSocket>,
-        mut ctl: mpsc::UnboundedReceiver<Ctl>,
-    ) -> Exit {
+    async fn run(&mut self, socket: &mut WebSocket, inbound: &mut Inbound) -> Exit {
         let idle = self.hub.config.limits.idle_timeout;
         let mut ping = tokio::time::interval(idle / 3);
         ping.tick().await;
@@ -221,9 +176,28 @@ impl Conn {
         if *shutdown.borrow() {
             return Exit::Close(codes::SERVER_SHUTDOWN, "the host is shutting down".into());
         }
+        let latest = self.latest.clone();
+        // One registration for the snapshot slot's wake-ups, kept across turns of the loop.
+        let notified = latest.notify.notified();
+        tokio::pin!(notified);
         loop {
-            tokio::select! {
-                msg = stream.next() => {
+            let first = tokio::select! {
+                // Reliable frames before the snapshot slot: a tick queues its inputs'
+                // `accepted` replies before its snapshot, and a client learns from a reply
+                // which snapshot will show its input.
+                biased;
+                frame = inbound.frames.recv() => match frame {
+                    Some(frame) => frame,
+                    None => continue,
+                },
+                () = &mut notified => {
+                    notified.set(latest.notify.notified());
+                    match latest.take() {
+                        Some(frame) => frame,
+                        None => continue,
+                    }
+                }
+                msg = socket.recv() => {
                     let msg = match msg {
                         None => return Exit::Gone,
                         Some(Err(e)) => {
@@ -260,6 +234,7 @@ impl Conn {
                     if let Some(exit) = self.on_frame(parsed).await {
                         return exit;
                     }
+                    continue;
                 }
                 () = &mut hello_by, if self.session.is_none() => {
                     self.hub.metrics.handshake_timeouts.inc();
@@ -268,17 +243,12 @@ impl Conn {
                         format!("no `hello` within {} s of connecting; send it first", handshake.as_secs_f32()),
                     );
                 }
-                c = ctl.recv() => match c {
-                    Some(Ctl::Close { code, message }) => return Exit::Close(code, message),
-                    Some(Ctl::Overflow) => {
-                        tracing::info!("disconnecting a client that does not read fast enough");
-                        return Exit::Abort;
+                c = inbound.ctl.recv() => {
+                    if let Some(exit) = self.on_ctl(c) {
+                        return exit;
                     }
-                    Some(Ctl::Left { link }) if self.link.as_ref().is_some_and(|l| l.id == link) => {
-                        self.link = None;
-                    }
-                    Some(Ctl::Left { .. }) | None => {}
-                },
+                    continue;
+                }
                 _ = ping.tick() => {
                     if last_seen.elapsed() >= idle {
                         return Exit::Close(
@@ -286,7 +256,7 @@ impl Conn {
                             format!("nothing arrived for {} s; reconnect (and resume your seat) to go on", idle.as_secs()),
                         );
                     }
-                    let _ = self.tx.try_send(Frame::Ping);
+                    Frame::Ping
                 }
                 _ = shutdown.changed() => {
                     return Exit::Close(
@@ -294,7 +264,78 @@ impl Conn {
                         "the host is shutting down; try again later".into(),
                     );
                 }
+            };
+            let deadline = last_seen + idle;
+            if let Some(exit) = self
+                .write(socket, first, inbound, &latest, &mut shutdown, deadline)
+                .await
+            {
+                return exit;
             }
+        }
+    }
+
+    /// Writes `first` and every frame ready after it in one write. While the peer does not
+    /// take them, only the room's overflow signal, a close, shutdown or the idle `deadline`
+    /// (nothing read meanwhile) end the wait.
+    async fn write(
+        &mut self,
+        socket: &mut WebSocket,
+        first: Frame,
+        inbound: &mut Inbound,
+        latest: &Latest,
+        shutdown: &mut watch::Receiver<bool>,
+        deadline: Instant,
+    ) -> Option<Exit> {
+        let frames = &mut inbound.frames;
+        let burst = async {
+            let mut next = Some(first);
+            // A real-time tick queues the replies to its inputs and then the snapshot, and a
+            // write (a system call) per frame was the larger part of a tick's cost per player.
+            while let Some(frame) = next.take() {
+                socket.feed(frame.into_message()).await?;
+                next = frames.try_recv().ok().or_else(|| latest.take());
+            }
+            socket.flush().await
+        };
+        tokio::pin!(burst);
+        loop {
+            tokio::select! {
+                written = &mut burst => return written.err().map(|_| Exit::Gone),
+                c = inbound.ctl.recv() => {
+                    if let Some(exit) = self.on_ctl(c) {
+                        return Some(exit);
+                    }
+                }
+                _ = shutdown.changed() => {
+                    return Some(Exit::Close(
+                        codes::SERVER_SHUTDOWN,
+                        "the host is shutting down; try again later".into(),
+                    ));
+                }
+                () = tokio::time::sleep_until(deadline) => {
+                    tracing::info!("disconnecting a client that has not read for the idle timeout");
+                    return Some(Exit::Abort);
+                }
+            }
+        }
+    }
+
+    /// What a room or the hub told the connection; `Some` ends it.
+    fn on_ctl(&mut self, ctl: Option<Ctl>) -> Option<Exit> {
+        match ctl {
+            Some(Ctl::Close { code, message }) => Some(Exit::Close(code, message)),
+            Some(Ctl::Overflow) => {
+                tracing::info!("disconnecting a client that does not read fast enough");
+                Some(Exit::Abort)
+            }
+            Some(Ctl::Left { link }) => {
+                if self.link.as_ref().is_some_and(|l| l.id == link) {
+                    self.link = None;
+                }
+                None
+            }
+            None => None,
         }
     }
 

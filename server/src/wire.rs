@@ -19,8 +19,6 @@ pub(crate) enum Frame {
     Binary(Bytes),
     /// A keep-alive ping.
     Ping,
-    /// Close the socket after sending this close frame.
-    Close(u16, Utf8Bytes),
 }
 
 impl Frame {
@@ -38,9 +36,6 @@ impl Frame {
             Frame::Text(t) => Message::Text(t),
             Frame::Binary(b) => Message::Binary(b),
             Frame::Ping => Message::Ping(Bytes::new()),
-            Frame::Close(code, reason) => {
-                Message::Close(Some(axum::extract::ws::CloseFrame { code, reason }))
-            }
         }
     }
 }
@@ -104,11 +99,6 @@ impl Latest {
     /// Takes the waiting snapshot.
     pub(crate) fn take(&self) -> Option<Frame> {
         self.slot.lock().ok().and_then(|mut s| s.take())
-    }
-
-    /// Whether a snapshot is waiting.
-    pub(crate) fn waiting(&self) -> bool {
-        self.slot.lock().is_ok_and(|s| s.is_some())
     }
 }
 
