@@ -34,6 +34,10 @@ struct Cli {
     /// `taskset -c 1` to keep them apart.
     #[arg(long, global = true)]
     server_cpus: Option<String>,
+    /// The server this starts keeps its database in a fresh file on disk (SQLite in WAL mode,
+    /// as users run it), removed afterwards, instead of in memory.
+    #[arg(long, global = true)]
+    on_disk: bool,
     /// Seconds to measure (at most 600).
     #[arg(long, global = true, default_value_t = 10.0)]
     seconds: f64,
@@ -97,11 +101,13 @@ enum Scenario {
     },
 }
 
-/// The server under load: started here (and stopped on drop) or given.
+/// The server under load: started here (and stopped on drop, its database folder removed)
+/// or given.
 struct Server {
     addr: SocketAddr,
     pid: Option<u32>,
     child: Option<Child>,
+    data: Option<PathBuf>,
 }
 
 impl Drop for Server {
@@ -110,7 +116,21 @@ impl Drop for Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+        if let Some(dir) = self.data.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
+}
+
+/// Where the server this starts keeps its data.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// `hearth serve --memory`.
+    Memory,
+    /// `hearth serve --db` on a fresh file.
+    OnDisk,
+    /// The floor (`floor-serve`).
+    Floor,
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -122,15 +142,18 @@ fn hearth_binary() -> PathBuf {
     exe.with_file_name("hearth")
 }
 
-/// Starts the server under load: `hearth serve --memory`, or with `floor` this binary's
-/// `floor-serve`.
-async fn start_server(cpus: Option<&str>, floor: bool) -> Result<Server, String> {
+/// Starts the server under load: `hearth serve` (its data in memory or in a fresh file), or
+/// this binary's `floor-serve`.
+async fn start_server(cpus: Option<&str>, kind: Kind) -> Result<Server, String> {
     let port = free_port().map_err(|e| format!("no free port: {e}"))?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let floor = matches!(kind, Kind::Floor);
     let bin = match floor {
         true => std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?,
         false => hearth_binary(),
     };
+    let data = matches!(kind, Kind::OnDisk)
+        .then(|| std::env::temp_dir().join(format!("hearth-bench-{}-{port}", std::process::id())));
     if !bin.exists() {
         return Err(format!(
             "{} is missing; build it with the same profile (`cargo build --release -p hearth-cli --bin hearth`)",
@@ -148,7 +171,12 @@ async fn start_server(cpus: Option<&str>, floor: bool) -> Result<Server, String>
     if floor {
         cmd.args(["floor-serve", "--bind", &addr.to_string()]);
     } else {
-        cmd.args(["serve", "--memory", "--bind", &addr.to_string()])
+        cmd.args(["serve", "--bind", &addr.to_string()]);
+        match &data {
+            Some(dir) => cmd.arg("--db").arg(dir.join("hearth.db")),
+            None => cmd.arg("--memory"),
+        };
+        cmd
             // Load comes from one address: lift the per-address limits for the run.
             .args([
                 "--sign-ins-per-minute",
@@ -168,6 +196,7 @@ async fn start_server(cpus: Option<&str>, floor: bool) -> Result<Server, String>
         addr,
         pid: Some(pid),
         child: Some(child),
+        data,
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     while tokio::net::TcpStream::connect(addr).await.is_err() {
@@ -184,9 +213,10 @@ async fn arena_step(
     clients: usize,
     seconds: f64,
     cpus: Option<&str>,
-    floor: bool,
+    kind: Kind,
 ) -> Result<(bool, Value), String> {
-    let server = start_server(cpus, floor).await?;
+    let server = start_server(cpus, kind).await?;
+    let floor = matches!(kind, Kind::Floor);
     let pid = server.pid.unwrap_or(0);
     let (cpu0, t0) = (cpu_seconds(pid), Instant::now());
     let target = ArenaTarget {
@@ -212,12 +242,12 @@ async fn sweep(
     max: usize,
     seconds: f64,
     cpus: Option<&str>,
-    floor: bool,
+    kind: Kind,
 ) -> Result<(), String> {
     let (mut good, mut bad): (Option<usize>, Option<usize>) = (None, None);
     let mut n = start;
     while n <= max {
-        if arena_step(n, seconds, cpus, floor).await?.0 {
+        if arena_step(n, seconds, cpus, kind).await?.0 {
             good = Some(n);
             n *= 2;
         } else {
@@ -231,7 +261,7 @@ async fn sweep(
             if mid <= lo {
                 break;
             }
-            if arena_step(mid, seconds, cpus, floor).await?.0 {
+            if arena_step(mid, seconds, cpus, kind).await?.0 {
                 lo = mid;
             } else {
                 hi = mid;
@@ -364,6 +394,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|_| "the floor server panicked".to_string())?;
     }
     let floor = matches!(cli.scenario, Scenario::Arena { floor: true, .. });
+    let kind = match (floor, cli.on_disk) {
+        (true, _) => Kind::Floor,
+        (false, true) => Kind::OnDisk,
+        (false, false) => Kind::Memory,
+    };
     let server = match cli.server {
         Some(addr) => {
             if !addr.ip().is_loopback() {
@@ -375,9 +410,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                 addr,
                 pid: cli.server_pid,
                 child: None,
+                data: None,
             }
         }
-        None => start_server(cli.server_cpus.as_deref(), floor).await?,
+        None => start_server(cli.server_cpus.as_deref(), kind).await?,
     };
     let me = std::process::id();
     let (server_cpu0, my_cpu0, t0) = (
@@ -448,7 +484,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 max_clients.clamp(8, 19_000),
                 seconds,
                 cli.server_cpus.as_deref(),
-                floor,
+                kind,
             )
             .await;
         }
@@ -464,6 +500,13 @@ async fn run(cli: Cli) -> Result<(), String> {
     let generator_cpu = cpu_seconds(me) - my_cpu0 + helpers.cpu_seconds();
     out["generator_cpu_percent"] = json!(100.0 * generator_cpu / wall);
     out["seconds"] = json!(wall);
+    if server.child.is_some() {
+        out["database"] = json!(match kind {
+            Kind::Memory => "memory",
+            Kind::OnDisk => "file (WAL)",
+            Kind::Floor => "none",
+        });
+    }
     if let Value::Object(map) = &out {
         for (k, v) in map {
             row(k, v);

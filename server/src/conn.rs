@@ -301,6 +301,8 @@ impl Conn {
         tokio::pin!(burst);
         loop {
             tokio::select! {
+                // A write that can finish does, even if the idle deadline has just passed.
+                biased;
                 written = &mut burst => return written.err().map(|_| Exit::Gone),
                 c = inbound.ctl.recv() => {
                     if let Some(exit) = self.on_ctl(c) {
