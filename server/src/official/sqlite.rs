@@ -324,12 +324,10 @@ fn match_row(r: &Row<'_>) -> rusqlite::Result<StoredMatch> {
 
 impl SqliteStore {
     fn account_in(conn: &Connection, id: PlayerId) -> Result<Option<Account>, StoreError> {
-        conn.query_row(
-            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"),
-            params![id as i64],
-            account_row,
-        )
-        .optional()
+        conn.prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"
+        ))
+        .and_then(|mut s| s.query_row(params![id as i64], account_row).optional())
         .map_err(backend)
     }
 
@@ -386,17 +384,17 @@ impl Store for SqliteStore {
         now: i64,
     ) -> Result<Account, StoreError> {
         let conn = self.db();
-        conn.execute(
+        // Cached statements: a device sign-in is the hottest write path there is.
+        conn.prepare_cached(
             "INSERT INTO accounts (display_name, device_id, created_at, last_seen) VALUES (?1, ?2, ?3, ?3)
              ON CONFLICT(device_id) DO UPDATE SET last_seen = excluded.last_seen",
-            params![display_name, device_id, now],
         )
+        .and_then(|mut s| s.execute(params![display_name, device_id, now]))
         .map_err(backend)?;
-        conn.query_row(
-            &format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE device_id = ?1"),
-            params![device_id],
-            account_row,
-        )
+        conn.prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE device_id = ?1"
+        ))
+        .and_then(|mut s| s.query_row(params![device_id], account_row))
         .map_err(backend)
     }
 
@@ -536,36 +534,39 @@ impl Store for SqliteStore {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        let conn = self.db();
+        let mut conn = self.db();
+        // One transaction, so one commit (one WAL write on disk) for the purge and the insert.
+        let tx = conn.transaction().map_err(backend)?;
         // Expired tokens go whenever a new one is issued, so the table does not grow forever
         // (an index range scan: `tokens_expiry`).
-        conn.prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")
+        tx.prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")
             .and_then(|mut s| s.execute(params![now]))
             .map_err(backend)?;
-        conn.prepare_cached(
+        tx.prepare_cached(
             "INSERT INTO tokens (hash, account, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
         )
         .and_then(|mut s| s.execute(params![token_hash, account as i64, expires_at, now]))
         .map_err(backend)?;
-        Ok(())
+        tx.commit().map_err(backend)
     }
 
     fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError> {
         let conn = self.db();
-        conn.query_row(
-            &format!(
-                "SELECT {} FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.hash = ?1 AND t.expires_at > ?2",
-                ACCOUNT_COLS
-                    .split(", ")
-                    .map(|c| format!("a.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            params![token_hash, now],
-            account_row,
-        )
-        .optional()
-        .map_err(backend)
+        // Every socket's `hello` asks this: cached, not parsed per call.
+        let sql = format!(
+            "SELECT {} FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.hash = ?1 AND t.expires_at > ?2",
+            ACCOUNT_COLS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| {
+                s.query_row(params![token_hash, now], account_row)
+                    .optional()
+            })
+            .map_err(backend)
     }
 
     fn revoke_token(&self, token_hash: &[u8]) -> Result<(), StoreError> {
