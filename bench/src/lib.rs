@@ -689,6 +689,11 @@ pub struct ArenaReport {
     /// The server's CPU while measuring (every room playing; setup and sign-ins left out),
     /// percent of one core, when its process id is known.
     pub server_cpu_percent: Option<f64>,
+    /// This generator's own CPU while measuring, percent of one core.
+    pub generator_cpu_percent: f64,
+    /// The generator used 90 % or more of the CPUs it may run on: then it, not the server,
+    /// may be what limited the run.
+    pub generator_saturated: bool,
 }
 
 impl ArenaReport {
@@ -703,6 +708,8 @@ impl ArenaReport {
             "tick_overruns": self.tick_overruns,
             "server_cpu_percent_measured": self.server_cpu_percent,
             "server_cpu_percent_per_100_players": self.server_cpu_percent.map(|c| c * 100.0 / self.clients as f64),
+            "generator_cpu_percent_measured": self.generator_cpu_percent,
+            "generator_saturated": self.generator_saturated,
         })
     }
 
@@ -914,12 +921,18 @@ pub async fn arena(
     let overruns_before = overruns().await?;
     shared.measuring.store(true, Ordering::Relaxed);
     let cpu0 = target.pid.map(cpu_seconds);
+    let me = std::process::id();
+    let my_cpu0 = cpu_seconds(me);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     let server_cpu_percent = target
         .pid
         .zip(cpu0)
         .map(|(pid, c0)| 100.0 * (cpu_seconds(pid) - c0) / t0.elapsed().as_secs_f64());
+    let generator_cpu_percent = 100.0 * (cpu_seconds(me) - my_cpu0) / t0.elapsed().as_secs_f64();
+    // The CPUs this process may use (`taskset` narrows them).
+    let my_cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let generator_saturated = generator_cpu_percent >= 90.0 * my_cpus as f64;
     let overruns = overruns().await?.saturating_sub(overruns_before);
     shared.stop.store(true, Ordering::Relaxed);
     let secs = t0.elapsed().as_secs_f64();
@@ -931,6 +944,8 @@ pub async fn arena(
         tick_overruns: overruns,
         secs,
         server_cpu_percent,
+        generator_cpu_percent,
+        generator_saturated,
     };
     let mut bytes = 0;
     for t in tasks {

@@ -232,6 +232,12 @@ async fn arena_step(
     j["server_rss_kib"] = json!(rss_kib(pid));
     j["within_budget"] = json!(r.within_budget());
     println!("{j}");
+    if r.generator_saturated {
+        eprintln!(
+            "hearth-bench: the generator used {:.0} % of its CPUs at {} players; it may be what ran out, not the server",
+            r.generator_cpu_percent, r.clients
+        );
+    }
     Ok((r.within_budget(), j))
 }
 
@@ -245,9 +251,19 @@ async fn sweep(
     kind: Kind,
 ) -> Result<(), String> {
     let (mut good, mut bad): (Option<usize>, Option<usize>) = (None, None);
+    // The steps at which the generator, not only the server, may have run out.
+    let mut saturated = Vec::new();
+    let step = |n: usize| async move {
+        let (ok, j) = arena_step(n, seconds, cpus, kind).await?;
+        Ok::<_, String>((ok, j["generator_saturated"] == json!(true)))
+    };
     let mut n = start;
     while n <= max {
-        if arena_step(n, seconds, cpus, kind).await?.0 {
+        let (ok, sat) = step(n).await?;
+        if sat {
+            saturated.push(n);
+        }
+        if ok {
             good = Some(n);
             n *= 2;
         } else {
@@ -261,16 +277,33 @@ async fn sweep(
             if mid <= lo {
                 break;
             }
-            if arena_step(mid, seconds, cpus, kind).await?.0 {
+            let (ok, sat) = step(mid).await?;
+            if sat {
+                saturated.push(mid);
+            }
+            if ok {
                 lo = mid;
             } else {
                 hi = mid;
+                bad = Some(mid);
             }
         }
         good = Some(lo);
     }
-    let out =
-        json!({"scenario": "arena_sweep", "largest_within_budget": good, "first_over_budget": bad});
+    let limited_by = match bad {
+        Some(b) if saturated.contains(&b) => {
+            "the generator (it used 90 % or more of its CPUs there)"
+        }
+        Some(_) => "the server",
+        None => "--max-clients",
+    };
+    let out = json!({
+        "scenario": "arena_sweep",
+        "largest_within_budget": good,
+        "first_over_budget": bad,
+        "limited_by": limited_by,
+        "generator_saturated_at": saturated,
+    });
     println!("{out}");
     Ok(())
 }
