@@ -179,14 +179,7 @@ impl Hub {
     ) -> Result<(), WireError> {
         let (name, key) = crate::names::room_name(name)?;
         let header = session.header(Encoding::Postcard);
-        let options = RoomOptions {
-            game: header.game.clone(),
-            config: header.config.clone(),
-            max_seats: Some(header.seats),
-            public: true,
-            password: None,
-        };
-        let setup = self.room_setup(&name, &key, &options)?;
+        let setup = restored_setup(&self.config, &name, &key, &session)?;
         let mut rooms = lock(&self.rooms);
         if rooms.contains_key(&key) {
             return Err(WireError::new(
@@ -439,6 +432,25 @@ impl crate::room::Directory for Hub {
     fn remove_tokens(&self, tokens: &[String]) {
         Hub::remove_tokens(self, tokens);
     }
+}
+
+/// The settings of a room rebuilt from a stored match after a restart: the game, config and
+/// seats its session was played with, listed publicly, no password.
+pub(crate) fn restored_setup(
+    config: &HostConfig,
+    name: &str,
+    key: &str,
+    session: &hearth_rules::DynSession,
+) -> Result<RoomSetup, WireError> {
+    let header = session.header(Encoding::Postcard);
+    let options = RoomOptions {
+        game: header.game,
+        config: header.config,
+        max_seats: Some(header.seats),
+        public: true,
+        password: None,
+    };
+    room_setup(config, name, key, &options)
 }
 
 /// A room's fixed settings from a create request, checked against `config`'s catalog (the

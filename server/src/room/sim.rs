@@ -1012,14 +1012,7 @@ impl World {
         let t = table_named(&m.room).ok_or("a stored match is at no table")?;
         let log = store.match_log(m.id).map_err(|e| e.to_string())?;
         let session = m.rebuild(&self.catalog, &log).map_err(|e| e.to_string())?;
-        let options = RoomOptions {
-            game: m.game.clone(),
-            config: m.config.clone(),
-            max_seats: Some(m.seats),
-            public: true,
-            password: None,
-        };
-        let setup = crate::hub::room_setup(&self.dir.config, &m.room, TABLES[t].room, &options)
+        let setup = crate::hub::restored_setup(&self.dir.config, &m.room, TABLES[t].room, &session)
             .map_err(|e| e.to_string())?;
         let room = Room::restored(
             self.dir.clone(),
