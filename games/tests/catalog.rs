@@ -310,3 +310,66 @@ fn fingerprints_computed_elsewhere_register_the_same_catalog() {
         "{missing:?}"
     );
 }
+
+#[test]
+fn views_for_a_table_are_encoded_once_per_distinct_view() {
+    let catalog = hearth_games::catalog();
+    // Tanks: every seat and spectator sees the same arena, so one encoding serves the table.
+    let tanks = catalog
+        .create("tanks", &json(json!(null)), 4, 7)
+        .expect("tanks");
+    let table = [
+        Viewer::Seat(Seat(0)),
+        Viewer::Seat(Seat(1)),
+        Viewer::Spectator,
+        Viewer::Seat(Seat(3)),
+        Viewer::Seat(Seat(2)),
+    ];
+    for enc in [Encoding::Postcard, Encoding::Json] {
+        let views = tanks.views(&table, enc).expect("views");
+        assert_eq!(views.distinct.len(), 1);
+        assert_eq!(views.of, [0, 0, 0, 0, 0]);
+        assert_eq!(
+            views.distinct[0],
+            tanks.view(Viewer::Seat(Seat(2)), enc).expect("view")
+        );
+    }
+    // Chameleon hides things: each viewer gets exactly its own view, equal ones shared.
+    let chameleon = catalog
+        .create("chameleon", &json(json!(null)), 4, 11)
+        .expect("chameleon");
+    let table = [
+        Viewer::Seat(Seat(0)),
+        Viewer::Seat(Seat(1)),
+        Viewer::Seat(Seat(2)),
+        Viewer::Seat(Seat(3)),
+        Viewer::Spectator,
+        Viewer::Spectator,
+    ];
+    let views = chameleon.views(&table, Encoding::Postcard).expect("views");
+    for (viewer, i) in table.iter().zip(&views.of) {
+        assert_eq!(
+            views.distinct[*i],
+            chameleon.view(*viewer, Encoding::Postcard).expect("view"),
+            "{viewer:?}"
+        );
+    }
+    assert_eq!(views.of[4], views.of[5], "spectators share one view");
+    let mut seen = views.of.clone();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), views.distinct.len(), "no view is encoded twice");
+    // A seat the table does not have is refused, as `view` refuses it.
+    let err = tanks
+        .views(
+            &[Viewer::Seat(Seat(0)), Viewer::Seat(Seat(9))],
+            Encoding::Postcard,
+        )
+        .expect_err("no seat 9");
+    assert_eq!(
+        err,
+        tanks
+            .view(Viewer::Seat(Seat(9)), Encoding::Postcard)
+            .expect_err("no seat 9")
+    );
+}

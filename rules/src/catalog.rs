@@ -97,11 +97,23 @@ pub struct DynLogEntry {
     pub action: Payload,
 }
 
+/// Several viewers' views, each distinct one encoded once: what a host sends a table every
+/// tick, where seats that see the same thing (every seat, in a game without secrets) share
+/// one encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Views {
+    /// The distinct views, in the order their first viewer was asked for.
+    pub distinct: Vec<Payload>,
+    /// For each viewer asked for, in order, the index of its view in `distinct`.
+    pub of: Vec<usize>,
+}
+
 /// The object-safe face of `Session<G>`.
 trait ErasedSession: Send + Sync {
     fn apply(&mut self, seat: Seat, action: &Payload) -> Result<Payload, RuleError>;
     fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError>;
     fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError>;
+    fn views(&self, viewers: &[Viewer], encoding: Encoding) -> Result<Views, RuleError>;
     fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError>;
     fn bot_action(
         &self,
@@ -138,6 +150,29 @@ impl<G: Game> ErasedSession for Session<G> {
     }
     fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError> {
         Ok(Payload::encode(&Session::view(self, viewer)?, encoding))
+    }
+    fn views(&self, viewers: &[Viewer], encoding: Encoding) -> Result<Views, RuleError> {
+        // Views are compared as values, before encoding: a linear scan is cheapest for the
+        // handful of seats a table has.
+        let mut distinct: Vec<G::View> = Vec::new();
+        let mut of = Vec::with_capacity(viewers.len());
+        for viewer in viewers {
+            let view = Session::view(self, *viewer)?;
+            match distinct.iter().position(|d| *d == view) {
+                Some(i) => of.push(i),
+                None => {
+                    of.push(distinct.len());
+                    distinct.push(view);
+                }
+            }
+        }
+        Ok(Views {
+            distinct: distinct
+                .iter()
+                .map(|v| Payload::encode(v, encoding))
+                .collect(),
+            of,
+        })
     }
     fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError> {
         Ok(Payload::encode(
@@ -619,6 +654,12 @@ impl DynSession {
     /// What `viewer` may see.
     pub fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError> {
         self.inner.view(viewer, encoding)
+    }
+
+    /// What each of `viewers` may see, every distinct view encoded once (views compared as
+    /// the game's values). Errors as [`DynSession::view`] for the first viewer that has one.
+    pub fn views(&self, viewers: &[Viewer], encoding: Encoding) -> Result<Views, RuleError> {
+        self.inner.views(viewers, encoding)
     }
 
     /// The actions `seat` may take now (a list).

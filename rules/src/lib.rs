@@ -35,7 +35,7 @@ mod schema;
 mod session;
 
 pub use catalog::{
-    Catalog, DynHeader, DynLogEntry, DynSession, GameMeta, Games, SyncMode, ValueKind,
+    Catalog, DynHeader, DynLogEntry, DynSession, GameMeta, Games, SyncMode, ValueKind, Views,
 };
 pub use codec::{Encoding, Payload, decode_json_value, decode_postcard};
 pub use error::RuleError;

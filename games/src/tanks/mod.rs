@@ -190,11 +190,11 @@ pub struct BulletView {
     pub ttl: u16,
 }
 
-/// The arena as every viewer sees it (perfect information), sent every tick.
+/// The arena as every viewer sees it (perfect information), sent every tick. It is the same
+/// for every seat and spectator — a player knows its seat from `started` — so a host encodes
+/// one snapshot per tick for the whole table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TanksView {
-    /// The viewer's seat, if seated.
-    pub you: Option<Seat>,
     /// Ticks played.
     pub tick: u32,
     /// Ticks until the time limit.
@@ -577,9 +577,8 @@ impl Game for Tanks {
         all
     }
 
-    fn view(&self, viewer: Viewer) -> TanksView {
+    fn view(&self, _viewer: Viewer) -> TanksView {
         TanksView {
-            you: viewer.seat(),
             tick: self.tick,
             ticks_left: self.ticks_total.saturating_sub(self.tick),
             map: self.config.map,

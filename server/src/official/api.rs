@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::accounts::{self, TOKEN_LIFETIME_SECS, now};
-use super::store::{Account, Role, Store, StoreError, StoredMatch};
+use super::store::{Account, DeviceSignIn, Role, Store, StoreError, StoredMatch};
 use crate::HostControl;
 
 /// A real hash to check wrong usernames against, so they take as long as wrong passwords.
@@ -532,6 +532,8 @@ pub struct Api {
     pub catalog: Arc<Catalog>,
     /// Login rate limit.
     pub limiter: Arc<LoginLimiter>,
+    /// Device sign-ins, group-committed.
+    pub sign_ins: super::sign_ins::SignIns,
 }
 
 impl Api {
@@ -700,20 +702,26 @@ async fn device(
     api.limit(peer.addr, "device")?;
     accounts::device_id(&req.device_id)?;
     let name = crate::names::display_name(&req.display_name)?;
-    let store = api.store.clone();
-    blocking(move || {
-        let account = store.device_account(&req.device_id, &name, now())?;
-        if account.banned {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                codes::BANNED,
-                "this account is banned",
-            ));
-        }
-        issue_token(&*store, &account)
-    })
-    .await
-    .map(Json)
+    let (token, token_hash) = accounts::new_token().map_err(WireError::from)?;
+    let now = now();
+    let expires_at = now + TOKEN_LIFETIME_SECS;
+    let sign_in = DeviceSignIn {
+        device_id: req.device_id,
+        display_name: name,
+        token_hash,
+        expires_at,
+    };
+    let account = api.sign_ins.device(sign_in, now).await?;
+    if account.banned {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::BANNED,
+            "this account is banned",
+        ));
+    }
+    Ok(Json(
+        json!({"token": token, "expires_at": expires_at, "account": account}),
+    ))
 }
 
 #[derive(Deserialize)]

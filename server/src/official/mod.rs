@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod leaderboard;
 pub mod recorder;
+pub mod sign_ins;
 pub mod sqlite;
 pub mod store;
 
@@ -26,6 +27,7 @@ pub async fn start(base: HostConfig, store: Arc<dyn Store>) -> Result<HostHandle
     let control: Arc<OnceLock<HostControl>> = Arc::new(OnceLock::new());
     let catalog = base.catalog.clone();
     let api_store = store.clone();
+    let sign_ins = sign_ins::SignIns::start(store.clone());
     let limiter = Arc::new(api::LoginLimiter::new(
         base.limits.sign_in_burst,
         base.limits.sign_ins_per_minute,
@@ -44,6 +46,7 @@ pub async fn start(base: HostConfig, store: Arc<dyn Store>) -> Result<HostHandle
                 host,
                 catalog: catalog.clone(),
                 limiter: limiter.clone(),
+                sign_ins: sign_ins.clone(),
             })
         })),
         ..base

@@ -7,7 +7,7 @@ use hearth_rules::protocol::PlayerId;
 use hearth_rules::{DynLogEntry, Outcome, Payload, Seat};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::store::{Account, Role, Standing, Store, StoreError, StoredMatch};
+use super::store::{Account, DeviceSignIn, Role, Standing, Store, StoreError, StoredMatch};
 
 /// Marks a SQLite file as Hearth's (`PRAGMA application_id`, "HRTH").
 const APPLICATION_ID: i64 = 0x4852_5448;
@@ -323,6 +323,51 @@ fn match_row(r: &Row<'_>) -> rusqlite::Result<StoredMatch> {
 }
 
 impl SqliteStore {
+    /// A device's account, made on first use; its `last_seen` is `now`.
+    fn device_account_in(
+        conn: &Connection,
+        device_id: &str,
+        display_name: &str,
+        now: i64,
+    ) -> Result<Account, StoreError> {
+        // Cached statements: a device sign-in is the hottest write path there is.
+        conn.prepare_cached(
+            "INSERT INTO accounts (display_name, device_id, created_at, last_seen) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT(device_id) DO UPDATE SET last_seen = excluded.last_seen",
+        )
+        .and_then(|mut s| s.execute(params![display_name, device_id, now]))
+        .map_err(backend)?;
+        conn.prepare_cached(&format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE device_id = ?1"
+        ))
+        .and_then(|mut s| s.query_row(params![device_id], account_row))
+        .map_err(backend)
+    }
+
+    /// Purges expired tokens (an index range scan: `tokens_expiry`), so the table does not
+    /// grow forever; run whenever tokens are issued.
+    fn purge_tokens_in(conn: &Connection, now: i64) -> Result<(), StoreError> {
+        conn.prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")
+            .and_then(|mut s| s.execute(params![now]))
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn insert_token_in(
+        conn: &Connection,
+        token_hash: &[u8],
+        account: PlayerId,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO tokens (hash, account, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut s| s.execute(params![token_hash, account as i64, expires_at, now]))
+        .map_err(backend)?;
+        Ok(())
+    }
+
     fn account_in(conn: &Connection, id: PlayerId) -> Result<Option<Account>, StoreError> {
         conn.prepare_cached(&format!(
             "SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"
@@ -383,19 +428,7 @@ impl Store for SqliteStore {
         display_name: &str,
         now: i64,
     ) -> Result<Account, StoreError> {
-        let conn = self.db();
-        // Cached statements: a device sign-in is the hottest write path there is.
-        conn.prepare_cached(
-            "INSERT INTO accounts (display_name, device_id, created_at, last_seen) VALUES (?1, ?2, ?3, ?3)
-             ON CONFLICT(device_id) DO UPDATE SET last_seen = excluded.last_seen",
-        )
-        .and_then(|mut s| s.execute(params![display_name, device_id, now]))
-        .map_err(backend)?;
-        conn.prepare_cached(&format!(
-            "SELECT {ACCOUNT_COLS} FROM accounts WHERE device_id = ?1"
-        ))
-        .and_then(|mut s| s.query_row(params![device_id], account_row))
-        .map_err(backend)
+        Self::device_account_in(&self.db(), device_id, display_name, now)
     }
 
     fn create_user(
@@ -537,17 +570,31 @@ impl Store for SqliteStore {
         let mut conn = self.db();
         // One transaction, so one commit (one WAL write on disk) for the purge and the insert.
         let tx = conn.transaction().map_err(backend)?;
-        // Expired tokens go whenever a new one is issued, so the table does not grow forever
-        // (an index range scan: `tokens_expiry`).
-        tx.prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")
-            .and_then(|mut s| s.execute(params![now]))
-            .map_err(backend)?;
-        tx.prepare_cached(
-            "INSERT INTO tokens (hash, account, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .and_then(|mut s| s.execute(params![token_hash, account as i64, expires_at, now]))
-        .map_err(backend)?;
+        Self::purge_tokens_in(&tx, now)?;
+        Self::insert_token_in(&tx, token_hash, account, expires_at, now)?;
         tx.commit().map_err(backend)
+    }
+
+    fn device_sign_ins(
+        &self,
+        batch: &[DeviceSignIn],
+        now: i64,
+    ) -> Result<Vec<Account>, StoreError> {
+        let mut conn = self.db();
+        // The whole batch is one transaction: one WAL write and one commit for every sign-in
+        // that queued meanwhile, instead of two commits each.
+        let tx = conn.transaction().map_err(backend)?;
+        Self::purge_tokens_in(&tx, now)?;
+        let mut accounts = Vec::with_capacity(batch.len());
+        for s in batch {
+            let account = Self::device_account_in(&tx, &s.device_id, &s.display_name, now)?;
+            if !account.banned {
+                Self::insert_token_in(&tx, &s.token_hash, account.id, s.expires_at, now)?;
+            }
+            accounts.push(account);
+        }
+        tx.commit().map_err(backend)?;
+        Ok(accounts)
     }
 
     fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError> {

@@ -187,6 +187,19 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// One device sign-in, for [`Store::device_sign_ins`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceSignIn {
+    /// The device id the client keeps.
+    pub device_id: String,
+    /// The display name a new account gets.
+    pub display_name: String,
+    /// The new token's hash, stored unless the account is banned.
+    pub token_hash: Vec<u8>,
+    /// When the token expires (Unix seconds).
+    pub expires_at: i64,
+}
+
 /// Everything the official services keep.
 pub trait Store: Send + Sync + 'static {
     // ----- accounts
@@ -238,6 +251,27 @@ pub trait Store: Send + Sync + 'static {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError>;
+    /// Device sign-ins, several at once: each device's account (made on first use) and,
+    /// unless that account is banned, its new token; results in the batch's order, all or
+    /// none. A store with transactions should use one for the whole batch (group commit: a
+    /// burst of sign-ins then costs one commit, not two per sign-in); the default signs in
+    /// one by one.
+    fn device_sign_ins(
+        &self,
+        batch: &[DeviceSignIn],
+        now: i64,
+    ) -> Result<Vec<Account>, StoreError> {
+        batch
+            .iter()
+            .map(|s| {
+                let account = self.device_account(&s.device_id, &s.display_name, now)?;
+                if !account.banned {
+                    self.add_token(&s.token_hash, account.id, s.expires_at, now)?;
+                }
+                Ok(account)
+            })
+            .collect()
+    }
     /// The account a live token belongs to.
     fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError>;
     /// Revokes a token.

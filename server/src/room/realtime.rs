@@ -128,51 +128,58 @@ impl Room {
         let session = &game.session;
         let tick = session.tick_count();
         let index = session.log_len();
-        let mut events_json = None;
-        // Spectators share one frame per encoding; seats get their own.
-        let mut spectator: [Option<Frame>; 2] = [None, None];
-        for m in &self.members {
-            let Some(outbox) = &m.outbox else { continue };
-            let enc = outbox.encoding;
+        let over = session.is_over();
+        let mut out = Vec::new();
+        // One frame per distinct view and encoding: seats that see the same thing (every
+        // seat of a game without secrets), and all spectators, share one encoded snapshot.
+        for enc in [Encoding::Postcard, Encoding::Json] {
+            let (outboxes, viewers): (Vec<&Outbox>, Vec<Viewer>) = self
+                .members
+                .iter()
+                .filter_map(|m| {
+                    let outbox = m.outbox.as_ref().filter(|o| o.encoding == enc)?;
+                    let viewer = m.seat.map_or(Viewer::Spectator, |s| Viewer::Seat(Seat(s)));
+                    Some((outbox, viewer))
+                })
+                .unzip();
+            if outboxes.is_empty() {
+                continue;
+            }
+            let Ok(views) = session.views(&viewers, enc) else {
+                continue;
+            };
             let events = match enc {
                 Encoding::Postcard => events.clone(),
-                Encoding::Json => events_json
-                    .get_or_insert_with(|| {
-                        session
-                            .convert_events(events, Encoding::Json)
-                            .unwrap_or(Payload::Json(serde_json::Value::Array(vec![])))
-                    })
-                    .clone(),
+                Encoding::Json => session
+                    .convert_events(events, Encoding::Json)
+                    .unwrap_or(Payload::Json(serde_json::Value::Array(vec![]))),
             };
-            let make = |viewer| -> Option<Frame> {
-                let view = session.view(viewer, enc).ok()?;
-                Some(Frame::encode(
-                    &ServerMsg::Snapshot {
-                        tick,
-                        index,
-                        view,
-                        events,
-                    },
-                    enc,
-                ))
-            };
-            let frame = match m.seat {
-                Some(s) => make(Viewer::Seat(Seat(s))),
-                None => {
-                    let slot = &mut spectator[enc as usize];
-                    if slot.is_none() {
-                        *slot = make(Viewer::Spectator);
-                    }
-                    slot.clone()
-                }
-            };
-            match frame {
-                Some(frame) if session.is_over() => {
-                    self.out.push(Effect::FinalSnapshot(outbox.clone(), frame))
-                }
-                Some(frame) => self.out.push(Effect::Snapshot(outbox.clone(), frame)),
-                None => {}
+            let frames: Vec<Frame> = views
+                .distinct
+                .into_iter()
+                .map(|view| {
+                    Frame::encode(
+                        &ServerMsg::Snapshot {
+                            tick,
+                            index,
+                            view,
+                            events: events.clone(),
+                        },
+                        enc,
+                    )
+                })
+                .collect();
+            for (outbox, i) in outboxes.into_iter().zip(views.of) {
+                let Some(frame) = frames.get(i).cloned() else {
+                    continue;
+                };
+                out.push(if over {
+                    Effect::FinalSnapshot(outbox.clone(), frame)
+                } else {
+                    Effect::Snapshot(outbox.clone(), frame)
+                });
             }
         }
+        self.out.0.extend(out);
     }
 }

@@ -1036,6 +1036,81 @@ fn several_matches_append_their_logs_in_one_commit() {
     assert_eq!(store.match_log(b).unwrap(), b_log.to_vec());
 }
 
+/// Group commit of sign-ins: a batch signs every device in at once; the same device twice
+/// gets one account and two working tokens, and a banned account gets no token.
+#[test]
+fn device_sign_ins_commit_together_and_a_banned_account_gets_no_token() {
+    use hearth_server::official::store::DeviceSignIn;
+    let store = SqliteStore::memory().unwrap();
+    let banned = store.device_account("device-banned-1", "Bo", 0).unwrap();
+    store.set_banned(banned.id, true).unwrap();
+    let sign_in = |device: &str, token: &str| DeviceSignIn {
+        device_id: device.into(),
+        display_name: "Al".into(),
+        token_hash: accounts::token_hash(token),
+        expires_at: 1_000,
+    };
+    let accounts = store
+        .device_sign_ins(
+            &[
+                sign_in("device-aaaa-1111", "hth_a1"),
+                sign_in("device-banned-1", "hth_b1"),
+                sign_in("device-aaaa-1111", "hth_a2"),
+            ],
+            10,
+        )
+        .unwrap();
+    assert_eq!(accounts.len(), 3);
+    assert_eq!(accounts[0].id, accounts[2].id, "one device, one account");
+    assert_eq!((accounts[1].id, accounts[1].banned), (banned.id, true));
+    for token in ["hth_a1", "hth_a2"] {
+        let owner = store
+            .token_account(&accounts::token_hash(token), 10)
+            .unwrap()
+            .map(|a| a.id);
+        assert_eq!(owner, Some(accounts[0].id), "{token}");
+    }
+    assert_eq!(
+        store
+            .token_account(&accounts::token_hash("hth_b1"), 10)
+            .unwrap(),
+        None
+    );
+}
+
+/// Many devices signing in at once (they share commits on the server) each get their own
+/// working token; a device signing in twice keeps its account.
+#[tokio::test]
+async fn a_burst_of_device_sign_ins_all_get_working_tokens() {
+    let host = official_on(HostConfig {
+        limits: Limits::unthrottled(),
+        ..loopback()
+    })
+    .await;
+    let addr = host.addr();
+    let sign_ins = (0..48).map(|i| async move {
+        let body = json!({"device_id": format!("burst-device-{:04}", i % 24), "display_name": "B"})
+            .to_string();
+        let (s, v) = http(addr, "POST", "/v1/auth/device", None, Some(&body)).await;
+        assert_eq!(s, 200, "{v}");
+        (i % 24, v)
+    });
+    let answers = futures_util::future::join_all(sign_ins).await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (device, v) in answers {
+        let token = v["token"].as_str().unwrap().to_string();
+        let (s, me) = http(addr, "GET", "/v1/me", Some(&token), None).await;
+        assert_eq!(s, 200, "{me}");
+        assert_eq!(me["account"]["id"], v["account"]["id"]);
+        let id = ids
+            .entry(device)
+            .or_insert_with(|| me["account"]["id"].clone());
+        assert_eq!(*id, me["account"]["id"], "device {device} has one account");
+    }
+    assert_eq!(ids.len(), 24);
+    host.shutdown().await;
+}
+
 /// A running match of a game that hides information shows neither its seed nor its log over
 /// the public REST API until it is over (the seed alone replays the hidden draws: the secret
 /// word, the chameleon); a perfect-information game's running match shows both.
