@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use crate::hub::{Hub, RoomRef};
 use crate::room::RoomCmd;
-use crate::wire::{Ctl, Frame, Latest, Outbox};
+use crate::wire::{Ctl, Frame, Mailbox, Outbox};
 
 /// How long a closing connection may take to flush its last frames.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -34,15 +34,23 @@ struct Link {
 struct Session {
     player: u64,
     name: String,
-    offered: Vec<GameMeta>,
+    /// The games the handshake matched, by name; `None` for all of the catalog's (the usual
+    /// case, kept without a copy of the catalog per connection).
+    offered: Option<Box<[String]>>,
+}
+
+impl Session {
+    fn offers(&self, game: &str) -> bool {
+        self.offered
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == game))
+    }
 }
 
 struct Conn {
     id: u64,
     hub: Arc<Hub>,
-    tx: mpsc::Sender<Frame>,
-    latest: Arc<Latest>,
-    ctl: mpsc::UnboundedSender<Ctl>,
+    mailbox: Arc<Mailbox>,
     encoding: Option<Encoding>,
     session: Option<Session>,
     link: Option<Link>,
@@ -62,26 +70,26 @@ enum Exit {
     Abort,
 }
 
-/// The receiving ends of what rooms and the hub send a connection.
-struct Inbound {
-    frames: mpsc::Receiver<Frame>,
-    ctl: mpsc::UnboundedReceiver<Ctl>,
+/// The receiving end of the connection's mailbox: once it is dropped, the mailbox drops
+/// whatever arrives and rooms see the connection as gone.
+struct Inbound(Arc<Mailbox>);
+
+impl Drop for Inbound {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// Serves one upgraded WebSocket until it closes.
 pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
     hub.metrics.connections.inc();
     let limits = hub.config.limits.clone();
-    let (tx, frames) = mpsc::channel(limits.outbound_queue);
-    let latest = Arc::new(Latest::default());
-    let (ctl_tx, ctl) = mpsc::unbounded_channel();
-    let mut inbound = Inbound { frames, ctl };
+    let mailbox = Mailbox::new(limits.outbound_queue, hub.metrics.clone());
+    let inbound = Inbound(mailbox.clone());
     let mut conn = Conn {
         id: hub.next_id(),
         hub: hub.clone(),
-        tx,
-        latest: latest.clone(),
-        ctl: ctl_tx,
+        mailbox,
         encoding: None,
         session: None,
         link: None,
@@ -90,7 +98,7 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
         refilled: Instant::now(),
         limited: 0,
     };
-    let exit = conn.run(&mut socket, &mut inbound).await;
+    let exit = conn.run(&mut socket).await;
     hub.set_offline(conn.id);
     if let Some(link) = conn.link.take() {
         let _ = link.tx.send(RoomCmd::Gone { link: link.id }).await;
@@ -136,7 +144,7 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
             // What was queued goes first, then why, then the close frame.
             let reason: String = message.chars().take(100).collect();
             let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
-                while let Ok(frame) = inbound.frames.try_recv() {
+                while let Some(frame) = inbound.0.next_reliable() {
                     socket.feed(frame.into_message()).await?;
                 }
                 socket.feed(closing(code, message)).await?;
@@ -162,7 +170,7 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
 }
 
 impl Conn {
-    async fn run(&mut self, socket: &mut WebSocket, inbound: &mut Inbound) -> Exit {
+    async fn run(&mut self, socket: &mut WebSocket) -> Exit {
         let idle = self.hub.config.limits.idle_timeout;
         let mut ping = tokio::time::interval(idle / 3);
         ping.tick().await;
@@ -176,98 +184,97 @@ impl Conn {
         if *shutdown.borrow() {
             return Exit::Close(codes::SERVER_SHUTDOWN, "the host is shutting down".into());
         }
-        let latest = self.latest.clone();
-        // One registration for the snapshot slot's wake-ups, kept across turns of the loop.
-        let notified = latest.notify.notified();
+        let mailbox = self.mailbox.clone();
+        // One registration for the mailbox's wake-ups, kept across turns of the loop.
+        let notified = mailbox.notified();
         tokio::pin!(notified);
         loop {
-            let first = tokio::select! {
-                // Reliable frames before the snapshot slot: a tick queues its inputs'
-                // `accepted` replies before its snapshot, and a client learns from a reply
-                // which snapshot will show its input.
-                biased;
-                frame = inbound.frames.recv() => match frame {
-                    Some(frame) => frame,
-                    None => continue,
-                },
-                () = &mut notified => {
-                    notified.set(latest.notify.notified());
-                    match latest.take() {
-                        Some(frame) => frame,
-                        None => continue,
+            // The mailbox is looked at after every wake-up, whatever woke the task, so
+            // nothing put in it while a write was under way waits for the next one.
+            if let Some(exit) = self.heed_ctl() {
+                return exit;
+            }
+            let first = match mailbox.next_frame() {
+                Some(frame) => frame,
+                None => tokio::select! {
+                    biased;
+                    () = &mut notified => {
+                        notified.set(mailbox.notified());
+                        continue;
                     }
-                }
-                msg = socket.recv() => {
-                    let msg = match msg {
-                        None => return Exit::Gone,
-                        Some(Err(e)) => {
-                            if too_large(&e) {
+                    msg = socket.recv() => {
+                        let msg = match msg {
+                            None => return Exit::Gone,
+                            Some(Err(e)) => {
+                                if too_large(&e) {
+                                    return Exit::Close(
+                                        codes::FRAME_TOO_LARGE,
+                                        format!("messages are limited to {} bytes; send smaller ones",
+                                            self.hub.config.limits.max_frame_bytes),
+                                    );
+                                }
                                 return Exit::Close(
-                                    codes::FRAME_TOO_LARGE,
-                                    format!("messages are limited to {} bytes; send smaller ones",
+                                    codes::BAD_FRAME,
+                                    format!("the connection broke the WebSocket rules or the {}-byte message limit ({e})",
                                         self.hub.config.limits.max_frame_bytes),
                                 );
                             }
-                            return Exit::Close(
-                                codes::BAD_FRAME,
-                                format!("the connection broke the WebSocket rules or the {}-byte message limit ({e})",
-                                    self.hub.config.limits.max_frame_bytes),
-                            );
+                            Some(Ok(msg)) => msg,
+                        };
+                        last_seen = Instant::now();
+                        let parsed = match msg {
+                            Message::Text(text) => {
+                                self.encoding.get_or_insert(Encoding::Json);
+                                from_json::<ClientMsg<serde_json::Value>>(&text)
+                                    .map(|m| (m.id, m.req.map_payload(Payload::Json)))
+                            }
+                            Message::Binary(bytes) => {
+                                self.encoding.get_or_insert(Encoding::Postcard);
+                                from_postcard::<ClientMsg<WireBytes>>(&bytes)
+                                    .map(|m| (m.id, m.req.map_payload(Payload::from)))
+                            }
+                            Message::Close(_) => return Exit::Gone,
+                            Message::Ping(_) | Message::Pong(_) => continue,
+                        };
+                        if let Some(exit) = self.on_frame(parsed).await {
+                            return exit;
                         }
-                        Some(Ok(msg)) => msg,
-                    };
-                    last_seen = Instant::now();
-                    let parsed = match msg {
-                        Message::Text(text) => {
-                            self.encoding.get_or_insert(Encoding::Json);
-                            from_json::<ClientMsg<serde_json::Value>>(&text)
-                                .map(|m| (m.id, m.req.map_payload(Payload::Json)))
-                        }
-                        Message::Binary(bytes) => {
-                            self.encoding.get_or_insert(Encoding::Postcard);
-                            from_postcard::<ClientMsg<WireBytes>>(&bytes)
-                                .map(|m| (m.id, m.req.map_payload(Payload::from)))
-                        }
-                        Message::Close(_) => return Exit::Gone,
-                        Message::Ping(_) | Message::Pong(_) => continue,
-                    };
-                    if let Some(exit) = self.on_frame(parsed).await {
-                        return exit;
+                        continue;
                     }
-                    continue;
-                }
-                () = &mut hello_by, if self.session.is_none() => {
-                    self.hub.metrics.handshake_timeouts.inc();
-                    return Exit::Close(
-                        codes::IDLE_TIMEOUT,
-                        format!("no `hello` within {} s of connecting; send it first", handshake.as_secs_f32()),
-                    );
-                }
-                c = inbound.ctl.recv() => {
-                    if let Some(exit) = self.on_ctl(c) {
-                        return exit;
-                    }
-                    continue;
-                }
-                _ = ping.tick() => {
-                    if last_seen.elapsed() >= idle {
+                    () = &mut hello_by, if self.session.is_none() => {
+                        self.hub.metrics.handshake_timeouts.inc();
                         return Exit::Close(
                             codes::IDLE_TIMEOUT,
-                            format!("nothing arrived for {} s; reconnect (and resume your seat) to go on", idle.as_secs()),
+                            format!("no `hello` within {} s of connecting; send it first", handshake.as_secs_f32()),
                         );
                     }
-                    Frame::Ping
-                }
-                _ = shutdown.changed() => {
-                    return Exit::Close(
-                        codes::SERVER_SHUTDOWN,
-                        "the host is shutting down; try again later".into(),
-                    );
-                }
+                    _ = ping.tick() => {
+                        if last_seen.elapsed() >= idle {
+                            return Exit::Close(
+                                codes::IDLE_TIMEOUT,
+                                format!("nothing arrived for {} s; reconnect (and resume your seat) to go on", idle.as_secs()),
+                            );
+                        }
+                        Frame::Ping
+                    }
+                    _ = shutdown.changed() => {
+                        return Exit::Close(
+                            codes::SERVER_SHUTDOWN,
+                            "the host is shutting down; try again later".into(),
+                        );
+                    }
+                },
             };
             let deadline = last_seen + idle;
             if let Some(exit) = self
-                .write(socket, first, inbound, &latest, &mut shutdown, deadline)
+                .write(
+                    socket,
+                    first,
+                    &mailbox,
+                    notified.as_mut(),
+                    &mut shutdown,
+                    deadline,
+                )
                 .await
             {
                 return exit;
@@ -278,23 +285,22 @@ impl Conn {
     /// Writes `first` and every frame ready after it in one write. While the peer does not
     /// take them, only the room's overflow signal, a close, shutdown or the idle `deadline`
     /// (nothing read meanwhile) end the wait.
-    async fn write(
+    async fn write<'m>(
         &mut self,
         socket: &mut WebSocket,
         first: Frame,
-        inbound: &mut Inbound,
-        latest: &Latest,
+        mailbox: &'m Mailbox,
+        mut notified: std::pin::Pin<&mut tokio::sync::futures::Notified<'m>>,
         shutdown: &mut watch::Receiver<bool>,
         deadline: Instant,
     ) -> Option<Exit> {
-        let frames = &mut inbound.frames;
         let burst = async {
             let mut next = Some(first);
             // A real-time tick queues the replies to its inputs and then the snapshot, and a
             // write (a system call) per frame was the larger part of a tick's cost per player.
             while let Some(frame) = next.take() {
                 socket.feed(frame.into_message()).await?;
-                next = frames.try_recv().ok().or_else(|| latest.take());
+                next = mailbox.next_frame();
             }
             socket.flush().await
         };
@@ -304,8 +310,9 @@ impl Conn {
                 // A write that can finish does, even if the idle deadline has just passed.
                 biased;
                 written = &mut burst => return written.err().map(|_| Exit::Gone),
-                c = inbound.ctl.recv() => {
-                    if let Some(exit) = self.on_ctl(c) {
+                () = notified.as_mut() => {
+                    notified.set(mailbox.notified());
+                    if let Some(exit) = self.heed_ctl() {
                         return Some(exit);
                     }
                 }
@@ -323,21 +330,30 @@ impl Conn {
         }
     }
 
+    /// Carries out every control waiting in the mailbox; `Some` ends the connection.
+    fn heed_ctl(&mut self) -> Option<Exit> {
+        while let Some(ctl) = self.mailbox.take_ctl() {
+            if let Some(exit) = self.on_ctl(ctl) {
+                return Some(exit);
+            }
+        }
+        None
+    }
+
     /// What a room or the hub told the connection; `Some` ends it.
-    fn on_ctl(&mut self, ctl: Option<Ctl>) -> Option<Exit> {
+    fn on_ctl(&mut self, ctl: Ctl) -> Option<Exit> {
         match ctl {
-            Some(Ctl::Close { code, message }) => Some(Exit::Close(code, message)),
-            Some(Ctl::Overflow) => {
+            Ctl::Close { code, message } => Some(Exit::Close(code, message)),
+            Ctl::Overflow => {
                 tracing::info!("disconnecting a client that does not read fast enough");
                 Some(Exit::Abort)
             }
-            Some(Ctl::Left { link }) => {
+            Ctl::Left { link } => {
                 if self.link.as_ref().is_some_and(|l| l.id == link) {
                     self.link = None;
                 }
                 None
             }
-            None => None,
         }
     }
 
@@ -431,7 +447,15 @@ impl Conn {
                 Ok(())
             }
             Request::ListGames => {
-                self.reply(id, Reply::Games(session.offered.clone()));
+                let games = self
+                    .hub
+                    .config
+                    .catalog
+                    .games()
+                    .filter(|g| session.offers(&g.name))
+                    .cloned()
+                    .collect();
+                self.reply(id, Reply::Games(games));
                 Ok(())
             }
             Request::ListRooms => {
@@ -573,12 +597,13 @@ impl Conn {
                 name: identity.name.clone(),
             },
             identity.session,
-            self.ctl.clone(),
+            self.mailbox.clone(),
         );
+        let everything = offered.len() == catalog.games().count();
         self.session = Some(Session {
             player,
             name: identity.name.clone(),
-            offered: offered.clone(),
+            offered: (!everything).then(|| offered.iter().map(|g| g.name.clone()).collect()),
         });
         Ok(Welcome {
             player,
@@ -591,7 +616,7 @@ impl Conn {
 
     fn offered(&self, game: &str) -> Result<(), WireError> {
         let session = self.session.as_ref();
-        if session.is_some_and(|s| s.offered.iter().any(|g| g.name == game)) {
+        if session.is_some_and(|s| s.offers(game)) && self.hub.config.catalog.get(game).is_ok() {
             return Ok(());
         }
         // Name the game only if it exists, so the catalog's own error explains unknown ones.
@@ -656,10 +681,7 @@ impl Conn {
     fn outbox(&self) -> Outbox {
         Outbox::new(
             self.encoding.unwrap_or(Encoding::Json),
-            self.tx.clone(),
-            self.latest.clone(),
-            self.ctl.clone(),
-            self.hub.metrics.clone(),
+            self.mailbox.clone(),
         )
     }
 

@@ -32,7 +32,7 @@ pub struct Online {
 struct OnlineEntry {
     who: Online,
     session: Option<String>,
-    ctl: mpsc::UnboundedSender<crate::wire::Ctl>,
+    mailbox: Arc<crate::wire::Mailbox>,
 }
 
 struct RoomEntry {
@@ -228,9 +228,16 @@ impl Hub {
         conn: u64,
         who: Online,
         session: Option<String>,
-        ctl: mpsc::UnboundedSender<crate::wire::Ctl>,
+        mailbox: Arc<crate::wire::Mailbox>,
     ) {
-        lock(&self.online).insert(conn, OnlineEntry { who, session, ctl });
+        lock(&self.online).insert(
+            conn,
+            OnlineEntry {
+                who,
+                session,
+                mailbox,
+            },
+        );
     }
 
     /// Closes every connection of `player` (when `session` is `None`) or every connection
@@ -250,15 +257,7 @@ impl Hub {
                 (Some(p), None) => entry.who.player == p,
                 (None, None) => false,
             };
-            if hit
-                && entry
-                    .ctl
-                    .send(crate::wire::Ctl::Close {
-                        code,
-                        message: message.to_string(),
-                    })
-                    .is_ok()
-            {
+            if hit && entry.mailbox.close_with(code, message.to_string()) {
                 closed += 1;
             }
         }

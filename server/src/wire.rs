@@ -1,12 +1,13 @@
 //! Encoded frames and the per-connection outbox rooms write into.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message, Utf8Bytes};
 use hearth_rules::protocol::{ServerMsg, to_json, to_postcard};
 use hearth_rules::{Encoding, Payload};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
 
@@ -87,18 +88,116 @@ pub(crate) enum Ctl {
     },
 }
 
-/// The newest unsent real-time snapshot of one connection.
-#[derive(Debug, Default)]
-pub(crate) struct Latest {
-    slot: Mutex<Option<Frame>>,
-    /// Woken when a snapshot is put in the slot.
-    pub notify: Notify,
+/// Everything rooms and the hub send one connection, in one small allocation: the bounded
+/// queue of reliable frames, the newest unsent real-time snapshot, and the controls. The
+/// queues are allocated on first use and freed once drained, so an idle socket holds none
+/// (BENCHMARKS.md, *Held sockets*).
+#[derive(Debug)]
+pub(crate) struct Mailbox {
+    state: Mutex<MailState>,
+    /// Woken whenever something is put in the mailbox.
+    notify: Notify,
+    /// Most reliable frames waiting before the connection counts as too slow.
+    capacity: usize,
+    metrics: Arc<Metrics>,
 }
 
-impl Latest {
-    /// Takes the waiting snapshot.
-    pub(crate) fn take(&self) -> Option<Frame> {
-        self.slot.lock().ok().and_then(|mut s| s.take())
+#[derive(Debug, Default)]
+struct MailState {
+    frames: VecDeque<Frame>,
+    latest: Option<Frame>,
+    ctl: VecDeque<Ctl>,
+    /// The connection has gone: whatever arrives is dropped.
+    closed: bool,
+    /// The overflow control has been sent (once is enough).
+    overflowed: bool,
+}
+
+/// A drained queue that grew beyond this many slots is freed, so a burst does not keep its
+/// memory on an idle socket.
+const KEEP_SLOTS: usize = 8;
+
+impl Mailbox {
+    /// An empty mailbox for a connection whose reliable queue holds `capacity` frames.
+    pub(crate) fn new(capacity: usize, metrics: Arc<Metrics>) -> Arc<Mailbox> {
+        Arc::new(Mailbox {
+            state: Mutex::new(MailState::default()),
+            notify: Notify::new(),
+            capacity,
+            metrics,
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, MailState> {
+        // Nothing panics while holding it; if something did, the queues are still whole.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Completes when something was put in the mailbox since the last wake-up (a wake-up
+    /// that found nobody waiting is kept for the next call).
+    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+
+    /// The next control, if any.
+    pub(crate) fn take_ctl(&self) -> Option<Ctl> {
+        let mut st = self.state();
+        let ctl = st.ctl.pop_front();
+        if st.ctl.is_empty() && st.ctl.capacity() > KEEP_SLOTS {
+            st.ctl = VecDeque::new();
+        }
+        ctl
+    }
+
+    /// The next reliable frame, if any.
+    pub(crate) fn next_reliable(&self) -> Option<Frame> {
+        let mut st = self.state();
+        let frame = st.frames.pop_front();
+        if st.frames.is_empty() && st.frames.capacity() > KEEP_SLOTS {
+            st.frames = VecDeque::new();
+        }
+        frame
+    }
+
+    /// The next frame to write: reliable frames first (a tick queues its inputs' `accepted`
+    /// replies before its snapshot, and a client learns from a reply which snapshot will
+    /// show its input), then the waiting snapshot.
+    pub(crate) fn next_frame(&self) -> Option<Frame> {
+        let mut st = self.state();
+        if let Some(frame) = st.frames.pop_front() {
+            if st.frames.is_empty() && st.frames.capacity() > KEEP_SLOTS {
+                st.frames = VecDeque::new();
+            }
+            return Some(frame);
+        }
+        st.latest.take()
+    }
+
+    /// The connection has gone: what waits is dropped and nothing more is kept.
+    pub(crate) fn close(&self) {
+        let mut st = self.state();
+        *st = MailState {
+            closed: true,
+            ..MailState::default()
+        };
+    }
+
+    /// Tells the connection to close with `code` and `message` (a ban, a sign-out); false if
+    /// it has gone already.
+    pub(crate) fn close_with(&self, code: &'static str, message: String) -> bool {
+        self.control(Ctl::Close { code, message })
+    }
+
+    fn control(&self, ctl: Ctl) -> bool {
+        {
+            let mut st = self.state();
+            if st.closed {
+                return false;
+            }
+            st.ctl.push_back(ctl);
+        }
+        self.notify.notify_one();
+        true
     }
 }
 
@@ -108,48 +207,36 @@ impl Latest {
 pub(crate) struct Outbox {
     /// The connection's encoding.
     pub encoding: Encoding,
-    queues: Arc<Queues>,
-}
-
-#[derive(Debug)]
-struct Queues {
-    tx: mpsc::Sender<Frame>,
-    latest: Arc<Latest>,
-    ctl: mpsc::UnboundedSender<Ctl>,
-    metrics: Arc<Metrics>,
+    mailbox: Arc<Mailbox>,
 }
 
 impl Outbox {
-    /// An outbox over a connection's queues.
-    pub(crate) fn new(
-        encoding: Encoding,
-        tx: mpsc::Sender<Frame>,
-        latest: Arc<Latest>,
-        ctl: mpsc::UnboundedSender<Ctl>,
-        metrics: Arc<Metrics>,
-    ) -> Self {
-        Outbox {
-            encoding,
-            queues: Arc::new(Queues {
-                tx,
-                latest,
-                ctl,
-                metrics,
-            }),
-        }
+    /// An outbox into a connection's mailbox.
+    pub(crate) fn new(encoding: Encoding, mailbox: Arc<Mailbox>) -> Self {
+        Outbox { encoding, mailbox }
     }
 
     /// Queues a reliable frame. Never waits: if the queue is full the connection is told to
     /// disconnect (it can resume), so one slow reader never stalls a room.
     pub(crate) fn send(&self, frame: Frame) {
-        match self.queues.tx.try_send(frame) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.queues.metrics.queue_overflows.inc();
-                let _ = self.queues.ctl.send(Ctl::Overflow);
+        let mb = &self.mailbox;
+        {
+            let mut st = mb.state();
+            if st.closed {
+                return;
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            if st.frames.len() >= mb.capacity {
+                if st.overflowed {
+                    return;
+                }
+                st.overflowed = true;
+                st.ctl.push_back(Ctl::Overflow);
+                mb.metrics.queue_overflows.inc();
+            } else {
+                st.frames.push_back(frame);
+            }
         }
+        mb.notify.notify_one();
     }
 
     /// Encodes and queues a message for this connection alone.
@@ -159,33 +246,38 @@ impl Outbox {
 
     /// Replaces the waiting real-time snapshot with a newer one.
     pub(crate) fn snapshot(&self, frame: Frame) {
-        if let Ok(mut slot) = self.queues.latest.slot.lock()
-            && slot.replace(frame).is_some()
+        let mb = &self.mailbox;
         {
-            self.queues.metrics.snapshots_coalesced.inc();
+            let mut st = mb.state();
+            if st.closed {
+                return;
+            }
+            if st.latest.replace(frame).is_some() {
+                mb.metrics.snapshots_coalesced.inc();
+            }
         }
-        self.queues.latest.notify.notify_one();
+        mb.notify.notify_one();
     }
 
     /// Sends the last snapshot of a game reliably (it must not be coalesced away), after
     /// dropping any older one still waiting.
     pub(crate) fn final_snapshot(&self, frame: Frame) {
-        let _ = self.queues.latest.take();
+        self.mailbox.state().latest = None;
         self.send(frame);
     }
 
     /// Whether the connection has gone.
     pub(crate) fn is_closed(&self) -> bool {
-        self.queues.tx.is_closed()
+        self.mailbox.state().closed
     }
 
     /// Whether both go to the same connection.
     pub(crate) fn same_connection(&self, other: &Outbox) -> bool {
-        self.queues.tx.same_channel(&other.queues.tx)
+        Arc::ptr_eq(&self.mailbox, &other.mailbox)
     }
 
     /// Tells the connection it left the room it joined with `link`.
     pub(crate) fn left(&self, link: u64) {
-        let _ = self.queues.ctl.send(Ctl::Left { link });
+        self.mailbox.control(Ctl::Left { link });
     }
 }

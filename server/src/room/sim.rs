@@ -46,7 +46,7 @@ use super::*;
 use crate::official::sqlite::SqliteStore;
 use crate::official::store::Store;
 use crate::services::{BoxFuture, MatchRecorder, RecordError};
-use crate::wire::{Ctl, Latest};
+use crate::wire::{Ctl, Mailbox};
 
 /// The players, in table order: the first two play connect-four, the next three chameleon,
 /// the last two tanks.
@@ -257,8 +257,15 @@ struct Conn {
     name: String,
     link: Option<u64>,
     outbox: Outbox,
-    rx: mpsc::Receiver<Frame>,
-    ctl: mpsc::UnboundedReceiver<Ctl>,
+    /// The connection's receiving end (closed when the connection is cut).
+    mailbox: Arc<Mailbox>,
+}
+
+impl Drop for Conn {
+    /// A cut connection is gone for the rooms, as a real one whose task ended.
+    fn drop(&mut self) {
+        self.mailbox.close();
+    }
 }
 
 /// One player: its client core and what its game code knows.
@@ -427,15 +434,8 @@ impl World {
     fn open(&mut self, p: usize) {
         let id = self.next_conn;
         self.next_conn += 1;
-        let (tx, rx) = mpsc::channel(1024);
-        let (ctl_tx, ctl) = mpsc::unbounded_channel();
-        let outbox = Outbox::new(
-            hearth_rules::Encoding::Postcard,
-            tx,
-            Arc::new(Latest::default()),
-            ctl_tx,
-            Arc::new(Metrics::default()),
-        );
+        let mailbox = Mailbox::new(1024, Arc::new(Metrics::default()));
+        let outbox = Outbox::new(hearth_rules::Encoding::Postcard, mailbox.clone());
         self.conns.insert(
             id,
             Conn {
@@ -443,8 +443,7 @@ impl World {
                 name: String::new(),
                 link: None,
                 outbox,
-                rx,
-                ctl,
+                mailbox,
             },
         );
         self.players[p].conn = Some(id);
@@ -635,13 +634,13 @@ impl World {
         let mut gone = Vec::new();
         let mut sent = Vec::new();
         for (id, conn) in self.conns.iter_mut() {
-            while let Ok(frame) = conn.rx.try_recv() {
+            while let Some(frame) = conn.mailbox.next_reliable() {
                 let p = NAMES.iter().position(|n| *n == conn.name);
                 if let (Frame::Binary(bytes), Some(p)) = (frame, p) {
                     sent.push((p, *id, bytes.to_vec()));
                 }
             }
-            while let Ok(ctl) = conn.ctl.try_recv() {
+            while let Some(ctl) = conn.mailbox.take_ctl() {
                 match ctl {
                     Ctl::Left { link } if conn.link == Some(link) => conn.link = None,
                     Ctl::Overflow | Ctl::Close { .. } => gone.push(*id),

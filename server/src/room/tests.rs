@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use super::test_host::TestHost;
 use super::*;
 use crate::services::{BoxFuture, MatchRecorder, RecordError};
-use crate::wire::{Ctl, Latest};
+use crate::wire::Mailbox;
 
 /// A recorder whose appends wait until the test lets them through, counting what it kept.
 #[derive(Default)]
@@ -60,14 +60,14 @@ impl MatchRecorder for Arc<GatedRecorder> {
 struct Member {
     link: u64,
     player: PlayerId,
-    rx: mpsc::Receiver<Frame>,
+    mailbox: Arc<Mailbox>,
 }
 
 impl Member {
     /// Everything sent so far.
     fn drain(&mut self) -> Vec<Value> {
         let mut out = Vec::new();
-        while let Ok(frame) = self.rx.try_recv() {
+        while let Some(frame) = self.mailbox.next_reliable() {
             if let Frame::Text(text) = frame {
                 out.push(serde_json::from_str(&text).expect("the room sends JSON"));
             }
@@ -121,15 +121,8 @@ fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<TestHost>) {
 }
 
 async fn join(room: &mut Room, player: PlayerId) -> Member {
-    let (tx, rx) = mpsc::channel(256);
-    let (ctl, _ctl_rx) = mpsc::unbounded_channel::<Ctl>();
-    let outbox = Outbox::new(
-        Encoding::Json,
-        tx,
-        Arc::new(Latest::default()),
-        ctl,
-        Arc::new(Metrics::default()),
-    );
+    let mailbox = Mailbox::new(256, Arc::new(Metrics::default()));
+    let outbox = Outbox::new(Encoding::Json, mailbox.clone());
     let link = player * 10;
     let work = room.handle(
         RoomCmd::Join {
@@ -145,7 +138,11 @@ async fn join(room: &mut Room, player: PlayerId) -> Member {
         Instant::now(),
     );
     room.carry_out(work).await;
-    Member { link, player, rx }
+    Member {
+        link,
+        player,
+        mailbox,
+    }
 }
 
 async fn ask(room: &mut Room, m: &Member, id: u32, req: Request<Payload>) {
