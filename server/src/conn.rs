@@ -70,6 +70,16 @@ enum Exit {
     Abort,
 }
 
+/// How far handling a frame got without waiting.
+enum Step {
+    /// Handled; `Some` ends the connection.
+    Done(Option<Exit>),
+    /// A request that waits for something (the handshake's sign-in check, a room).
+    Later(u32, Request<Payload>),
+    /// A room request whose room's queue is full: wait for room in it.
+    QueueFull(u32, mpsc::Sender<RoomCmd>, RoomCmd),
+}
+
 /// The receiving end of the connection's mailbox: once it is dropped, the mailbox drops
 /// whatever arrives and rooms see the connection as gone.
 struct Inbound(Arc<Mailbox>);
@@ -83,22 +93,30 @@ impl Drop for Inbound {
 /// Serves one upgraded WebSocket until it closes.
 pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
     hub.metrics.connections.inc();
-    let limits = hub.config.limits.clone();
-    let mailbox = Mailbox::new(limits.outbound_queue, hub.metrics.clone());
+    let mailbox = Mailbox::new(hub.config.limits.outbound_queue, hub.metrics.clone());
     let inbound = Inbound(mailbox.clone());
     let mut conn = Conn {
         id: hub.next_id(),
-        hub: hub.clone(),
+        hub,
         mailbox,
         encoding: None,
         session: None,
         link: None,
         bad_frames: 0,
-        tokens: f64::from(limits.rate_burst),
+        tokens: 0.0,
         refilled: Instant::now(),
         limited: 0,
     };
+    conn.tokens = f64::from(conn.hub.config.limits.rate_burst);
     let exit = conn.run(&mut socket).await;
+    // Boxed: the goodbye's waits are large and happen once, and a task is as large as its
+    // largest wait, which every idle socket would pay for (BENCHMARKS.md, *Held sockets*).
+    Box::pin(farewell(socket, conn, inbound, exit)).await;
+}
+
+/// Tells the room and the peer that the connection ends, and why.
+async fn farewell(mut socket: WebSocket, mut conn: Conn, inbound: Inbound, exit: Exit) {
+    let hub = conn.hub.clone();
     hub.set_offline(conn.id);
     if let Some(link) = conn.link.take() {
         let _ = link.tx.send(RoomCmd::Gone { link: link.id }).await;
@@ -178,8 +196,8 @@ impl Conn {
         // A socket that upgrades and never says `hello` must not hold its place for the
         // whole idle timeout (pings would keep it alive forever).
         let handshake = self.hub.config.limits.handshake_timeout;
-        let hello_by = tokio::time::sleep(handshake);
-        tokio::pin!(hello_by);
+        // Boxed and dropped after the handshake, so a signed-in socket's task does not carry it.
+        let mut hello_by = Some(Box::pin(tokio::time::sleep(handshake)));
         let mut shutdown = self.hub.shutdown.clone();
         if *shutdown.borrow() {
             return Exit::Close(codes::SERVER_SHUTDOWN, "the host is shutting down".into());
@@ -189,6 +207,9 @@ impl Conn {
         let notified = mailbox.notified();
         tokio::pin!(notified);
         loop {
+            if self.session.is_some() {
+                hello_by = None;
+            }
             // The mailbox is looked at after every wake-up, whatever woke the task, so
             // nothing put in it while a write was under way waits for the next one.
             if let Some(exit) = self.heed_ctl() {
@@ -236,12 +257,23 @@ impl Conn {
                             Message::Close(_) => return Exit::Gone,
                             Message::Ping(_) | Message::Pong(_) => continue,
                         };
-                        if let Some(exit) = self.on_frame(parsed).await {
-                            return exit;
+                        match self.on_frame(parsed) {
+                            Step::Done(None) => {}
+                            Step::Done(Some(exit)) => return exit,
+                            step => {
+                                if let Some(exit) = self.finish(step).await {
+                                    return exit;
+                                }
+                            }
                         }
                         continue;
                     }
-                    () = &mut hello_by, if self.session.is_none() => {
+                    () = async {
+                        match hello_by.as_mut() {
+                            Some(sleep) => sleep.await,
+                            None => std::future::pending().await,
+                        }
+                    }, if hello_by.is_some() => {
                         self.hub.metrics.handshake_timeouts.inc();
                         return Exit::Close(
                             codes::IDLE_TIMEOUT,
@@ -357,27 +389,25 @@ impl Conn {
         }
     }
 
-    /// Handles one decoded (or undecodable) frame; `Some` ends the connection.
-    async fn on_frame(
-        &mut self,
-        parsed: Result<(u32, Request<Payload>), WireError>,
-    ) -> Option<Exit> {
+    /// Handles one decoded (or undecodable) frame, at once if it can: `Step::Done(Some(_))`
+    /// ends the connection, the other steps are waits for [`Conn::finish`].
+    fn on_frame(&mut self, parsed: Result<(u32, Request<Payload>), WireError>) -> Step {
         let (id, req) = match parsed {
             Ok(x) => x,
             Err(e) => {
                 self.hub.metrics.bad_frames.inc();
                 self.bad_frames += 1;
                 if self.bad_frames > self.hub.config.limits.max_bad_frames {
-                    return Some(Exit::Close(
+                    return Step::Done(Some(Exit::Close(
                         codes::TOO_MANY_ERRORS,
                         format!(
                             "{} malformed frames; fix the client and reconnect",
                             self.bad_frames
                         ),
-                    ));
+                    )));
                 }
                 self.send(&ServerMsg::Error { id: None, error: e });
-                return None;
+                return Step::Done(None);
             }
         };
         if !self.take_token() {
@@ -385,13 +415,13 @@ impl Conn {
             self.limited += 1;
             let limits = &self.hub.config.limits;
             if self.limited > limits.rate_burst {
-                return Some(Exit::Close(
+                return Step::Done(Some(Exit::Close(
                     codes::RATE_LIMITED,
                     format!(
                         "far more than {} messages per second; slow down and reconnect",
                         limits.rate_per_sec
                     ),
-                ));
+                )));
             }
             self.error(
                 id,
@@ -401,16 +431,94 @@ impl Conn {
                     limits.rate_per_sec
                 ),
             );
-            return None;
+            return Step::Done(None);
         }
         self.limited = 0;
-        if let Err(e) = self.on_request(id, req).await {
-            self.send(&ServerMsg::Error {
-                id: Some(id),
-                error: e,
-            });
+        self.on_request_now(id, req)
+    }
+
+    /// What [`Conn::on_frame`] left to wait for, boxed: a connection's task is as large as
+    /// its largest wait, and every idle socket pays for it (BENCHMARKS.md, *Held sockets*),
+    /// while these waits are rare — a handshake, joining a room, a room's full queue.
+    async fn finish(&mut self, step: Step) -> Option<Exit> {
+        match step {
+            Step::Done(exit) => exit,
+            Step::Later(id, req) => {
+                if let Err(e) = Box::pin(self.on_request(id, req)).await {
+                    self.send(&ServerMsg::Error {
+                        id: Some(id),
+                        error: e,
+                    });
+                }
+                None
+            }
+            Step::QueueFull(id, tx, cmd) => {
+                if Box::pin(tx.send(cmd)).await.is_err() {
+                    self.room_closed(id);
+                }
+                None
+            }
         }
-        None
+    }
+
+    /// A request answered or forwarded without waiting, if it can be: everything but the
+    /// handshake, entering a room and subscribing to a leaderboard.
+    fn on_request_now(&mut self, id: u32, req: Request<Payload>) -> Step {
+        let Some(session) = &self.session else {
+            return Step::Later(id, req);
+        };
+        match req {
+            Request::Hello(_) => {
+                self.error(id, codes::BAD_REQUEST, "`hello` was sent already".into())
+            }
+            Request::Ping => self.reply(id, Reply::Pong),
+            Request::ListGames => {
+                let games = self
+                    .hub
+                    .config
+                    .catalog
+                    .games()
+                    .filter(|g| session.offers(&g.name))
+                    .cloned()
+                    .collect();
+                self.reply(id, Reply::Games(games));
+            }
+            Request::ListRooms => self.reply(id, Reply::Rooms(self.hub.public_rooms())),
+            req @ (Request::SubscribeLeaderboard { .. }
+            | Request::CreateRoom { .. }
+            | Request::Join { .. }
+            | Request::Resume { .. }) => return Step::Later(id, req),
+            req => {
+                let Some(link) = &self.link else {
+                    self.error(id, codes::NOT_IN_ROOM, "join or create a room first".into());
+                    return Step::Done(None);
+                };
+                let tx = link.tx.clone();
+                let cmd = RoomCmd::Request {
+                    link: link.id,
+                    id,
+                    req,
+                };
+                return self.forward_now(id, tx, cmd);
+            }
+        }
+        Step::Done(None)
+    }
+
+    /// Hands `cmd` to the room if its queue has room (it almost always has).
+    fn forward_now(&mut self, id: u32, tx: mpsc::Sender<RoomCmd>, cmd: RoomCmd) -> Step {
+        match tx.try_send(cmd) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(cmd)) => return Step::QueueFull(id, tx, cmd),
+            Err(mpsc::error::TrySendError::Closed(_)) => self.room_closed(id),
+        }
+        Step::Done(None)
+    }
+
+    /// The room went away under request `id`.
+    fn room_closed(&mut self, id: u32) {
+        self.link = None;
+        self.error(id, codes::UNKNOWN_ROOM, "that room has just closed".into());
     }
 
     fn take_token(&mut self) -> bool {
@@ -428,40 +536,17 @@ impl Conn {
         }
     }
 
+    /// The requests that wait (see [`Conn::on_request_now`] for the others).
     async fn on_request(&mut self, id: u32, req: Request<Payload>) -> Result<(), WireError> {
         let Some(session) = &self.session else {
             let Request::Hello(hello) = req else {
                 return Err(WireError::new(codes::BAD_REQUEST, "send `hello` first"));
             };
-            let welcome = self.hello(&hello).await?;
+            let welcome = Box::pin(self.hello(&hello)).await?;
             self.reply(id, Reply::Welcome(welcome));
             return Ok(());
         };
         match req {
-            Request::Hello(_) => Err(WireError::new(
-                codes::BAD_REQUEST,
-                "`hello` was sent already",
-            )),
-            Request::Ping => {
-                self.reply(id, Reply::Pong);
-                Ok(())
-            }
-            Request::ListGames => {
-                let games = self
-                    .hub
-                    .config
-                    .catalog
-                    .games()
-                    .filter(|g| session.offers(&g.name))
-                    .cloned()
-                    .collect();
-                self.reply(id, Reply::Games(games));
-                Ok(())
-            }
-            Request::ListRooms => {
-                self.reply(id, Reply::Rooms(self.hub.public_rooms()));
-                Ok(())
-            }
             Request::SubscribeLeaderboard { game } => {
                 self.hub.config.catalog.get(&game)?;
                 let Some(source) = self.hub.config.leaderboards.clone() else {
@@ -480,7 +565,7 @@ impl Conn {
                 self.not_in_room()?;
                 let (name, key) = crate::names::room_name(&name)?;
                 self.offered(&options.game)?;
-                let player = self.session.as_ref().map(|s| s.player).unwrap_or_default();
+                let player = session.player;
                 let room = self
                     .hub
                     .find_or_create(&name, &key, Some(&options), true, player)?;
@@ -497,7 +582,7 @@ impl Conn {
                 if let Some(options) = &create {
                     self.offered(&options.game)?;
                 }
-                let player = self.session.as_ref().map(|s| s.player).unwrap_or_default();
+                let player = session.player;
                 let room = self
                     .hub
                     .find_or_create(&name, &key, create.as_ref(), false, player)?;
@@ -527,21 +612,11 @@ impl Conn {
                 });
                 self.forward(&tx, cmd).await
             }
-            req => {
-                let Some(link) = &self.link else {
-                    return Err(WireError::new(
-                        codes::NOT_IN_ROOM,
-                        "join or create a room first",
-                    ));
-                };
-                let tx = link.tx.clone();
-                let cmd = RoomCmd::Request {
-                    link: link.id,
-                    id,
-                    req,
-                };
-                self.forward(&tx, cmd).await
-            }
+            // Everything else is answered without waiting.
+            req => match self.on_request_now(id, req) {
+                Step::QueueFull(_, tx, cmd) => self.forward(&tx, cmd).await,
+                _ => Ok(()),
+            },
         }
     }
 
