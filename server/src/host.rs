@@ -341,9 +341,9 @@ async fn upgrade(
     peer.state.upgraded();
     // Frames are small (BENCHMARKS.md: a few hundred bytes); tungstenite's default 128 KiB
     // read buffer per socket was 147 KB of server memory per idle connection, and at 4 KiB
-    // it was still the largest allocation per socket (heaptrack). A larger frame takes a few
-    // reads.
-    ws.read_buffer_size(1024)
+    // it was still the largest allocation per socket (heaptrack). Clients send less than 100
+    // bytes a message once signed in; a larger frame grows the buffer as it arrives.
+    ws.read_buffer_size(256)
         .write_buffer_size(4 * 1024)
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
