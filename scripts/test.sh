@@ -22,7 +22,7 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
-step "system packages (chromium: admin page and browser client tests; node, npm: the Wasm build and Playwright; openssl: TLS certificate; cc, valgrind, luajit: the C library's consumers)"
+step "system packages (chromium: admin page and browser client tests; node, npm: the Wasm build and Playwright; openssl: TLS certificate; cc, valgrind, luajit: the C library's consumers; postgresql: the PostgreSQL store's tests)"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
@@ -33,6 +33,8 @@ command -v valgrind >/dev/null 2>&1 || need+=(valgrind)
 command -v luajit >/dev/null 2>&1 || need+=(luajit)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# PostgreSQL: the store tests start a private server of their own (never the system's).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

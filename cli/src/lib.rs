@@ -169,8 +169,8 @@ enum AdminCommand {
         /// Display name (defaults to the username).
         #[arg(long)]
         display_name: Option<String>,
-        /// The database file.
-        #[arg(long, default_value = DEFAULT_DB)]
+        /// The database file, or a PostgreSQL URL.
+        #[arg(long, env = "HEARTH_DB", default_value = DEFAULT_DB)]
         db: PathBuf,
     },
 }
@@ -212,8 +212,9 @@ struct ServeArgs {
     /// Raise it when many players share one address.
     #[arg(long, default_value_t = 10)]
     sign_ins_per_minute: u32,
-    /// The SQLite database file (created if missing).
-    #[arg(long, default_value = DEFAULT_DB, conflicts_with = "memory")]
+    /// The SQLite database file (created if missing), or a PostgreSQL URL
+    /// (`postgres://USER@HOST:PORT/DATABASE`; builds with the `postgres` feature).
+    #[arg(long, env = "HEARTH_DB", default_value = DEFAULT_DB, conflicts_with = "memory")]
     db: PathBuf,
     /// Keep everything in memory (nothing survives a restart).
     #[arg(long)]
@@ -538,7 +539,7 @@ fn create_user(
     let password = password.trim_end_matches(['\n', '\r']);
     accounts::password(password)
         .map_err(|e| format!("{} (the password is read from standard input)", e.message))?;
-    let store = SqliteStore::open(db).map_err(|e| e.to_string())?;
+    let store = open_store(db)?;
     let hash = accounts::hash_password(password).map_err(|e| e.to_string())?;
     let role = if admin { Role::Admin } else { Role::Player };
     let account = store
@@ -553,11 +554,25 @@ fn create_user(
     Ok(())
 }
 
+/// The PostgreSQL URL `db` names, if it is one.
+fn postgres_url(db: &Path) -> Option<&str> {
+    let s = db.to_str()?;
+    (s.starts_with("postgres://") || s.starts_with("postgresql://")).then_some(s)
+}
+
+/// The store `--db` names: a SQLite file, or a PostgreSQL database given by URL. Blocking.
+fn open_store(db: &Path) -> Result<Arc<dyn Store>, String> {
+    match postgres_url(db) {
+        Some(url) => hearth_server::official::open_postgres(url).map_err(|e| e.to_string()),
+        None => Ok(Arc::new(SqliteStore::open(db).map_err(|e| e.to_string())?)),
+    }
+}
+
 fn replay(id: u64, db: &Path, running: bool, catalog: &Catalog) -> Result<(), String> {
-    if !db.exists() {
+    if postgres_url(db).is_none() && !db.exists() {
         return Err(format!("no database at {}; pass --db PATH", db.display()));
     }
-    let store = SqliteStore::open(db).map_err(|e| e.to_string())?;
+    let store = open_store(db)?;
     let m = store
         .get_match(id)
         .map_err(|e| e.to_string())?
@@ -620,7 +635,12 @@ async fn serve(args: ServeArgs, catalog: Arc<Catalog>) -> Result<(), String> {
     let store: Arc<dyn Store> = if args.memory {
         Arc::new(SqliteStore::memory().map_err(|e| e.to_string())?)
     } else {
-        Arc::new(SqliteStore::open(&args.db).map_err(|e| e.to_string())?)
+        // The PostgreSQL driver blocks (it runs its own small runtime per connection), so it
+        // is opened off this runtime's threads.
+        let db = args.db.clone();
+        tokio::task::spawn_blocking(move || open_store(&db))
+            .await
+            .map_err(|e| e.to_string())??
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(hearth_server::tls::TlsFiles {

@@ -6,6 +6,8 @@
 pub mod accounts;
 pub mod api;
 pub mod leaderboard;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod recorder;
 pub mod sign_ins;
 pub mod sqlite;
@@ -16,6 +18,22 @@ use std::time::Duration;
 
 use crate::{Host, HostConfig, HostControl, HostError, HostHandle};
 use store::Store;
+
+/// Opens the PostgreSQL store at `url` (blocking: call it off async threads), or says this
+/// build has none (the `postgres` feature).
+pub fn open_postgres(url: &str) -> Result<Arc<dyn Store>, store::StoreError> {
+    #[cfg(feature = "postgres")]
+    {
+        Ok(Arc::new(postgres::PgStore::open(url)?))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = url;
+        Err(store::StoreError::Backend(
+            "this hearth was built without PostgreSQL; build it with `cargo build --release -p hearth-cli --features postgres`, or use a SQLite file".into(),
+        ))
+    }
+}
 
 /// Guests unseen this long (and who never played) are deleted.
 pub const STALE_GUEST_SECS: i64 = 30 * 24 * 3600;
@@ -54,7 +72,7 @@ pub async fn start(base: HostConfig, store: Arc<dyn Store>) -> Result<HostHandle
     let catalog = config.catalog.clone();
     let host = Host::start(config).await?;
     let _ = control.set(host.control().clone());
-    recover(host.control(), &*store, &catalog).await;
+    recover(host.control(), store.clone(), &catalog).await;
     let cleanup = store.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -73,21 +91,38 @@ pub async fn start(base: HostConfig, store: Arc<dyn Store>) -> Result<HostHandle
 }
 
 /// Rebuilds every unfinished match by replaying its log; its seats wait for their players.
-async fn recover(host: &HostControl, store: &dyn Store, catalog: &hearth_rules::Catalog) {
-    let running = match to_restore(store) {
-        Ok(r) => r,
+async fn recover(host: &HostControl, store: Arc<dyn Store>, catalog: &hearth_rules::Catalog) {
+    // Stores block (PostgreSQL's driver must not run on an async thread): read off it.
+    let reader = store.clone();
+    let loaded = tokio::task::spawn_blocking(move || {
+        to_restore(&*reader).map(|running| {
+            running
+                .into_iter()
+                .map(|m| {
+                    let log = reader.match_log(m.id).map_err(|e| e.to_string());
+                    (m, log)
+                })
+                .collect::<Vec<_>>()
+        })
+    })
+    .await;
+    let running = match loaded {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            tracing::error!("cannot read unfinished matches: {e}");
+            return;
+        }
         Err(e) => {
             tracing::error!("cannot read unfinished matches: {e}");
             return;
         }
     };
-    for m in running {
-        let result = (|| {
-            let log = store.match_log(m.id).map_err(|e| e.to_string())?;
+    for (m, log) in running {
+        let result = log.and_then(|log| {
             let session = m.rebuild(catalog, &log).map_err(|e| e.to_string())?;
             host.restore_room(&m.room, session, m.players.clone(), m.id)
                 .map_err(|e| e.to_string())
-        })();
+        });
         match result {
             Ok(()) => tracing::info!(match_id = m.id, room = %m.room, "unfinished match restored"),
             Err(why) => {
@@ -95,7 +130,11 @@ async fn recover(host: &HostControl, store: &dyn Store, catalog: &hearth_rules::
                     match_id = m.id,
                     "cannot restore the match: {why}; marking it abandoned"
                 );
-                let _ = store.match_finished(m.id, None, 0, m.ticks, accounts::now(), None);
+                let store = store.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    store.match_finished(m.id, None, 0, m.ticks, accounts::now(), None)
+                })
+                .await;
             }
         }
     }

@@ -7,6 +7,8 @@ mod common;
 mod admin_page;
 mod lobby;
 mod official;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod protocol_doc;
 mod reconnect;
 mod resilience;

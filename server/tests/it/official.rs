@@ -233,7 +233,7 @@ async fn the_socket_needs_a_token_and_the_name_comes_from_the_account() {
     host.shutdown().await;
 }
 
-async fn play_connect_four_win(a: &mut Client, b: &mut Client, room: &str) {
+pub(crate) async fn play_connect_four_win(a: &mut Client, b: &mut Client, room: &str) {
     a.create(room, "connect-four", json!({"first_seat": 0}))
         .await;
     b.join(room, JoinAs::Player).await.unwrap();
