@@ -95,6 +95,7 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
     hub.metrics.connections.inc();
     let mailbox = Mailbox::new(hub.config.limits.outbound_queue, hub.metrics.clone());
     let inbound = Inbound(mailbox.clone());
+    let tokens = f64::from(hub.config.limits.rate_burst);
     let mut conn = Conn {
         id: hub.next_id(),
         hub,
@@ -103,11 +104,10 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
         session: None,
         link: None,
         bad_frames: 0,
-        tokens: 0.0,
+        tokens,
         refilled: Instant::now(),
         limited: 0,
     };
-    conn.tokens = f64::from(conn.hub.config.limits.rate_burst);
     let exit = conn.run(&mut socket).await;
     // Boxed: the goodbye's waits are large and happen once, and a task is as large as its
     // largest wait, which every idle socket would pay for (BENCHMARKS.md, *Held sockets*).
