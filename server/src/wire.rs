@@ -117,6 +117,15 @@ struct MailState {
 /// memory on an idle socket.
 const KEEP_SLOTS: usize = 8;
 
+/// The front of `queue`; a queue drained after growing past [`KEEP_SLOTS`] is freed.
+fn pop<T>(queue: &mut VecDeque<T>) -> Option<T> {
+    let item = queue.pop_front();
+    if queue.is_empty() && queue.capacity() > KEEP_SLOTS {
+        *queue = VecDeque::new();
+    }
+    item
+}
+
 impl Mailbox {
     /// An empty mailbox for a connection whose reliable queue holds `capacity` frames.
     pub(crate) fn new(capacity: usize, metrics: Arc<Metrics>) -> Arc<Mailbox> {
@@ -141,22 +150,12 @@ impl Mailbox {
 
     /// The next control, if any.
     pub(crate) fn take_ctl(&self) -> Option<Ctl> {
-        let mut st = self.state();
-        let ctl = st.ctl.pop_front();
-        if st.ctl.is_empty() && st.ctl.capacity() > KEEP_SLOTS {
-            st.ctl = VecDeque::new();
-        }
-        ctl
+        pop(&mut self.state().ctl)
     }
 
     /// The next reliable frame, if any.
     pub(crate) fn next_reliable(&self) -> Option<Frame> {
-        let mut st = self.state();
-        let frame = st.frames.pop_front();
-        if st.frames.is_empty() && st.frames.capacity() > KEEP_SLOTS {
-            st.frames = VecDeque::new();
-        }
-        frame
+        pop(&mut self.state().frames)
     }
 
     /// The next frame to write: reliable frames first (a tick queues its inputs' `accepted`
@@ -164,13 +163,7 @@ impl Mailbox {
     /// show its input), then the waiting snapshot.
     pub(crate) fn next_frame(&self) -> Option<Frame> {
         let mut st = self.state();
-        if let Some(frame) = st.frames.pop_front() {
-            if st.frames.is_empty() && st.frames.capacity() > KEEP_SLOTS {
-                st.frames = VecDeque::new();
-            }
-            return Some(frame);
-        }
-        st.latest.take()
+        pop(&mut st.frames).or_else(|| st.latest.take())
     }
 
     /// The connection has gone: what waits is dropped and nothing more is kept.

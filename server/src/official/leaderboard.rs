@@ -35,6 +35,44 @@ pub fn elo(ratings: &[i32], winners: &[usize]) -> Vec<i32> {
         .collect()
 }
 
+/// What a match does to one player's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    /// The new rating.
+    pub rating: i32,
+    /// Wins to add (0 or 1).
+    pub wins: i32,
+    /// Losses to add (0 or 1).
+    pub losses: i32,
+    /// Draws to add (0 or 1).
+    pub draws: i32,
+}
+
+/// What a match with `outcome` does to its players' standings, by seat, from their
+/// `ratings` before it: what every store writes, whatever its SQL.
+pub fn changes(ratings: &[i32], outcome: &hearth_rules::Outcome) -> Vec<Change> {
+    let winners: Vec<usize> = outcome.winners.iter().map(|s| s.index()).collect();
+    let draw = winners.is_empty();
+    elo(ratings, &winners)
+        .into_iter()
+        .enumerate()
+        .map(|(i, rating)| {
+            let won = winners.contains(&i);
+            let (wins, losses, draws) = match (draw, won) {
+                (true, _) => (0, 0, 1),
+                (false, true) => (1, 0, 0),
+                (false, false) => (0, 1, 0),
+            };
+            Change {
+                rating,
+                wins,
+                losses,
+                draws,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,20 @@ use std::time::Duration;
 use crate::{Host, HostConfig, HostControl, HostError, HostHandle};
 use store::Store;
 
+/// Waits for the first job on `rx`, then takes every other one already queued, up to `max`
+/// in all: the batch a writer thread commits at once (group commit). `None` once every
+/// sender is gone.
+pub(crate) fn next_batch<T>(rx: &std::sync::mpsc::Receiver<T>, max: usize) -> Option<Vec<T>> {
+    let mut batch = vec![rx.recv().ok()?];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(more) => batch.push(more),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 /// Opens the PostgreSQL store at `url` (blocking: call it off async threads), or says this
 /// build has none (the `postgres` feature).
 pub fn open_postgres(url: &str) -> Result<Arc<dyn Store>, store::StoreError> {

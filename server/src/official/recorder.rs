@@ -54,14 +54,7 @@ impl StoreRecorder {
 /// The log writer: waits for appends, commits every one that is queued in one transaction,
 /// and tells each room its result. Ends when the recorder is dropped.
 fn write_logs(store: &dyn Store, rx: &std::sync::mpsc::Receiver<Append>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < GROUP_COMMIT_MAX {
-            match rx.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = super::next_batch(rx, GROUP_COMMIT_MAX) {
         let items: Vec<(u64, &[DynLogEntry], u64)> = batch
             .iter()
             .map(|a| (a.match_id, a.entries.as_slice(), a.ticks))

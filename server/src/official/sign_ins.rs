@@ -55,14 +55,7 @@ impl SignIns {
 /// The writer: waits for sign-ins and commits every queued one in one transaction. A batch
 /// that fails is written again one by one, so one sign-in's failure is only its own.
 fn write(store: &dyn Store, rx: &mpsc::Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < GROUP_COMMIT_MAX {
-            match rx.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = super::next_batch(rx, GROUP_COMMIT_MAX) {
         // One clock reading for the batch: its sign-ins are one commit.
         let now = batch.iter().map(|j| j.now).max().unwrap_or_default();
         let sign_ins: Vec<DeviceSignIn> = batch.iter().map(|j| j.sign_in.clone()).collect();

@@ -802,26 +802,14 @@ fn rate(
             .map_err(backend)?;
         ratings.push(r as i32);
     }
-    let new = super::leaderboard::elo(
-        &ratings,
-        &outcome
-            .winners
-            .iter()
-            .map(|s| s.index())
-            .collect::<Vec<_>>(),
-    );
-    let draw = outcome.winners.is_empty();
-    for (i, p) in players.iter().enumerate() {
-        let won = outcome.winners.iter().any(|s| s.index() == i);
-        let (w, l, d) = match (draw, won) {
-            (true, _) => (0, 0, 1),
-            (false, true) => (1, 0, 0),
-            (false, false) => (0, 1, 0),
-        };
+    for (p, c) in players
+        .iter()
+        .zip(super::leaderboard::changes(&ratings, outcome))
+    {
         tx.execute(
             "UPDATE ratings SET wins = wins + ?3, losses = losses + ?4, draws = draws + ?5, rating = ?6
              WHERE game = ?1 AND account = ?2",
-            params![game, *p as i64, w, l, d, new[i]],
+            params![game, *p as i64, c.wins, c.losses, c.draws, c.rating],
         )
         .map_err(backend)?;
     }
