@@ -187,7 +187,12 @@ impl Clock {
 }
 
 async fn open(url: &str) -> Result<Socket, ClientError> {
-    let attempt = tokio_tungstenite::connect_async_with_config(url, None, true);
+    // tungstenite zero-fills its whole read buffer before every read: at the default 128 KiB
+    // that memset was half of the load generator's CPU (BENCHMARKS.md). A game's frames are a
+    // few hundred bytes; a larger one grows the buffer as it arrives.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4 * 1024);
+    let attempt = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
     match tokio::time::timeout(Duration::from_secs(10), attempt).await {
         Ok(Ok((ws, _))) => Ok(ws),
         Ok(Err(e)) => Err(ClientError::Unreachable {
