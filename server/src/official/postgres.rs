@@ -556,19 +556,12 @@ impl Store for PgStore {
     }
 
     fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError> {
-        let cols = ACCOUNT_COLS
-            .split(", ")
-            .map(|c| format!("a.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        // Every socket's `hello` asks this: the SQL is a constant, not built per call.
+        const SQL: &str = "SELECT a.id, a.username, a.display_name, a.role, a.password_hash IS NULL, a.banned, a.created_at
+             FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.hash = $1 AND t.expires_at > $2";
         Ok(self
             .db()
-            .query_opt(
-                &format!(
-                    "SELECT {cols} FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.hash = $1 AND t.expires_at > $2"
-                ),
-                &[&token_hash, &now],
-            )
+            .query_opt(SQL, &[&token_hash, &now])
             .map_err(backend)?
             .map(|r| account_row(&r)))
     }
@@ -609,15 +602,6 @@ impl Store for PgStore {
         }
         tx.commit().map_err(backend)?;
         Ok(id as u64)
-    }
-
-    fn append_log(
-        &self,
-        match_id: u64,
-        entries: &[DynLogEntry],
-        ticks: u64,
-    ) -> Result<(), StoreError> {
-        self.append_logs(&[(match_id, entries, ticks)])
     }
 
     fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError> {
@@ -668,11 +652,7 @@ impl Store for PgStore {
         now: i64,
         rated: Option<&[PlayerId]>,
     ) -> Result<(), StoreError> {
-        let status = if outcome.is_some() {
-            "over"
-        } else {
-            "abandoned"
-        };
+        let status = super::store::end_status(outcome);
         let mut db = self.db();
         // The end and the rating in one transaction: whoever sees the match over sees the
         // leaderboard moved.

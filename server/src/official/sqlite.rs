@@ -154,11 +154,7 @@ impl SqliteStore {
         rated: Option<&[PlayerId]>,
         crash: bool,
     ) -> Result<(), StoreError> {
-        let status = if outcome.is_some() {
-            "over"
-        } else {
-            "abandoned"
-        };
+        let status = super::store::end_status(outcome);
         let mut conn = self.db();
         // The end and the rating in one transaction: whoever sees the match over sees the
         // leaderboard moved.
@@ -651,15 +647,6 @@ impl Store for SqliteStore {
         }
         tx.commit().map_err(backend)?;
         Ok(id as u64)
-    }
-
-    fn append_log(
-        &self,
-        match_id: u64,
-        entries: &[DynLogEntry],
-        ticks: u64,
-    ) -> Result<(), StoreError> {
-        self.append_logs(&[(match_id, entries, ticks)])
     }
 
     fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError> {

@@ -200,6 +200,15 @@ pub struct DeviceSignIn {
     pub expires_at: i64,
 }
 
+/// A finished match's stored status: `over` with an outcome, `abandoned` without.
+pub fn end_status(outcome: Option<&Outcome>) -> &'static str {
+    if outcome.is_some() {
+        "over"
+    } else {
+        "abandoned"
+    }
+}
+
 /// Everything the official services keep.
 pub trait Store: Send + Sync + 'static {
     // ----- accounts
@@ -253,25 +262,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Device sign-ins, several at once: each device's account (made on first use) and,
     /// unless that account is banned, its new token; results in the batch's order, all or
-    /// none. A store with transactions should use one for the whole batch (group commit: a
-    /// burst of sign-ins then costs one commit, not two per sign-in); the default signs in
-    /// one by one.
-    fn device_sign_ins(
-        &self,
-        batch: &[DeviceSignIn],
-        now: i64,
-    ) -> Result<Vec<Account>, StoreError> {
-        batch
-            .iter()
-            .map(|s| {
-                let account = self.device_account(&s.device_id, &s.display_name, now)?;
-                if !account.banned {
-                    self.add_token(&s.token_hash, account.id, s.expires_at, now)?;
-                }
-                Ok(account)
-            })
-            .collect()
-    }
+    /// none, in one transaction (group commit: a burst of sign-ins costs one commit, not two
+    /// per sign-in).
+    fn device_sign_ins(&self, batch: &[DeviceSignIn], now: i64)
+    -> Result<Vec<Account>, StoreError>;
     /// The account a live token belongs to.
     fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError>;
     /// Revokes a token.
@@ -280,21 +274,18 @@ pub trait Store: Send + Sync + 'static {
     // ----- matches
     /// A match starts; returns its id.
     fn match_started(&self, start: &crate::MatchStart, now: i64) -> Result<u64, StoreError>;
-    /// Appends accepted log entries (postcard actions) in one transaction.
+    /// Appends several matches' entries at once — `(match, entries, ticks)` — all or none, in
+    /// one transaction (group commit: the recorder batches the appends that arrive while one
+    /// commits).
+    fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError>;
+    /// Appends one match's accepted log entries (postcard actions) in one transaction.
     fn append_log(
         &self,
         match_id: u64,
         entries: &[DynLogEntry],
         ticks: u64,
-    ) -> Result<(), StoreError>;
-    /// Appends several matches' entries at once — `(match, entries, ticks)` — all or none
-    /// (group commit: the recorder batches the appends that arrive while one commits). The
-    /// default appends one by one; a store with transactions should use one.
-    fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError> {
-        for (match_id, entries, ticks) in batch {
-            self.append_log(*match_id, entries, *ticks)?;
-        }
-        Ok(())
+    ) -> Result<(), StoreError> {
+        self.append_logs(&[(match_id, entries, ticks)])
     }
     /// The match ended (`outcome` `None`: abandoned). With `rated` (its players, all
     /// accounts) and an outcome, the game's standings move in the same transaction, once per
