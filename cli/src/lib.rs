@@ -229,6 +229,19 @@ struct ServeArgs {
     /// Wasm module built into `web/pkg` by scripts/build-web.sh).
     #[arg(long, env = "HEARTH_WEB")]
     web: Option<PathBuf>,
+    /// Run as a node of a cluster sharing the PostgreSQL database of --db: the WebSocket
+    /// URL the other nodes reach this one's `/ws` at (e.g. `ws://10.0.0.5:7777/ws`), unique
+    /// per node. See docs/deploy.md.
+    #[arg(long, env = "HEARTH_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Milliseconds a node may go without renewing its lease before the others take its
+    /// matches over (with --public-url).
+    #[arg(long, env = "HEARTH_LEASE_MS", default_value_t = 2000)]
+    lease_ms: u64,
+    /// Seconds a node stopped with SIGTERM waits for its matches to end before handing the
+    /// rest to the other nodes (with --public-url).
+    #[arg(long, default_value_t = 20)]
+    drain_secs: u64,
 }
 
 /// Runs the `hearth` command line (arguments from the process) over the games `games`
@@ -632,6 +645,9 @@ async fn serve(args: ServeArgs, catalog: Arc<Catalog>) -> Result<(), String> {
         sign_ins_per_minute: args.sign_ins_per_minute,
         ..Limits::default()
     };
+    if args.public_url.is_some() {
+        return serve_node(args, catalog, limits).await;
+    }
     let store: Arc<dyn Store> = if args.memory {
         Arc::new(SqliteStore::memory().map_err(|e| e.to_string())?)
     } else {
@@ -690,6 +706,58 @@ async fn serve(args: ServeArgs, catalog: Arc<Catalog>) -> Result<(), String> {
     );
     wait_for_signal().await;
     tracing::info!("shutting down: telling connections and flushing rooms");
+    host.shutdown().await;
+    Ok(())
+}
+
+/// `hearth serve --public-url …`: a node of a cluster on PostgreSQL.
+async fn serve_node(args: ServeArgs, catalog: Arc<Catalog>, limits: Limits) -> Result<(), String> {
+    use hearth_server::official::ClusterOptions;
+    let Some(url) = postgres_url(&args.db).map(str::to_string) else {
+        return Err(format!(
+            "--public-url runs a node of a cluster, which needs a PostgreSQL database shared by the nodes; pass --db postgres://… (not {})",
+            args.db.display()
+        ));
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(hearth_server::tls::TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    let public_url = args.public_url.clone().unwrap_or_default();
+    if !(public_url.starts_with("ws://") || public_url.starts_with("wss://")) {
+        return Err(format!(
+            "--public-url must be the WebSocket URL of this node's /ws (ws://HOST:PORT/ws), not `{public_url}`"
+        ));
+    }
+    let options = ClusterOptions {
+        public_url,
+        lease: Duration::from_millis(args.lease_ms.max(200)),
+    };
+    let (host, node) = hearth_server::official::start_cluster_node(
+        HostConfig {
+            limits,
+            tls,
+            web_root: args.web.clone(),
+            ..HostConfig::on(args.bind, catalog)
+        },
+        &url,
+        &options,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    println!(
+        "hearth node {} serving on {}  (WebSocket: {}; reached by other nodes at {}; Ctrl-C or SIGTERM drains)",
+        node.id(),
+        host.http_url(),
+        host.ws_url(),
+        node.url()
+    );
+    wait_for_signal().await;
+    tracing::info!("draining: no new rooms; running matches finish or move to other nodes");
+    node.drain(Duration::from_secs(args.drain_secs)).await;
     host.shutdown().await;
     Ok(())
 }

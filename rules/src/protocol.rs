@@ -624,6 +624,9 @@ pub mod codes {
     pub const ROOM_FAILED: &str = "room_failed";
     /// An administrator closed the room.
     pub const ROOM_CLOSED: &str = "room_closed";
+    /// The room's match is run by another node of a cluster now (internal: members are
+    /// dropped and resume there, they never see this code).
+    pub const ROOM_MOVED: &str = "room_moved";
     /// The host is overloaded or the room is closing; try again.
     pub const UNAVAILABLE: &str = "unavailable";
     /// Every player left a running game (a room phase, not a reply).

@@ -118,6 +118,9 @@ pub struct HostConfig {
     pub ticks: Option<ManualTicks>,
     /// Serve the files of this folder at `/` (the browser client and its Wasm module).
     pub web_root: Option<std::path::PathBuf>,
+    /// The room directory shared with the other nodes of a cluster (`official::cluster`);
+    /// `None` for a host on its own.
+    pub cluster: Option<Arc<dyn crate::services::Cluster>>,
 }
 
 /// Tick permissions by room, for [`HostConfig::ticks`].
@@ -167,6 +170,7 @@ impl HostConfig {
             seeds: None,
             ticks: None,
             web_root: None,
+            cluster: None,
         }
     }
 }

@@ -47,6 +47,33 @@ impl Session {
     }
 }
 
+/// What a connection of a cluster node keeps to enter rooms other nodes run (see
+/// `proxy`): the client's `hello` and the frame being handled, to repeat them there.
+#[cfg(feature = "cluster")]
+#[derive(Default)]
+struct Routing {
+    hello: Option<Message>,
+    frame: Option<Message>,
+    /// Set when the request just handled goes to another node from now on.
+    upstream: Option<(crate::proxy::Upstream, Message)>,
+    /// Set when the room's node could not be found in time for a resume: the socket is
+    /// dropped so the client tries again (an error would make it give its seat up).
+    give_up: bool,
+}
+
+/// Where a room request goes.
+enum Route {
+    /// To a room of this host (`claimed`: this host just took the name in the cluster).
+    Local { claimed: bool },
+    /// To another node (the connection is handed to the proxy), or nowhere for now.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    Away,
+}
+
+/// How long entering a room waits for a cluster to move it off a dead node.
+#[cfg(feature = "cluster")]
+const ROUTE_WAIT: Duration = Duration::from_secs(10);
+
 struct Conn {
     id: u64,
     hub: Arc<Hub>,
@@ -58,6 +85,9 @@ struct Conn {
     tokens: f64,
     refilled: Instant,
     limited: u32,
+    /// Only on cluster nodes (boxed: most hosts have none, and idle sockets pay for size).
+    #[cfg(feature = "cluster")]
+    routing: Option<Box<Routing>>,
 }
 
 /// Why the connection stopped.
@@ -68,6 +98,9 @@ enum Exit {
     Close(&'static str, String),
     /// The peer cannot keep up; drop the socket without waiting for it.
     Abort,
+    /// From now on the connection is passed to another node of the cluster.
+    #[cfg(feature = "cluster")]
+    Proxy,
 }
 
 /// How far handling a frame got without waiting.
@@ -90,12 +123,19 @@ impl Drop for Inbound {
     }
 }
 
+#[cfg(feature = "cluster")]
+fn conn_routing(cluster: &bool) -> Option<Box<Routing>> {
+    cluster.then(Box::default)
+}
+
 /// Serves one upgraded WebSocket until it closes.
 pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
     hub.metrics.connections.inc();
     let mailbox = Mailbox::new(hub.config.limits.outbound_queue, hub.metrics.clone());
     let inbound = Inbound(mailbox.clone());
     let tokens = f64::from(hub.config.limits.rate_burst);
+    #[cfg(feature = "cluster")]
+    let hub_cluster = hub.config.cluster.is_some();
     let mut conn = Conn {
         id: hub.next_id(),
         hub,
@@ -107,8 +147,15 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
         tokens,
         refilled: Instant::now(),
         limited: 0,
+        #[cfg(feature = "cluster")]
+        routing: conn_routing(&hub_cluster),
     };
-    let exit = conn.run(&mut socket).await;
+    #[allow(unused_mut)]
+    let mut exit = conn.run(&mut socket).await;
+    #[cfg(feature = "cluster")]
+    if let Exit::Proxy = exit {
+        exit = Box::pin(conn.proxy(&mut socket)).await;
+    }
     // Boxed: the goodbye's waits are large and happen once, and a task is as large as its
     // largest wait, which every idle socket would pay for (BENCHMARKS.md, *Held sockets*).
     Box::pin(farewell(socket, conn, inbound, exit)).await;
@@ -183,6 +230,8 @@ async fn farewell(mut socket: WebSocket, mut conn: Conn, inbound: Inbound, exit:
             .await;
         }
         Exit::Gone => {}
+        #[cfg(feature = "cluster")]
+        Exit::Proxy => {}
     }
     hub.metrics.connections.dec();
 }
@@ -243,6 +292,11 @@ impl Conn {
                             Some(Ok(msg)) => msg,
                         };
                         last_seen = Instant::now();
+                        #[cfg(feature = "cluster")]
+                        if let Some(r) = self.routing.as_mut() {
+                            // A clone is a reference count: the frame may go to another node.
+                            r.frame = Some(msg.clone());
+                        }
                         let parsed = match msg {
                             Message::Text(text) => {
                                 self.encoding.get_or_insert(Encoding::Json);
@@ -380,6 +434,7 @@ impl Conn {
                 tracing::info!("disconnecting a client that does not read fast enough");
                 Some(Exit::Abort)
             }
+            Ctl::Drop => Some(Exit::Gone),
             Ctl::Left { link } => {
                 if self.link.as_ref().is_some_and(|l| l.id == link) {
                     self.link = None;
@@ -450,6 +505,15 @@ impl Conn {
                         error: e,
                     });
                 }
+                #[cfg(feature = "cluster")]
+                if let Some(r) = &self.routing {
+                    if r.upstream.is_some() {
+                        return Some(Exit::Proxy);
+                    }
+                    if r.give_up {
+                        return Some(Exit::Gone);
+                    }
+                }
                 None
             }
             Step::QueueFull(id, tx, cmd) => {
@@ -482,6 +546,10 @@ impl Conn {
                     .cloned()
                     .collect();
                 self.reply(id, Reply::Games(games));
+            }
+            // A cluster's list is every node's, from the shared directory.
+            Request::ListRooms if self.hub.config.cluster.is_some() => {
+                return Step::Later(id, Request::ListRooms);
             }
             Request::ListRooms => self.reply(id, Reply::Rooms(self.hub.public_rooms())),
             req @ (Request::SubscribeLeaderboard { .. }
@@ -544,6 +612,10 @@ impl Conn {
             };
             let welcome = Box::pin(self.hello(&hello)).await?;
             self.reply(id, Reply::Welcome(welcome));
+            #[cfg(feature = "cluster")]
+            if let Some(r) = self.routing.as_mut() {
+                r.hello = r.frame.take();
+            }
             return Ok(());
         };
         match req {
@@ -561,14 +633,29 @@ impl Conn {
                 self.send(&ServerMsg::Leaderboard { game, standings });
                 Ok(())
             }
+            Request::ListRooms => {
+                let Some(cluster) = self.hub.config.cluster.clone() else {
+                    self.reply(id, Reply::Rooms(self.hub.public_rooms()));
+                    return Ok(());
+                };
+                let rooms = cluster.list().await?;
+                self.reply(id, Reply::Rooms(rooms));
+                Ok(())
+            }
             Request::CreateRoom { name, options } => {
                 self.not_in_room()?;
                 let (name, key) = crate::names::room_name(&name)?;
                 self.offered(&options.game)?;
                 let player = session.player;
+                let Route::Local { claimed } =
+                    self.route(&name, &key, Some(&options), true, false).await?
+                else {
+                    return Ok(());
+                };
                 let room = self
                     .hub
-                    .find_or_create(&name, &key, Some(&options), true, player)?;
+                    .find_or_create(&name, &key, Some(&options), true, player)
+                    .inspect_err(|_| self.unclaim(claimed, &key))?;
                 self.enter(room, id, None, JoinAs::Player).await
             }
             Request::Join {
@@ -583,14 +670,35 @@ impl Conn {
                     self.offered(&options.game)?;
                 }
                 let player = session.player;
+                let Route::Local { claimed } = self
+                    .route(&name, &key, create.as_ref(), false, false)
+                    .await?
+                else {
+                    return Ok(());
+                };
                 let room = self
                     .hub
-                    .find_or_create(&name, &key, create.as_ref(), false, player)?;
+                    .find_or_create(&name, &key, create.as_ref(), false, player)
+                    .inspect_err(|_| self.unclaim(claimed, &key))?;
                 self.offered(&room.game)?;
                 self.enter(room, id, password, join_as).await
             }
             Request::Resume { token, next } => {
                 self.not_in_room()?;
+                let player = session.player;
+                // A seat of a room another node runs (or will, once it takes a dead node's
+                // match over) resumes there.
+                if self.hub.token_room(&token).is_none()
+                    && let Some(key) = self
+                        .hub
+                        .config
+                        .cluster
+                        .as_ref()
+                        .and_then(|c| c.token_room(&token))
+                    && let Route::Away = self.route(&key, &key, None, false, true).await?
+                {
+                    return Ok(());
+                }
                 let tx = self.hub.token_room(&token).ok_or_else(|| {
                     WireError::new(
                         codes::BAD_RESUME,
@@ -600,7 +708,7 @@ impl Conn {
                 let link = self.hub.next_id();
                 let cmd = RoomCmd::Resume {
                     link,
-                    player: session.player,
+                    player,
                     outbox: self.outbox(),
                     id,
                     token,
@@ -617,6 +725,120 @@ impl Conn {
                 Step::QueueFull(_, tx, cmd) => self.forward(&tx, cmd).await,
                 _ => Ok(()),
             },
+        }
+    }
+
+    /// Where a request for room `key` goes: to this host, or (in a cluster) through the
+    /// proxy to the node that runs it. With `create`, a room that is nowhere is claimed for
+    /// this host. A room on a dead node is waited for while a survivor takes it over.
+    #[cfg(feature = "cluster")]
+    async fn route(
+        &mut self,
+        name: &str,
+        key: &str,
+        create: Option<&hearth_rules::protocol::RoomOptions<Payload>>,
+        must_be_new: bool,
+        resuming: bool,
+    ) -> Result<Route, WireError> {
+        let Some(cluster) = self.hub.config.cluster.clone() else {
+            return Ok(Route::Local { claimed: false });
+        };
+        if self.hub.room_tx(key).is_some() {
+            return Ok(Route::Local { claimed: false });
+        }
+        let summary = match create {
+            Some(options) => Some((self.hub.new_summary(name, key, options)?, options.public)),
+            None => None,
+        };
+        let deadline = Instant::now() + ROUTE_WAIT;
+        loop {
+            let placed = cluster
+                .place(key, summary.as_ref().map(|(s, p)| (s, *p)))
+                .await?;
+            match placed {
+                // A resume waits for a room this host has just claimed to be rebuilt.
+                crate::services::Placement::Here if resuming && self.hub.room_tx(key).is_none() => {
+                }
+                crate::services::Placement::Here => {
+                    return Ok(Route::Local {
+                        claimed: summary.is_some(),
+                    });
+                }
+                crate::services::Placement::Nowhere => return Ok(Route::Local { claimed: false }),
+                crate::services::Placement::At(_) if must_be_new => {
+                    return Err(WireError::new(
+                        codes::NAME_TAKEN,
+                        format!(
+                            "a room called `{name}` exists already; join it or pick another name"
+                        ),
+                    ));
+                }
+                crate::services::Placement::At(url) => {
+                    let Some(routing) = self.routing.as_mut() else {
+                        return Ok(Route::Local { claimed: false });
+                    };
+                    let (Some(hello), Some(frame)) = (routing.hello.clone(), routing.frame.clone())
+                    else {
+                        return Ok(Route::Local { claimed: false });
+                    };
+                    match crate::proxy::connect(&url, &hello).await {
+                        Ok(up) => {
+                            routing.upstream = Some((up, frame));
+                            return Ok(Route::Away);
+                        }
+                        Err(crate::proxy::ConnectError::Refused(e)) => return Err(e),
+                        Err(crate::proxy::ConnectError::Unreachable(why)) => {
+                            tracing::info!(room = %name, %url, "the room's node is unreachable ({why}); waiting for the cluster to move it");
+                        }
+                    }
+                }
+                crate::services::Placement::Moving => {}
+            }
+            if Instant::now() >= deadline {
+                if resuming && let Some(r) = self.routing.as_mut() {
+                    r.give_up = true;
+                    return Ok(Route::Away);
+                }
+                return Err(WireError::new(
+                    codes::UNAVAILABLE,
+                    format!("room `{name}` is moving to another node; try again in a moment"),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Without clusters every room is this host's.
+    #[cfg(not(feature = "cluster"))]
+    async fn route(
+        &mut self,
+        _: &str,
+        _: &str,
+        _: Option<&hearth_rules::protocol::RoomOptions<Payload>>,
+        _: bool,
+        _: bool,
+    ) -> Result<Route, WireError> {
+        Ok(Route::Local { claimed: false })
+    }
+
+    /// Gives back a name this host claimed in the cluster but could not make a room of.
+    fn unclaim(&self, claimed: bool, key: &str) {
+        if claimed && let Some(cluster) = &self.hub.config.cluster {
+            cluster.removed(key);
+        }
+    }
+
+    /// Passes the connection to the room's node until either side ends (see `proxy`).
+    #[cfg(feature = "cluster")]
+    async fn proxy(&mut self, socket: &mut WebSocket) -> Exit {
+        let Some((up, request)) = self.routing.as_mut().and_then(|r| r.upstream.take()) else {
+            return Exit::Gone;
+        };
+        let mut shutdown = self.hub.shutdown.clone();
+        let mailbox = self.mailbox.clone();
+        match crate::proxy::pipe(socket, up, request, &mailbox, &mut shutdown).await {
+            crate::proxy::Ended::Client | crate::proxy::Ended::Upstream => Exit::Gone,
+            crate::proxy::Ended::Close(code, message) => Exit::Close(code, message),
         }
     }
 

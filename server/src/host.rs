@@ -250,6 +250,43 @@ impl HostControl {
         self.hub.publish_leaderboard(game, standings);
     }
 
+    /// The games some connection here wants leaderboards of.
+    pub fn subscribed_games(&self) -> Vec<String> {
+        self.hub.subscribed_games()
+    }
+
+    /// Starts draining: no new rooms, and `/healthz` answers 503 so load balancers send
+    /// players elsewhere. Rooms already here go on.
+    pub fn drain(&self) {
+        self.hub
+            .draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether [`HostControl::drain`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.hub.draining.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stops the rooms called `keys` (every room if `None`) without ending their matches,
+    /// dropping their members' connections so they reconnect and resume wherever the
+    /// cluster runs the match now. How many rooms were told.
+    pub async fn hand_over(&self, keys: Option<&[String]>) -> usize {
+        let keys = match keys {
+            Some(k) => k.to_vec(),
+            None => self.hub.room_keys(),
+        };
+        let mut told = 0;
+        for key in keys {
+            if let Some(tx) = self.hub.room_tx(&key)
+                && tx.send(RoomCmd::Moved).await.is_ok()
+            {
+                told += 1;
+            }
+        }
+        told
+    }
+
     /// The host's metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.hub.metrics
@@ -351,14 +388,28 @@ async fn upgrade(
 }
 
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {
+    let draining = hub.draining.load(std::sync::atomic::Ordering::Relaxed);
+    let status = if *hub.shutdown.borrow() {
+        "stopping"
+    } else if draining {
+        "draining"
+    } else {
+        "ok"
+    };
     let body = serde_json::json!({
-        "status": if *hub.shutdown.borrow() { "stopping" } else { "ok" },
+        "status": status,
         "version": hub.config.server_version,
         "protocol": hearth_rules::protocol::PROTOCOL_VERSION,
         "connections": hub.metrics.connections.get(),
         "rooms": hub.room_count(),
     });
-    Json(body).into_response()
+    // Readiness: a draining node takes no new players.
+    let code = if draining {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(body)).into_response()
 }
 
 async fn metrics_text(State(hub): State<Arc<Hub>>) -> Response {

@@ -55,6 +55,8 @@ pub(crate) struct Hub {
     online: Mutex<HashMap<u64, OnlineEntry>>,
     leaderboard_subs: Mutex<HashMap<String, Vec<crate::wire::Outbox>>>,
     next_id: AtomicU64,
+    /// A draining host makes no new rooms and reports itself unready on `/healthz`.
+    pub draining: std::sync::atomic::AtomicBool,
 }
 
 /// A room's channel and what a joiner must know before entering.
@@ -90,6 +92,7 @@ impl Hub {
             leaderboard_subs: Mutex::new(HashMap::new()),
             // Anonymous ids start high so they never collide with account ids.
             next_id: AtomicU64::new(ANONYMOUS_IDS),
+            draining: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -131,6 +134,12 @@ impl Hub {
                 format!("no room is called `{name}`; check the name or create it"),
             ));
         };
+        if self.draining.load(Ordering::Relaxed) {
+            return Err(WireError::new(
+                codes::UNAVAILABLE,
+                "this node is shutting down and makes no new rooms; connect again to reach another",
+            ));
+        }
         if rooms.len() >= self.config.limits.max_rooms {
             return Err(WireError::new(
                 codes::UNAVAILABLE,
@@ -309,6 +318,36 @@ impl Hub {
         }
     }
 
+    /// The list entry a room made with `options` starts with (checked against the catalog).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn new_summary(
+        &self,
+        name: &str,
+        key: &str,
+        options: &RoomOptions<Payload>,
+    ) -> Result<RoomSummary, WireError> {
+        let setup = self.room_setup(name, key, options)?;
+        Ok(RoomSummary {
+            name: name.to_string(),
+            game: setup.meta.name.clone(),
+            players: 0,
+            max_seats: setup.max_seats,
+            spectators: 0,
+            phase: PhaseName::Lobby,
+            has_password: setup.password.is_some(),
+        })
+    }
+
+    /// Every room's key and current match, for the cluster (which rooms this node runs).
+    pub(crate) fn room_keys(&self) -> Vec<String> {
+        lock(&self.rooms).keys().cloned().collect()
+    }
+
+    /// The games some connection here has subscribed to.
+    pub(crate) fn subscribed_games(&self) -> Vec<String> {
+        lock(&self.leaderboard_subs).keys().cloned().collect()
+    }
+
     /// Checks a room's options against the catalog and the naming rules.
     fn room_setup(
         &self,
@@ -356,6 +395,9 @@ impl Hub {
             && entry.summary != *summary
         {
             entry.summary = summary.clone();
+            if let Some(cluster) = &self.config.cluster {
+                cluster.summary(key, summary, entry.public);
+            }
         }
     }
 
@@ -364,6 +406,9 @@ impl Hub {
         let mut rooms = lock(&self.rooms);
         if rooms.get(key).is_some_and(|r| r.id == id) {
             rooms.remove(key);
+            if let Some(cluster) = &self.config.cluster {
+                cluster.removed(key);
+            }
         }
         drop(rooms);
         lock(&self.tokens).retain(|_, room| room != key);

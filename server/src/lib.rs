@@ -38,6 +38,8 @@ pub mod metrics;
 pub mod names;
 #[cfg(feature = "official")]
 pub mod official;
+#[cfg(feature = "cluster")]
+mod proxy;
 mod room;
 pub mod secrets;
 mod services;
@@ -51,6 +53,6 @@ pub use host::{Host, HostControl, HostError, HostHandle};
 pub use hub::Online;
 pub use room::RoomInspect;
 pub use services::{
-    Authenticator, BoxFuture, Identity, LeaderboardSource, MatchRecorder, MatchStart, NullRecorder,
-    OpenAuth, RecordError,
+    Authenticator, BoxFuture, Cluster, Identity, LeaderboardSource, MatchRecorder, MatchStart,
+    NullRecorder, OpenAuth, Placement, RecordError,
 };

@@ -66,6 +66,45 @@ pub trait LeaderboardSource: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Vec<hearth_rules::protocol::Standing>, WireError>>;
 }
 
+/// Where a room is, as a cluster's shared directory says ([`Cluster::place`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// On this host: made here just now, or already here.
+    Here,
+    /// On the node whose WebSocket URL this is.
+    At(String),
+    /// No room has this name.
+    Nowhere,
+    /// Its node died or is draining and another is taking its match over: ask again shortly.
+    Moving,
+}
+
+/// The room directory shared by the nodes of a cluster (the official services implement it
+/// on PostgreSQL). A host without one has only its own rooms.
+pub trait Cluster: Send + Sync + 'static {
+    /// Where room `key` is. With `create` (the new room's list entry and whether it is
+    /// listed), a room that is nowhere becomes this host's (names are unique across the
+    /// cluster: of two nodes making one name at once, one gets `At` the other).
+    fn place(
+        &self,
+        key: &str,
+        create: Option<(&hearth_rules::protocol::RoomSummary, bool)>,
+    ) -> BoxFuture<'static, Result<Placement, WireError>>;
+    /// A room of this host has a new list entry (written in the background).
+    fn summary(&self, key: &str, summary: &hearth_rules::protocol::RoomSummary, public: bool);
+    /// A room of this host is gone (written in the background).
+    fn removed(&self, key: &str);
+    /// The public rooms of every node, by name.
+    fn list(
+        &self,
+    ) -> BoxFuture<'static, Result<Vec<hearth_rules::protocol::RoomSummary>, WireError>>;
+    /// The resume token of `seat` in match `match_id` of room `key`: any node can check it
+    /// and find the room from it, so a seat resumes wherever its match moves.
+    fn seat_token(&self, key: &str, match_id: u64, seat: u8) -> String;
+    /// The room key a genuine [`Cluster::seat_token`] names; `None` for anything else.
+    fn token_room(&self, token: &str) -> Option<String>;
+}
+
 /// A match as it starts.
 #[derive(Debug, Clone)]
 pub struct MatchStart {
@@ -89,6 +128,25 @@ pub struct MatchStart {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the match log could not be stored: {0}")]
 pub struct RecordError(pub String);
+
+/// How a [`RecordError`] for a match taken over by another node starts.
+const MOVED: &str = "moved: ";
+
+impl RecordError {
+    /// Match `match_id` is now run by another node of the cluster (this one's lease lapsed):
+    /// its room here stops without ending the match, and its players reconnect to the new
+    /// owner and resume.
+    pub fn moved(match_id: u64) -> RecordError {
+        RecordError(format!(
+            "{MOVED}match {match_id} is now run by another node; reconnect to resume your seat there"
+        ))
+    }
+
+    /// Whether this is [`RecordError::moved`].
+    pub fn is_moved(&self) -> bool {
+        self.0.starts_with(MOVED)
+    }
+}
 
 /// Keeps match logs. `append` completes before anyone is told an action was accepted.
 pub trait MatchRecorder: Send + Sync + 'static {

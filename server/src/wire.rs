@@ -81,6 +81,9 @@ pub(crate) enum Ctl {
         /// What to tell the player.
         message: String,
     },
+    /// Drop the socket without a word: its room moved to another node, and the client's
+    /// reconnect (and resume) finds it there.
+    Drop,
     /// The connection is no longer in the room it joined with this link.
     Left {
         /// The join's link id.
@@ -272,5 +275,10 @@ impl Outbox {
     /// Tells the connection it left the room it joined with `link`.
     pub(crate) fn left(&self, link: u64) {
         self.mailbox.control(Ctl::Left { link });
+    }
+
+    /// Drops the connection without telling it why (see [`Ctl::Drop`]).
+    pub(crate) fn drop_connection(&self) {
+        self.mailbox.control(Ctl::Drop);
     }
 }

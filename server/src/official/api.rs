@@ -534,6 +534,8 @@ pub struct Api {
     pub limiter: Arc<LoginLimiter>,
     /// Device sign-ins, group-committed.
     pub sign_ins: super::sign_ins::SignIns,
+    /// Tells the other nodes of a cluster about bans, sign-outs and admin actions.
+    pub announce: super::Announce,
 }
 
 impl Api {
@@ -817,8 +819,12 @@ async fn logout(State(api): State<Api>, headers: HeaderMap) -> Result<Json<Value
     let store = api.store.clone();
     let hash = accounts::token_hash(&token);
     blocking(move || Ok(store.revoke_token(&hash)?)).await?;
+    let session = accounts::session_key(&token);
+    if let Some(announce) = &api.announce {
+        announce(super::ClusterEvent::SignedOut(session.clone()));
+    }
     api.host.disconnect_session(
-        &accounts::session_key(&token),
+        &session,
         codes::SIGNED_OUT,
         "this token was signed out; sign in again to play",
     );
@@ -1130,6 +1136,9 @@ async fn admin_user_op(
     })
     .await?;
     if account.banned {
+        if let Some(announce) = &api.announce {
+            announce(super::ClusterEvent::Banned(id));
+        }
         let closed = api.host.disconnect_player(
             id,
             codes::BANNED,
@@ -1151,11 +1160,13 @@ async fn admin_close(
     Path(room): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let me = admin(&api, &headers).await?;
-    if !api
+    let here = api
         .host
         .close_room(&room, "an administrator closed this room")
-        .await
-    {
+        .await;
+    // In a cluster the room may run on another node: that node closes it.
+    let elsewhere = !here && announce_room_op(&api, &room, super::ClusterEvent::CloseRoom);
+    if !here && !elsewhere {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             codes::UNKNOWN_ROOM,
@@ -1179,7 +1190,11 @@ async fn admin_kick(
     Body(req): Body<KickReq>,
 ) -> Result<Json<Value>, ApiError> {
     admin(&api, &headers).await?;
-    if !api.host.kick(&room, req.player).await {
+    if !api.host.kick(&room, req.player).await
+        && !announce_room_op(&api, &room, |key| {
+            super::ClusterEvent::Kick(key, req.player)
+        })
+    {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             codes::UNKNOWN_PLAYER,
@@ -1187,6 +1202,20 @@ async fn admin_kick(
         ));
     }
     Ok(Json(json!({"ok": true})))
+}
+
+/// Tells the other nodes of a cluster to act on the room called `room` (an admin's close or
+/// kick); false on a single node or for a name that is not a room.
+fn announce_room_op(
+    api: &Api,
+    room: &str,
+    event: impl FnOnce(String) -> super::ClusterEvent,
+) -> bool {
+    let (Some(announce), Ok((_, key))) = (&api.announce, crate::names::room_name(room)) else {
+        return false;
+    };
+    announce(event(key));
+    true
 }
 
 async fn admin_page() -> Html<&'static str> {

@@ -88,6 +88,26 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (game, account)
     );
     CREATE INDEX ratings_rank ON ratings(game, rating DESC);",
+    // 2: several nodes on one database (`official::cluster`): nodes and their leases, the
+    // room directory, the seat-token secret, and each match's owner and epoch (fencing).
+    "CREATE TABLE hearth_nodes (
+        id BIGSERIAL PRIMARY KEY,
+        url TEXT NOT NULL,
+        lease_until TIMESTAMPTZ NOT NULL,
+        draining BOOLEAN NOT NULL DEFAULT FALSE,
+        started_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX hearth_nodes_url ON hearth_nodes(url);
+    CREATE TABLE hearth_rooms (
+        key TEXT PRIMARY KEY,
+        node BIGINT,
+        epoch BIGINT NOT NULL DEFAULT 1,
+        match_id BIGINT,
+        public BOOLEAN NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE TABLE hearth_secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
+    ALTER TABLE matches ADD COLUMN owner BIGINT, ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.
@@ -101,9 +121,23 @@ const POOL: usize = 4;
 pub struct PgStore {
     pool: Vec<Mutex<Client>>,
     next: AtomicUsize,
+    /// Set when this process is a node of a cluster: which matches it owns, at which epoch.
+    pub(super) fence: Mutex<Option<Fence>>,
+    /// The URL it was opened with (the cluster's event listener opens its own connection).
+    pub(super) url: String,
 }
 
-fn backend(e: postgres::Error) -> StoreError {
+/// A cluster node's claim on its matches: log writes and ends are refused for a match whose
+/// owner or epoch in the database is no longer this node's (another node took it over).
+#[derive(Debug, Default)]
+pub(super) struct Fence {
+    /// This node's id in `hearth_nodes`.
+    pub node: i64,
+    /// Owned matches and the epoch each was claimed at.
+    pub epochs: std::collections::HashMap<u64, i64>,
+}
+
+pub(super) fn backend(e: postgres::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -161,6 +195,8 @@ impl PgStore {
         Ok(PgStore {
             pool,
             next: AtomicUsize::new(0),
+            fence: Mutex::new(None),
+            url: url.to_string(),
         })
     }
 
@@ -234,7 +270,7 @@ impl PgStore {
     }
 
     /// A connection: a free one if there is, else the next in turn.
-    fn db(&self) -> MutexGuard<'_, Client> {
+    pub(super) fn db(&self) -> MutexGuard<'_, Client> {
         for c in &self.pool {
             if let Ok(guard) = c.try_lock() {
                 return guard;
@@ -244,6 +280,54 @@ impl PgStore {
         // A panic while holding a connection leaves PostgreSQL consistent (an open
         // transaction is rolled back when its handle drops), so the connection stays usable.
         self.pool[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl PgStore {
+    pub(super) fn fence_lock(&self) -> MutexGuard<'_, Option<Fence>> {
+        self.fence.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// On a cluster node: refuses (with [`StoreError::Fenced`]) when any of `matches` is no
+    /// longer this node's at the epoch it claimed it with. The rows are locked for the
+    /// transaction (`FOR SHARE`), so a takeover waits for a write under way and every write
+    /// after a takeover sees it: a stale owner cannot append.
+    fn check_fence(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        matches: &[i64],
+    ) -> Result<(), StoreError> {
+        let Some((node, mine)) = self.fence_lock().as_ref().map(|f| {
+            let mine: Vec<(i64, i64)> = matches
+                .iter()
+                .map(|m| (*m, f.epochs.get(&(*m as u64)).copied().unwrap_or(-1)))
+                .collect();
+            (f.node, mine)
+        }) else {
+            return Ok(());
+        };
+        let rows = tx
+            .query(
+                "SELECT id, owner, epoch FROM matches WHERE id = ANY($1) FOR SHARE",
+                &[&matches],
+            )
+            .map_err(backend)?;
+        let mut fenced = Vec::new();
+        for (id, epoch) in mine {
+            let ok = rows.iter().any(|r| {
+                r.get::<_, i64>(0) == id
+                    && r.get::<_, Option<i64>>(1) == Some(node)
+                    && r.get::<_, i64>(2) == epoch
+            });
+            if !ok {
+                fenced.push(id as u64);
+            }
+        }
+        if fenced.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Fenced { matches: fenced })
+        }
     }
 }
 
@@ -600,7 +684,27 @@ impl Store for PgStore {
             )
             .map_err(backend)?;
         }
+        // A cluster node owns what it starts, at epoch 1, and its room's directory row says
+        // which match runs there (what a survivor claims if this node dies).
+        let node = self.fence_lock().as_ref().map(|f| f.node);
+        if let Some(node) = node {
+            tx.execute(
+                "UPDATE matches SET owner = $2, epoch = 1 WHERE id = $1",
+                &[&id, &node],
+            )
+            .map_err(backend)?;
+            let key = crate::names::room_name(&start.room)
+                .map_or_else(|_| start.room.to_lowercase(), |(_, k)| k);
+            tx.execute(
+                "UPDATE hearth_rooms SET match_id = $1 WHERE key = $2 AND node = $3",
+                &[&id, &key, &node],
+            )
+            .map_err(backend)?;
+        }
         tx.commit().map_err(backend)?;
+        if let Some(f) = self.fence_lock().as_mut() {
+            f.epochs.insert(id as u64, 1);
+        }
         Ok(id as u64)
     }
 
@@ -624,6 +728,7 @@ impl Store for PgStore {
         let (tick_ids, tick_counts): (Vec<i64>, Vec<i64>) = ticked.into_iter().unzip();
         let mut db = self.db();
         let mut tx = db.transaction().map_err(backend)?;
+        self.check_fence(&mut tx, &tick_ids)?;
         if !ids.is_empty() {
             tx.execute(
                 "INSERT INTO match_log (match_id, idx, tick, seat, action)
@@ -657,6 +762,7 @@ impl Store for PgStore {
         // The end and the rating in one transaction: whoever sees the match over sees the
         // leaderboard moved.
         let mut tx = db.transaction().map_err(backend)?;
+        self.check_fence(&mut tx, &[match_id as i64])?;
         if let (Some(outcome), Some(players)) = (outcome, rated) {
             rate(&mut tx, match_id, players, outcome)?;
         }
@@ -673,6 +779,14 @@ impl Store for PgStore {
             ],
         )
         .map_err(backend)?;
+        if self.fence_lock().is_some() {
+            // The room stays (a rematch may follow); it runs no match a survivor must claim.
+            tx.execute(
+                "UPDATE hearth_rooms SET match_id = NULL WHERE match_id = $1",
+                &[&(match_id as i64)],
+            )
+            .map_err(backend)?;
+        }
         tx.commit().map_err(backend)
     }
 

@@ -19,6 +19,7 @@ pub struct StoreRecorder {
     /// Set once the host runs, to push leaderboards.
     pub host: Arc<OnceLock<HostControl>>,
     log: std::sync::mpsc::Sender<Append>,
+    announce: super::Announce,
 }
 
 /// One room's accepted entries, waiting for the log writer.
@@ -26,7 +27,7 @@ struct Append {
     match_id: u64,
     entries: Vec<DynLogEntry>,
     ticks: u64,
-    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+    done: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
 }
 
 /// Most appends committed in one transaction.
@@ -34,7 +35,11 @@ const GROUP_COMMIT_MAX: usize = 512;
 
 impl StoreRecorder {
     /// A recorder over `store`, with its log writer thread.
-    pub fn new(store: Arc<dyn Store>, host: Arc<OnceLock<HostControl>>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        host: Arc<OnceLock<HostControl>>,
+        announce: super::Announce,
+    ) -> Self {
         let (log, rx) = std::sync::mpsc::channel();
         let writer = store.clone();
         // One thread owns the log writes: every append that arrives while a transaction
@@ -47,22 +52,49 @@ impl StoreRecorder {
             // Appends then fail with a reason (the sender's receiver is gone); rooms close.
             tracing::error!("cannot start the match log writer: {e}");
         }
-        StoreRecorder { store, host, log }
+        StoreRecorder {
+            store,
+            host,
+            log,
+            announce,
+        }
     }
 }
 
 /// The log writer: waits for appends, commits every one that is queued in one transaction,
 /// and tells each room its result. Ends when the recorder is dropped.
 fn write_logs(store: &dyn Store, rx: &std::sync::mpsc::Receiver<Append>) {
-    while let Some(batch) = super::next_batch(rx, GROUP_COMMIT_MAX) {
-        let items: Vec<(u64, &[DynLogEntry], u64)> = batch
-            .iter()
-            .map(|a| (a.match_id, a.entries.as_slice(), a.ticks))
-            .collect();
-        let result = store.append_logs(&items).map_err(|e| e.to_string());
-        drop(items);
-        for a in batch {
-            let _ = a.done.send(result.clone());
+    while let Some(mut batch) = super::next_batch(rx, GROUP_COMMIT_MAX) {
+        loop {
+            let items: Vec<(u64, &[DynLogEntry], u64)> = batch
+                .iter()
+                .map(|a| (a.match_id, a.entries.as_slice(), a.ticks))
+                .collect();
+            let result = store.append_logs(&items);
+            drop(items);
+            match result {
+                // Matches another node took over are refused alone (their rooms move);
+                // the rest of the batch is written without them.
+                Err(StoreError::Fenced { matches }) => {
+                    let (fenced, rest): (Vec<Append>, Vec<Append>) = batch
+                        .into_iter()
+                        .partition(|a| matches.contains(&a.match_id));
+                    for a in fenced {
+                        let _ = a.done.send(Err(RecordError::moved(a.match_id)));
+                    }
+                    batch = rest;
+                    if batch.is_empty() {
+                        break;
+                    }
+                }
+                result => {
+                    let result = result.map_err(|e| RecordError(e.to_string()));
+                    for a in batch {
+                        let _ = a.done.send(result.clone());
+                    }
+                    break;
+                }
+            }
         }
     }
 }
@@ -100,7 +132,6 @@ impl MatchRecorder for StoreRecorder {
             result
                 .await
                 .map_err(|_| RecordError("the match log writer has stopped".into()))?
-                .map_err(RecordError)
         })
     }
 
@@ -113,6 +144,7 @@ impl MatchRecorder for StoreRecorder {
     ) -> BoxFuture<'static, Result<(), RecordError>> {
         let store = self.store.clone();
         let host = self.host.clone();
+        let announce = self.announce.clone();
         Box::pin(async move {
             let game = blocking({
                 let store = store.clone();
@@ -142,6 +174,10 @@ impl MatchRecorder for StoreRecorder {
             .await?;
             if let (Some((game, standings)), Some(host)) = (game, host.get()) {
                 host.publish_leaderboard(&game, &standings);
+                // Subscribers on the other nodes read the standings themselves.
+                if let Some(announce) = &announce {
+                    announce(super::ClusterEvent::Leaderboard(game));
+                }
             }
             Ok(())
         })

@@ -185,6 +185,15 @@ pub enum StoreError {
     /// The database failed.
     #[error("storage failed: {0}")]
     Backend(String),
+    /// Another node of the cluster has taken these matches over (this node's lease lapsed):
+    /// nothing was written for them here.
+    #[error(
+        "matches {matches:?} are now run by another node (this node's lease lapsed); nothing was written for them here"
+    )]
+    Fenced {
+        /// The matches refused.
+        matches: Vec<u64>,
+    },
 }
 
 /// One device sign-in, for [`Store::device_sign_ins`].

@@ -525,9 +525,14 @@ impl Room {
         } = starting;
         let meta = self.setup.meta.clone();
         let seats = seated.len() as u8;
-        let tokens = seated
-            .iter()
-            .map(|_| random_token())
+        // In a cluster, tokens every node can check: the seat resumes wherever the match
+        // moves (`Cluster::seat_token`).
+        let cluster = self.hub.config().cluster.clone();
+        let tokens = (0..seated.len() as u8)
+            .map(|seat| match &cluster {
+                Some(c) => Ok(c.seat_token(&self.setup.key, match_id, seat)),
+                None => random_token(),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         self.hub.remove_tokens(&self.tokens);
         self.tokens.clear();
@@ -655,6 +660,16 @@ impl Room {
         let host = players.first().map(|p| p.0);
         let mut room = Room::new(hub, id, setup, host.unwrap_or_default());
         room.members = members;
+        // A match taken over from another node of a cluster: its seats' tokens are the ones
+        // the players hold, so they resume here.
+        if let Some(cluster) = room.hub.config().cluster.clone() {
+            for (seat, m) in room.members.iter_mut().enumerate() {
+                let token = cluster.seat_token(&room.setup.key, match_id, seat as u8);
+                room.hub.add_token(&token, &room.setup.key);
+                room.tokens.push(token.clone());
+                m.token = Some(token);
+            }
+        }
         room.phase = RoomPhase::Playing;
         let hidden = sync == SyncMode::HiddenInformation;
         room.game = Some(Running {

@@ -163,6 +163,9 @@ pub(crate) enum RoomCmd {
         /// The member's link.
         link: u64,
     },
+    /// Another node of the cluster runs this room's match now (or will: this node drains):
+    /// stop without ending the match; members reconnect and resume there.
+    Moved,
     /// An administrator closes the room.
     Close {
         /// Told to the members.
@@ -209,6 +212,8 @@ pub(crate) enum Effect {
     FinalSnapshot(Outbox, Frame),
     /// Tell a connection it left the room it joined with this link.
     Left(Outbox, u64),
+    /// Drop a connection silently: the room moved to another node (see [`Room::hand_over`]).
+    Drop(Outbox),
     /// Start ticking at this rate (per second): a real-time game began.
     ArmTicker(u16),
     /// Stop ticking: the game ended.
@@ -576,6 +581,7 @@ impl Room {
                 Effect::Snapshot(to, frame) => to.snapshot(frame),
                 Effect::FinalSnapshot(to, frame) => to.final_snapshot(frame),
                 Effect::Left(to, link) => to.left(link),
+                Effect::Drop(to) => to.drop_connection(),
                 Effect::ArmTicker(rate) => {
                     let ticker =
                         Ticker::new(rate, &self.setup.key, self.hub.config().ticks.as_ref());
@@ -608,6 +614,11 @@ impl Room {
     ) -> Option<Work> {
         match kept {
             Ok(()) => self.recorded(then),
+            Err(e) if e.is_moved() => {
+                tracing::warn!(room = %self.setup.name, "{e}: handing the room over");
+                self.failed = Some(err(codes::ROOM_MOVED, e.0));
+                None
+            }
             Err(e) => {
                 self.failed = Some(err(codes::ROOM_FAILED, format!("{e}; the room is closed")));
                 None
@@ -715,6 +726,12 @@ impl Room {
                     phase: self.phase.clone(),
                 });
             }
+            RoomCmd::Moved => {
+                self.failed = Some(err(
+                    codes::ROOM_MOVED,
+                    "this room's match is run by another node now; reconnect to resume your seat",
+                ));
+            }
             RoomCmd::Close { reason } => {
                 tracing::info!(room = %self.setup.name, "closed by an administrator");
                 self.failed = Some(err(codes::ROOM_CLOSED, reason));
@@ -779,8 +796,27 @@ impl Room {
         ));
     }
 
+    /// Stops a room whose match another node runs now: the match is not ended here (it goes
+    /// on there), and members' connections are dropped without a word so their clients
+    /// reconnect and resume their seats on the new owner. Nothing unacknowledged was kept
+    /// here, so nothing acknowledged is lost.
+    fn hand_over(&mut self) {
+        if let Some(g) = self.game.as_mut() {
+            g.finished = true;
+        }
+        self.out.push(Effect::StopTicker);
+        for m in self.members.drain(..) {
+            if let Some(outbox) = m.outbox {
+                self.out.push(Effect::Drop(outbox));
+            }
+        }
+    }
+
     /// Ends the room: members get the error, the final state and are let go.
     fn abort(&mut self, error: WireError) {
+        if error.code == codes::ROOM_MOVED {
+            return self.hand_over();
+        }
         if let Some(g) = self.game.as_mut()
             && !g.finished
         {

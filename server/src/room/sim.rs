@@ -643,7 +643,7 @@ impl World {
             while let Some(ctl) = conn.mailbox.take_ctl() {
                 match ctl {
                     Ctl::Left { link } if conn.link == Some(link) => conn.link = None,
-                    Ctl::Overflow | Ctl::Close { .. } => gone.push(*id),
+                    Ctl::Overflow | Ctl::Close { .. } | Ctl::Drop => gone.push(*id),
                     Ctl::Left { .. } => {}
                 }
             }

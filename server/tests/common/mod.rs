@@ -247,6 +247,42 @@ impl Client {
         }
     }
 
+    /// As [`Client::call`], but `None` when the connection closes (or nothing comes within
+    /// `wait`) before the answer: for tests that kill hosts.
+    pub(crate) async fn try_call(
+        &mut self,
+        req: Request<Value>,
+        wait: Duration,
+    ) -> Option<Result<Value, WireError>> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let text = serde_json::to_string(&ClientMsg { id, req }).ok()?;
+        self.ws.send(Message::Text(text.into())).await.ok()?;
+        tokio::time::timeout(wait, async {
+            loop {
+                let msg = self.ws.next().await?;
+                let Ok(Message::Text(t)) = msg else {
+                    match msg {
+                        Ok(Message::Close(_)) | Err(_) => return None,
+                        _ => continue,
+                    }
+                };
+                let json: Value = serde_json::from_str(&t).ok()?;
+                if is_answer(&json, id) {
+                    return Some(answer(json));
+                }
+                self.pending.push_back(Got {
+                    json,
+                    raw: t.to_string(),
+                    bytes: None,
+                });
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
     /// Reads until the host closes the connection; returns what arrived on the way.
     pub(crate) async fn until_closed(&mut self) -> Vec<Got> {
         let mut seen: Vec<Got> = self.pending.drain(..).collect();

@@ -5,6 +5,8 @@
 mod common;
 
 mod admin_page;
+#[cfg(feature = "postgres")]
+mod cluster;
 mod lobby;
 mod official;
 #[cfg(feature = "postgres")]

@@ -17,7 +17,7 @@ use hearth_server::official::store::{Account, DeviceSignIn, Role, Store, StoreEr
 use hearth_server::{HostConfig, MatchStart};
 
 /// A private PostgreSQL server, stopped and removed when dropped.
-struct Pg {
+pub(crate) struct Pg {
     dir: PathBuf,
     bin: PathBuf,
     port: u16,
@@ -69,7 +69,7 @@ fn run(mut c: Command, what: &str) {
 }
 
 impl Pg {
-    fn start(name: &str) -> Pg {
+    pub(crate) fn start(name: &str) -> Pg {
         let bin = pg_bin();
         let dir = std::env::temp_dir().join(format!("hearth-pg-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -107,7 +107,7 @@ impl Pg {
     }
 
     /// A new empty database `name`, and its URL.
-    fn database(&self, name: &str) -> String {
+    pub(crate) fn database(&self, name: &str) -> String {
         let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).unwrap();
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
