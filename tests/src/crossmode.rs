@@ -131,6 +131,8 @@ pub struct Target {
     pub ticks: Option<ManualTicks>,
     /// The games (the clients' and the host's catalog).
     pub catalog: Arc<Catalog>,
+    /// A cluster's nodes: seat `i` enters through node `i % len` (empty: everyone uses `url`).
+    pub nodes: Vec<String>,
 }
 
 pub(crate) fn fail(what: impl std::fmt::Display) -> TestCaseError {
@@ -189,8 +191,12 @@ pub fn reconnect_before(seed: u64, move_index: usize, seats: u8) -> Option<usize
 
 /// How the client for seat `i` (the spectator when `i == seats`) connects to `target`.
 pub(crate) fn seat_config(target: &Target, i: usize, seats: usize) -> ClientConfig {
+    let url = match target.nodes.len() {
+        0 => target.url.clone(),
+        len => target.nodes[i % len].clone(),
+    };
     ClientConfig {
-        url: target.url.clone(),
+        url,
         token: target.tokens.as_ref().and_then(|t| t.get(i).cloned()),
         name: if i < seats {
             format!("Seat {i}")
@@ -468,14 +474,19 @@ pub fn seed_source(seeds: &Seeds) -> hearth_server::SeedSource {
     })
 }
 
-/// The hosts a cross-mode run plays on: a LAN host found over mDNS and the official server
-/// with accounts over SQLite, both on loopback. Make them with [`Modes::start`] inside
+/// The hosts a cross-mode run plays on: a LAN host found over mDNS, the official server
+/// with accounts over SQLite, and a cluster of three official nodes on a private PostgreSQL
+/// (each seat entering through another node), all on loopback. Make them with [`Modes::start`] inside
 /// [`in_network_namespace`](crate::netns::in_network_namespace).
 pub struct Modes {
     /// The LAN host, at the address its mDNS announcement gave.
     pub lan: Target,
     /// The official server (tokens are made per game, see [`Modes::tokens`]).
     pub official: Target,
+    /// Three nodes of a cluster; seats enter through different ones.
+    pub cluster: Target,
+    /// A cluster node's HTTP base URL (device login).
+    pub cluster_http: String,
     /// The official server's HTTP base URL (device login).
     pub official_http: String,
     /// The official server's store (for the replay and leaderboard checks).
@@ -490,6 +501,8 @@ pub struct Modes {
     pub times: Times,
     devices: std::sync::atomic::AtomicU64,
     hosts: Option<(LanHost, HostHandle)>,
+    nodes: Vec<(HostHandle, hearth_server::official::NodeHandle)>,
+    _postgres: crate::pg::PrivatePostgres,
     files: PathBuf,
 }
 
@@ -557,19 +570,62 @@ impl Modes {
         let server = hearth_server::official::start(config(&official_ticks), store.clone())
             .await
             .map_err(|e| start(&e))?;
+        let cluster_ticks = ManualTicks::new();
+        let postgres = tokio::task::spawn_blocking(|| {
+            let pg = crate::pg::PrivatePostgres::try_start("crossmode")?;
+            let url = pg.url("postgres");
+            Ok::<_, String>((pg, url))
+        })
+        .await
+        .map_err(|e| start(&e))?
+        .map_err(|e| start(&e))?;
+        let (postgres, db) = postgres;
+        let mut nodes = Vec::new();
+        for _ in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| start(&e))?
+                .port();
+            let bind = SocketAddr::from(([127, 0, 0, 1], port));
+            let options = hearth_server::official::ClusterOptions {
+                public_url: format!("ws://{bind}/ws"),
+                lease: Duration::from_secs(2),
+            };
+            let node = hearth_server::official::start_cluster_node(
+                HostConfig {
+                    bind,
+                    ..config(&cluster_ticks)
+                },
+                &db,
+                &options,
+            )
+            .await
+            .map_err(|e| start(&e))?;
+            nodes.push(node);
+        }
         Ok(Modes {
             lan: Target {
                 url,
                 tokens: None,
                 ticks: Some(lan_ticks),
                 catalog: catalog.clone(),
+                nodes: Vec::new(),
             },
             official: Target {
                 url: server.ws_url(),
                 tokens: None,
                 ticks: Some(official_ticks),
                 catalog: catalog.clone(),
+                nodes: Vec::new(),
             },
+            cluster: Target {
+                url: nodes[0].0.ws_url(),
+                tokens: None,
+                ticks: Some(cluster_ticks),
+                catalog: catalog.clone(),
+                nodes: nodes.iter().map(|(h, _)| h.ws_url()).collect(),
+            },
+            cluster_http: nodes[0].0.http_url(),
             official_http: server.http_url(),
             store,
             catalog,
@@ -578,19 +634,25 @@ impl Modes {
             times: Times::default(),
             devices: Default::default(),
             hosts: Some((lan, server)),
+            nodes,
+            _postgres: postgres,
             files,
         })
     }
 
     /// `n` fresh guest accounts made by device login over HTTP, as a game would; their tokens.
     pub async fn tokens(&self, n: usize) -> Result<Vec<String>, TestCaseError> {
+        self.tokens_at(&self.official_http, n).await
+    }
+
+    async fn tokens_at(&self, http: &str, n: usize) -> Result<Vec<String>, TestCaseError> {
         let mut tokens = Vec::with_capacity(n);
         for _ in 0..n {
             let k = self
                 .devices
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let token = hearth_client::device_login(
-                &self.official_http,
+                http,
                 &format!("crossmode-device-{k:08}"),
                 &format!("P{k}"),
             )
@@ -610,11 +672,26 @@ impl Modes {
         })
     }
 
-    /// Stops both hosts (and removes the server's files).
+    /// The cluster as a target for one game: `seats` players and a spectator, each with a
+    /// fresh account, each entering through another node.
+    pub async fn cluster_with_accounts(&self, seats: u8) -> Result<Target, TestCaseError> {
+        Ok(Target {
+            tokens: Some(
+                self.tokens_at(&self.cluster_http, usize::from(seats) + 1)
+                    .await?,
+            ),
+            ..self.cluster.clone()
+        })
+    }
+
+    /// Stops the hosts (and removes the server's files).
     pub async fn stop(mut self) {
         if let Some((lan, server)) = self.hosts.take() {
             lan.stop().await;
             server.shutdown().await;
+        }
+        for (node, _) in self.nodes.drain(..) {
+            node.shutdown().await;
         }
     }
 }
@@ -639,6 +716,8 @@ pub struct ModeTimes {
     pub lan: Duration,
     /// On the official server.
     pub official: Duration,
+    /// On a cluster of three nodes, seats entering through different ones.
+    pub cluster: Duration,
     /// Replaying the stored record and checking the leaderboard.
     pub replay: Duration,
 }
@@ -648,25 +727,27 @@ impl ModeTimes {
     pub fn summary(&self, game: &str) -> String {
         let per_min = |d: Duration| self.games as f64 * 60.0 / d.as_secs_f64().max(1e-9);
         format!(
-            "{game}: {} games; games/min offline {:.0}, LAN {:.0}, official {:.0}, replay {:.0}",
+            "{game}: {} games; games/min offline {:.0}, LAN {:.0}, official {:.0}, cluster {:.0}, replay {:.0}",
             self.games,
             per_min(self.offline),
             per_min(self.lan),
             per_min(self.official),
+            per_min(self.cluster),
             per_min(self.replay)
         )
     }
 }
 
 impl Modes {
-    pub(crate) fn add_times(&self, game: &'static str, t: [Duration; 4]) {
+    pub(crate) fn add_times(&self, game: &'static str, t: [Duration; 5]) {
         let mut times = self.times.lock().unwrap_or_else(|e| e.into_inner());
         let e = times.entry(game).or_default();
         e.games += 1;
         e.offline += t[0];
         e.lan += t[1];
         e.official += t[2];
-        e.replay += t[3];
+        e.cluster += t[3];
+        e.replay += t[4];
     }
 
     /// The per-mode summary of every game checked so far, a line each.
@@ -801,6 +882,11 @@ pub async fn check_case<G: GameUnderTest>(
     prop_eq(&off, &server, "official server")?;
     let t_official = clock.elapsed();
     let clock = std::time::Instant::now();
+    let cluster = modes.cluster_with_accounts(case.seats).await?;
+    let nodes = online::<G>(&cluster, &room, case, &moves, &off).await?;
+    prop_eq(&off, &nodes, "cluster")?;
+    let t_cluster = clock.elapsed();
+    let clock = std::time::Instant::now();
     // (d) the server's stored log replays to the same end; the leaderboard moved by it.
     modes
         .check_stored(
@@ -814,7 +900,7 @@ pub async fn check_case<G: GameUnderTest>(
         .await?;
     modes.add_times(
         G::INFO.name,
-        [t_offline, t_lan, t_official, clock.elapsed()],
+        [t_offline, t_lan, t_official, t_cluster, clock.elapsed()],
     );
     Ok(())
 }

@@ -29,6 +29,7 @@ pub mod error;
 #[cfg(feature = "hosts")]
 pub mod godot;
 pub mod netns;
+pub mod pg;
 pub mod props;
 pub mod purity;
 #[cfg(feature = "hosts")]

@@ -3,7 +3,6 @@
 //! starts its own private PostgreSQL (initdb into a temporary directory, listening on
 //! 127.0.0.1 and a Unix socket there only, stopped and removed at the end).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
@@ -16,120 +15,12 @@ use hearth_server::official::start;
 use hearth_server::official::store::{Account, DeviceSignIn, Role, Store, StoreError};
 use hearth_server::{HostConfig, MatchStart};
 
-/// A private PostgreSQL server, stopped and removed when dropped.
-pub(crate) struct Pg {
-    dir: PathBuf,
-    bin: PathBuf,
-    port: u16,
-}
+pub(crate) use pg::PrivatePostgres as Pg;
 
-/// The newest installed PostgreSQL's binaries (Debian: /usr/lib/postgresql/N/bin).
-fn pg_bin() -> PathBuf {
-    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let v = e.file_name().to_str()?.parse().ok()?;
-            let bin = e.path().join("bin");
-            bin.join("initdb").is_file().then_some((v, bin))
-        })
-        .collect();
-    found.sort();
-    found
-        .pop()
-        .map(|(_, b)| b)
-        .expect("PostgreSQL is installed (scripts/test.sh installs Debian's `postgresql`)")
-}
-
-/// Runs a PostgreSQL program as the `postgres` user when we are root (it refuses to run as
-/// root), as ourselves otherwise.
-fn as_postgres(program: &Path) -> Command {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(program);
-        c
-    } else {
-        Command::new(program)
-    }
-}
-
-fn run(mut c: Command, what: &str) {
-    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Pg {
-    pub(crate) fn start(name: &str) -> Pg {
-        let bin = pg_bin();
-        let dir = std::env::temp_dir().join(format!("hearth-pg-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut chown = Command::new("chown");
-        chown.arg("postgres").arg(&dir);
-        // Only root can (and must) hand the directory to `postgres`.
-        let _ = chown.output();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let pg = Pg { dir, bin, port };
-        let data = pg.dir.join("data");
-        let mut initdb = as_postgres(&pg.bin.join("initdb"));
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "hearth", "--no-sync"]);
-        run(initdb, "initdb");
-        let mut ctl = as_postgres(&pg.bin.join("pg_ctl"));
-        ctl.arg("-D")
-            .arg(&data)
-            .arg("-o")
-            .arg(format!(
-                "-c listen_addresses=127.0.0.1 -p {port} -k {}",
-                pg.dir.display()
-            ))
-            .arg("-l")
-            .arg(pg.dir.join("log"))
-            .args(["-w", "start"]);
-        run(ctl, "pg_ctl start");
-        pg
-    }
-
-    /// A new empty database `name`, and its URL.
-    pub(crate) fn database(&self, name: &str) -> String {
-        let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).unwrap();
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        self.url(name)
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://hearth@127.0.0.1:{}/{db}", self.port)
-    }
-}
-
-impl Drop for Pg {
-    fn drop(&mut self) {
-        let mut ctl = as_postgres(&self.bin.join("pg_ctl"));
-        ctl.arg("-D")
-            .arg(self.dir.join("data"))
-            .args(["-m", "immediate", "stop"]);
-        let _ = ctl.output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+/// The private PostgreSQL harness, shared with the cross-mode suite (`hearth-tests`).
+#[path = "../../../tests/src/pg.rs"]
+#[allow(unreachable_pub, dead_code)]
+mod pg;
 
 /// An account as compared across stores: ids are left out (PostgreSQL's sequences may skip
 /// numbers — an upsert that updates still takes one — where SQLite's do not).
