@@ -519,9 +519,10 @@ pub async fn check_tick_case<G: GameUnderTest>(
     tick_eq(&plan.record, &server, "official server")?;
     let t_official = clock.elapsed();
     let clock = std::time::Instant::now();
-    let cluster = modes.cluster_with_accounts(case.seats).await?;
-    let nodes = online_real_time(&cluster, &room, case, &plan, NetworkOrder::Generated).await?;
-    tick_eq(&plan.record, &nodes, "cluster")?;
+    if let Some(cluster) = modes.cluster_with_accounts(case.seats).await? {
+        let nodes = online_real_time(&cluster, &room, case, &plan, NetworkOrder::Generated).await?;
+        tick_eq(&plan.record, &nodes, "cluster")?;
+    }
     let t_cluster = clock.elapsed();
     let clock = std::time::Instant::now();
     let off = &plan.record;

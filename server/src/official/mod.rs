@@ -191,6 +191,10 @@ impl NodeHandle {
     }
 }
 
+/// Whether this build can run clusters (the `postgres` feature): [`start_cluster_node`]
+/// refuses without it.
+pub const CLUSTERS: bool = cfg!(feature = "postgres");
+
 /// Opens the PostgreSQL database at `db_url` and starts a node of the cluster on it (see
 /// [`cluster`]); says so when this build has no PostgreSQL (the `postgres` feature).
 pub async fn start_cluster_node(

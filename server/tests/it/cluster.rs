@@ -422,6 +422,18 @@ async fn rooms_events_and_bans_reach_across_nodes() {
         seen.iter().map(|g| &g.raw).collect::<Vec<_>>(),
         c.logs()
     );
+    // The admin on C closes the room, which runs on A: Ada, on A, is let go.
+    let (status, body) = http(
+        c_node.addr(),
+        "POST",
+        "/v1/admin/rooms/Across/close",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let left = a.expect("left").await;
+    assert_eq!(left["reason"], "room_closed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -584,6 +596,28 @@ async fn a_paused_owner_is_fenced_and_its_players_move() {
         .await;
     assert_eq!(rows[0].get::<_, i64>(0), 2);
     assert_eq!(rows[0].get::<_, i64>(1), 6);
+    // Resume tokens are checked by every node: a forged one, or one made for another room,
+    // is refused with `bad_resume`.
+    let genuine = players[0].resume.clone();
+    let mut forged = genuine.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let parts: Vec<&str> = genuine.split('.').collect();
+    // The hex of "other room", with the genuine token's match, seat and MAC.
+    let elsewhere = format!(
+        "s1.6f7468657220726f6f6d.{}.{}.{}",
+        parts[2], parts[3], parts[4]
+    );
+    let mut probe = Client::with_token(&c.nodes[2].ws(), &players[0].token).await;
+    for bad in [forged, elsewhere, "s1.zz.1.0.00".to_string()] {
+        let r = probe
+            .call(Request::Resume {
+                token: bad,
+                next: 0,
+            })
+            .await;
+        assert_code(r, "bad_resume");
+    }
     let a_log = c.nodes[0].log_text();
     assert!(
         a_log.contains("handing the room over") || a_log.contains("lease had lapsed"),
