@@ -42,9 +42,34 @@ pub fn hash_hex(hash: u64) -> String {
     format!("{hash:016x}")
 }
 
+/// Bytes as lower-case hex (golden vectors, stored configs, tokens).
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bytes from hex digits (either case); `None` for anything else, an odd length included.
+pub fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_round_trips_and_refuses_what_is_not_hex() {
+        assert_eq!(to_hex(&[0, 1, 0xab, 0xff]), "0001abff");
+        assert_eq!(from_hex("0001ABff"), Some(vec![0, 1, 0xab, 0xff]));
+        for bad in ["0", "zz", "0g", "é1"] {
+            assert_eq!(from_hex(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn streaming_equals_one_shot() {

@@ -40,7 +40,7 @@ pub use catalog::{
 pub use codec::{Encoding, Payload, decode_json_value, decode_postcard};
 pub use error::RuleError;
 pub use game::{Game, GameInfo, Outcome, Seat, Viewer};
-pub use hash::{hash_hex, stable_hash};
+pub use hash::{from_hex, hash_hex, stable_hash, to_hex};
 pub use rng::Rng;
 pub use schema::{BadFingerprint, Fingerprint};
 pub use session::{LogEntry, SESSION_FORMAT, Session, SessionHeader};

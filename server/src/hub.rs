@@ -149,15 +149,7 @@ impl Hub {
         let setup = self.room_setup(name, key, options)?;
         let id = self.next_id();
         let (tx, rx) = mpsc::channel(ROOM_QUEUE);
-        let summary = RoomSummary {
-            name: name.to_string(),
-            game: setup.meta.name.clone(),
-            players: 0,
-            max_seats: setup.max_seats,
-            spectators: 0,
-            phase: PhaseName::Lobby,
-            has_password: setup.password.is_some(),
-        };
+        let summary = lobby_summary(name, &setup);
         rooms.insert(
             key.to_string(),
             RoomEntry {
@@ -326,16 +318,7 @@ impl Hub {
         key: &str,
         options: &RoomOptions<Payload>,
     ) -> Result<RoomSummary, WireError> {
-        let setup = self.room_setup(name, key, options)?;
-        Ok(RoomSummary {
-            name: name.to_string(),
-            game: setup.meta.name.clone(),
-            players: 0,
-            max_seats: setup.max_seats,
-            spectators: 0,
-            phase: PhaseName::Lobby,
-            has_password: setup.password.is_some(),
-        })
+        Ok(lobby_summary(name, &self.room_setup(name, key, options)?))
     }
 
     /// Every room's key and current match, for the cluster (which rooms this node runs).
@@ -475,6 +458,19 @@ impl crate::room::Directory for Hub {
     }
     fn remove_tokens(&self, tokens: &[String]) {
         Hub::remove_tokens(self, tokens);
+    }
+}
+
+/// The list entry of a room just made with `setup`.
+fn lobby_summary(name: &str, setup: &RoomSetup) -> RoomSummary {
+    RoomSummary {
+        name: name.to_string(),
+        game: setup.meta.name.clone(),
+        players: 0,
+        max_seats: setup.max_seats,
+        spectators: 0,
+        phase: PhaseName::Lobby,
+        has_password: setup.password.is_some(),
     }
 }
 

@@ -66,20 +66,10 @@ pub enum VectorStep {
     },
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use hearth_rules::to_hex as hex;
 
-/// Parses hex into bytes.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
+/// Parses hex into bytes (`hearth_rules::from_hex`).
+pub use hearth_rules::from_hex as unhex;
 
 /// Records a game into a [`Vector`].
 pub struct Recorder {

@@ -338,18 +338,8 @@ impl Node {
         };
         match event {
             ClusterEvent::Leaderboard(game) => self.push_standings(&host, &game),
-            ClusterEvent::Banned(player) => {
-                // Read, not trusted: the account must really be banned.
-                if let Ok(Some(a)) = self.store.account(player)
-                    && a.banned
-                {
-                    host.disconnect_player(
-                        player,
-                        codes::BANNED,
-                        "this account was banned by an administrator",
-                    );
-                }
-            }
+            // Read, not trusted: the account must really be banned.
+            ClusterEvent::Banned(player) => self.close_if_banned(&host, player),
             ClusterEvent::SignedOut(session) => {
                 host.disconnect_session(
                     &session,
@@ -389,15 +379,20 @@ impl Node {
         }
         let online: BTreeSet<PlayerId> = host.online().iter().map(|o| o.player).collect();
         for player in online {
-            if let Ok(Some(a)) = self.store.account(player)
-                && a.banned
-            {
-                host.disconnect_player(
-                    player,
-                    codes::BANNED,
-                    "this account was banned by an administrator",
-                );
-            }
+            self.close_if_banned(&host, player);
+        }
+    }
+
+    /// Closes `player`'s sockets here if the account is banned.
+    fn close_if_banned(&self, host: &HostControl, player: PlayerId) {
+        if let Ok(Some(a)) = self.store.account(player)
+            && a.banned
+        {
+            host.disconnect_player(
+                player,
+                codes::BANNED,
+                "this account was banned by an administrator",
+            );
         }
     }
 
@@ -471,7 +466,7 @@ impl Cluster for Node {
         ) else {
             return None;
         };
-        let key = unhex(key).and_then(|b| String::from_utf8(b).ok())?;
+        let key = hearth_rules::from_hex(key).and_then(|b| String::from_utf8(b).ok())?;
         let m: u64 = m.parse().ok()?;
         let seat: u8 = seat.parse().ok()?;
         let want = self.mac(&key, m, seat);
@@ -484,16 +479,6 @@ impl Cluster for Node {
                 == 0;
         same.then_some(key)
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Writes directory changes in order; a room's summaries that queue up are written once.

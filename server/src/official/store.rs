@@ -146,7 +146,7 @@ fn hex_payload<S: serde::Serializer>(p: &Payload, s: S) -> Result<S::Ok, S::Erro
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hearth_rules::to_hex(bytes)
 }
 
 pub use hearth_rules::protocol::Standing;
