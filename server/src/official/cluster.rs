@@ -36,7 +36,8 @@ use crate::services::{BoxFuture, Cluster, Placement};
 /// The `NOTIFY` channel nodes announce events on.
 const CHANNEL: &str = "hearth_events";
 
-/// A write to the directory that nobody waits for.
+/// A write to the directory, or an announcement, that nobody waits for (one thread does
+/// them in order, off the callers' threads: the driver blocks).
 enum DirWrite {
     Summary {
         key: String,
@@ -44,6 +45,8 @@ enum DirWrite {
         public: bool,
     },
     Removed(String),
+    /// A `NOTIFY` payload for the other nodes.
+    Announce(String),
 }
 
 /// This process as a node of a cluster.
@@ -114,13 +117,7 @@ impl Node {
     /// Announces `event` to every other node.
     pub fn announce(&self, event: &ClusterEvent) {
         let payload = format!("{} {}", self.id, event.encode());
-        let store = self.store.clone();
-        // Off the caller's thread: the driver blocks.
-        std::thread::spawn(move || {
-            if let Err(e) = store.notify(&payload) {
-                tracing::warn!("cannot announce a cluster event: {e}");
-            }
-        });
+        let _ = lock(&self.writes).send(DirWrite::Announce(payload));
     }
 
     /// Starts the node's background work once its host runs: the lease (renewing it, taking
@@ -481,7 +478,8 @@ impl Cluster for Node {
     }
 }
 
-/// Writes directory changes in order; a room's summaries that queue up are written once.
+/// Writes directory changes in order (a room's summaries that queue up are written once)
+/// and sends announcements, every one.
 fn write_directory(store: &PgStore, node: i64, rx: &std::sync::mpsc::Receiver<DirWrite>) {
     while let Some(batch) = super::next_batch(rx, 256) {
         // Only the last write per room matters.
@@ -489,6 +487,12 @@ fn write_directory(store: &PgStore, node: i64, rx: &std::sync::mpsc::Receiver<Di
         for w in batch {
             let key = match &w {
                 DirWrite::Summary { key, .. } | DirWrite::Removed(key) => key.clone(),
+                DirWrite::Announce(payload) => {
+                    if let Err(e) = store.notify(payload) {
+                        tracing::warn!("cannot announce a cluster event: {e}");
+                    }
+                    continue;
+                }
             };
             last.insert(key, w);
         }
@@ -498,6 +502,7 @@ fn write_directory(store: &PgStore, node: i64, rx: &std::sync::mpsc::Receiver<Di
                     summary, public, ..
                 } => store.room_summary(&key, node, &summary, public),
                 DirWrite::Removed(_) => store.room_removed(&key, node),
+                DirWrite::Announce(_) => Ok(()),
             };
             if let Err(e) = result {
                 tracing::warn!(room = %key, "cannot update the room directory: {e}");
