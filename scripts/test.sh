@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# One build from a fresh machine gains nothing from incremental caches, and they are gigabytes
+# of target/ (CI machines' disks are not large; see the profile notes in Cargo.toml).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step "toolchain"
 # rustfmt and clippy ship with the machine's toolchain; add them only if a machine lacks them.
 for component in rustfmt clippy; do

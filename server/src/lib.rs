@@ -53,6 +53,6 @@ pub use host::{Host, HostControl, HostError, HostHandle};
 pub use hub::Online;
 pub use room::RoomInspect;
 pub use services::{
-    Authenticator, BoxFuture, Cluster, Identity, LeaderboardSource, MatchRecorder, MatchStart,
-    NullRecorder, OpenAuth, Placement, RecordError,
+    Accepted, Authenticator, BoxFuture, Cluster, Identity, LeaderboardSource, MatchRecorder,
+    MatchStart, NullRecorder, OpenAuth, Placement, RecordError,
 };

@@ -148,17 +148,26 @@ impl RecordError {
     }
 }
 
+/// A match's newly accepted log entries, for [`MatchRecorder::append`].
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The match.
+    pub match_id: u64,
+    /// The entries (postcard actions), in log order.
+    pub entries: Vec<DynLogEntry>,
+    /// The game's tick count after them.
+    pub ticks: u64,
+    /// The game's state hash after them: kept with the log, so a match rebuilt from it (crash
+    /// recovery, a cluster's takeover) is checked to reach the same state.
+    pub hash: u64,
+}
+
 /// Keeps match logs. `append` completes before anyone is told an action was accepted.
 pub trait MatchRecorder: Send + Sync + 'static {
     /// A match starts; returns its id.
     fn started(&self, start: MatchStart) -> BoxFuture<'static, Result<u64, RecordError>>;
-    /// Accepted entries (postcard actions), in log order, and the tick count after them.
-    fn append(
-        &self,
-        match_id: u64,
-        entries: Vec<DynLogEntry>,
-        ticks: u64,
-    ) -> BoxFuture<'static, Result<(), RecordError>>;
+    /// Newly accepted entries, in log order.
+    fn append(&self, accepted: Accepted) -> BoxFuture<'static, Result<(), RecordError>>;
     /// The match ended (`outcome` is `None` when it was abandoned or failed).
     fn finished(
         &self,
@@ -184,12 +193,7 @@ impl MatchRecorder for NullRecorder {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         Box::pin(async move { Ok(id) })
     }
-    fn append(
-        &self,
-        _: u64,
-        _: Vec<DynLogEntry>,
-        _: u64,
-    ) -> BoxFuture<'static, Result<(), RecordError>> {
+    fn append(&self, _: Accepted) -> BoxFuture<'static, Result<(), RecordError>> {
         Box::pin(async { Ok(()) })
     }
     fn finished(

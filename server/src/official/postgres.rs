@@ -16,7 +16,9 @@ use hearth_rules::{DynLogEntry, Outcome, Payload, Seat};
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls, Row};
 
-use super::store::{Account, DeviceSignIn, Role, Standing, Store, StoreError, StoredMatch};
+use super::store::{
+    Account, DeviceSignIn, LogAppend, Role, Standing, Store, StoreError, StoredMatch,
+};
 
 /// Marks a database as Hearth's: the `hearth_meta` row `application_id` ("HRTH").
 const APPLICATION_ID: i64 = 0x4852_5448;
@@ -108,6 +110,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE hearth_secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
     ALTER TABLE matches ADD COLUMN owner BIGINT, ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;",
+    // 3: the state hash after each append, so a match rebuilt from its log is checked.
+    "ALTER TABLE matches ADD COLUMN log_hash TEXT, ADD COLUMN log_ticks BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.
@@ -360,7 +364,7 @@ fn account_row(r: &Row) -> Account {
     }
 }
 
-const MATCH_COLS: &str = "id, room, game, fingerprint, config, seed, seats, started_at, ended_at, status, outcome, hash, ticks";
+const MATCH_COLS: &str = "id, room, game, fingerprint, config, seed, seats, started_at, ended_at, status, outcome, hash, ticks, log_hash, log_ticks";
 
 fn match_row(r: &Row) -> StoredMatch {
     let outcome: Option<String> = r.get(10);
@@ -379,6 +383,8 @@ fn match_row(r: &Row) -> StoredMatch {
         outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
         hash: r.get(11),
         ticks: r.get::<_, i64>(12) as u64,
+        log_hash: r.get(13),
+        log_ticks: r.get::<_, i64>(14) as u64,
     }
 }
 
@@ -708,24 +714,28 @@ impl Store for PgStore {
         Ok(id as u64)
     }
 
-    fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError> {
+    fn append_logs(&self, batch: &[LogAppend<'_>]) -> Result<(), StoreError> {
         // Every row in one statement (arrays unnested server-side) and one commit: a round
         // trip per row would cost more than the rows.
         let (mut ids, mut idx, mut ticks, mut seats, mut actions) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut ticked: BTreeMap<i64, i64> = BTreeMap::new();
-        for (match_id, entries, t) in batch {
-            for e in *entries {
-                ids.push(*match_id as i64);
+        let mut ticked: BTreeMap<i64, (i64, String)> = BTreeMap::new();
+        for a in batch {
+            for e in a.entries {
+                ids.push(a.match_id as i64);
                 idx.push(e.index as i64);
                 ticks.push(e.tick as i64);
                 seats.push(i32::from(e.seat.0));
                 actions.push(e.action.to_bytes());
             }
-            // A batch may hold one match twice; its later count is the newer.
-            ticked.insert(*match_id as i64, *t as i64);
+            // A batch may hold one match twice; its later count and hash are the newer.
+            ticked.insert(
+                a.match_id as i64,
+                (a.ticks as i64, hearth_rules::hash_hex(a.hash)),
+            );
         }
-        let (tick_ids, tick_counts): (Vec<i64>, Vec<i64>) = ticked.into_iter().unzip();
+        let (tick_ids, (tick_counts, hashes)): (Vec<i64>, (Vec<i64>, Vec<String>)) =
+            ticked.into_iter().unzip();
         let mut db = self.db();
         let mut tx = db.transaction().map_err(backend)?;
         self.check_fence(&mut tx, &tick_ids)?;
@@ -739,9 +749,10 @@ impl Store for PgStore {
         }
         if !tick_ids.is_empty() {
             tx.execute(
-                "UPDATE matches m SET ticks = v.ticks FROM unnest($1::BIGINT[], $2::BIGINT[]) AS v(id, ticks)
+                "UPDATE matches m SET ticks = v.ticks, log_ticks = v.ticks, log_hash = v.hash
+                 FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[]) AS v(id, ticks, hash)
                  WHERE m.id = v.id",
-                &[&tick_ids, &tick_counts],
+                &[&tick_ids, &tick_counts, &hashes],
             )
             .map_err(backend)?;
         }

@@ -2,13 +2,15 @@
 
 use std::sync::{Arc, OnceLock};
 
+use hearth_rules::Outcome;
 use hearth_rules::protocol::{Standing, WireError, codes};
-use hearth_rules::{DynLogEntry, Outcome};
 
 use super::accounts::now;
-use super::store::{Store, StoreError, StoredMatch};
+use super::store::{LogAppend, Store, StoreError, StoredMatch};
 use crate::HostControl;
-use crate::services::{BoxFuture, LeaderboardSource, MatchRecorder, MatchStart, RecordError};
+use crate::services::{
+    Accepted, BoxFuture, LeaderboardSource, MatchRecorder, MatchStart, RecordError,
+};
 
 /// Rows shown on a leaderboard.
 pub const LEADERBOARD_ROWS: u32 = 100;
@@ -24,9 +26,7 @@ pub struct StoreRecorder {
 
 /// One room's accepted entries, waiting for the log writer.
 struct Append {
-    match_id: u64,
-    entries: Vec<DynLogEntry>,
-    ticks: u64,
+    accepted: Accepted,
     done: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
 }
 
@@ -66,9 +66,14 @@ impl StoreRecorder {
 fn write_logs(store: &dyn Store, rx: &std::sync::mpsc::Receiver<Append>) {
     while let Some(mut batch) = super::next_batch(rx, GROUP_COMMIT_MAX) {
         loop {
-            let items: Vec<(u64, &[DynLogEntry], u64)> = batch
+            let items: Vec<LogAppend<'_>> = batch
                 .iter()
-                .map(|a| (a.match_id, a.entries.as_slice(), a.ticks))
+                .map(|a| LogAppend {
+                    match_id: a.accepted.match_id,
+                    entries: &a.accepted.entries,
+                    ticks: a.accepted.ticks,
+                    hash: a.accepted.hash,
+                })
                 .collect();
             let result = store.append_logs(&items);
             drop(items);
@@ -78,9 +83,9 @@ fn write_logs(store: &dyn Store, rx: &std::sync::mpsc::Receiver<Append>) {
                 Err(StoreError::Fenced { matches }) => {
                     let (fenced, rest): (Vec<Append>, Vec<Append>) = batch
                         .into_iter()
-                        .partition(|a| matches.contains(&a.match_id));
+                        .partition(|a| matches.contains(&a.accepted.match_id));
                     for a in fenced {
-                        let _ = a.done.send(Err(RecordError::moved(a.match_id)));
+                        let _ = a.done.send(Err(RecordError::moved(a.accepted.match_id)));
                     }
                     batch = rest;
                     if batch.is_empty() {
@@ -114,19 +119,9 @@ impl MatchRecorder for StoreRecorder {
         Box::pin(blocking(move || store.match_started(&start, now())))
     }
 
-    fn append(
-        &self,
-        match_id: u64,
-        entries: Vec<DynLogEntry>,
-        ticks: u64,
-    ) -> BoxFuture<'static, Result<(), RecordError>> {
+    fn append(&self, accepted: Accepted) -> BoxFuture<'static, Result<(), RecordError>> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let queued = self.log.send(Append {
-            match_id,
-            entries,
-            ticks,
-            done,
-        });
+        let queued = self.log.send(Append { accepted, done });
         Box::pin(async move {
             queued.map_err(|_| RecordError("the match log writer has stopped".into()))?;
             result

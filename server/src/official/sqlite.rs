@@ -7,7 +7,9 @@ use hearth_rules::protocol::PlayerId;
 use hearth_rules::{DynLogEntry, Outcome, Payload, Seat};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::store::{Account, DeviceSignIn, Role, Standing, Store, StoreError, StoredMatch};
+use super::store::{
+    Account, DeviceSignIn, LogAppend, Role, Standing, Store, StoreError, StoredMatch,
+};
 
 /// Marks a SQLite file as Hearth's (`PRAGMA application_id`, "HRTH").
 const APPLICATION_ID: i64 = 0x4852_5448;
@@ -79,6 +81,9 @@ const MIGRATIONS: &[&str] = &[
     // 2: expired tokens are purged at every sign-in; without an index that scanned the whole
     // table each time (the load generator found it: a third of a device login's cost).
     "CREATE INDEX tokens_expiry ON tokens(expires_at);",
+    // 3: the state hash after each append, so a match rebuilt from its log is checked.
+    "ALTER TABLE matches ADD COLUMN log_hash TEXT;
+    ALTER TABLE matches ADD COLUMN log_ticks INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes.
@@ -99,7 +104,7 @@ impl SqliteStore {
     /// transaction would: the fault simulator's crash point inside a write.
     fn write_logs(
         &self,
-        batch: &[(u64, &[DynLogEntry], u64)],
+        batch: &[LogAppend<'_>],
         crash_after: Option<usize>,
     ) -> Result<(), StoreError> {
         let mut conn = self.db();
@@ -109,11 +114,13 @@ impl SqliteStore {
                 .prepare_cached("INSERT INTO match_log (match_id, idx, tick, seat, action) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(backend)?;
             let mut ticked = tx
-                .prepare_cached("UPDATE matches SET ticks = ?2 WHERE id = ?1")
+                .prepare_cached(
+                    "UPDATE matches SET ticks = ?2, log_ticks = ?2, log_hash = ?3 WHERE id = ?1",
+                )
                 .map_err(backend)?;
             let mut rows = 0;
-            for (match_id, entries, ticks) in batch {
-                for e in *entries {
+            for a in batch {
+                for e in a.entries {
                     if crash_after == Some(rows) {
                         // Dropping the transaction uncommitted is what the killed process
                         // leaves: SQLite rolls it back.
@@ -123,7 +130,7 @@ impl SqliteStore {
                     }
                     insert
                         .execute(params![
-                            *match_id as i64,
+                            a.match_id as i64,
                             e.index as i64,
                             e.tick as i64,
                             i64::from(e.seat.0),
@@ -133,7 +140,11 @@ impl SqliteStore {
                     rows += 1;
                 }
                 ticked
-                    .execute(params![*match_id as i64, *ticks as i64])
+                    .execute(params![
+                        a.match_id as i64,
+                        a.ticks as i64,
+                        hearth_rules::hash_hex(a.hash)
+                    ])
                     .map_err(backend)?;
             }
         }
@@ -191,7 +202,7 @@ impl SqliteStore {
     #[cfg(test)]
     pub(crate) fn append_logs_crashing(
         &self,
-        batch: &[(u64, &[DynLogEntry], u64)],
+        batch: &[LogAppend<'_>],
         rows: usize,
     ) -> Result<(), StoreError> {
         self.write_logs(batch, Some(rows))
@@ -296,7 +307,7 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     })
 }
 
-const MATCH_COLS: &str = "id, room, game, fingerprint, config, seed, seats, started_at, ended_at, status, outcome, hash, ticks";
+const MATCH_COLS: &str = "id, room, game, fingerprint, config, seed, seats, started_at, ended_at, status, outcome, hash, ticks, log_hash, log_ticks";
 
 fn match_row(r: &Row<'_>) -> rusqlite::Result<StoredMatch> {
     let outcome: Option<String> = r.get(10)?;
@@ -315,6 +326,8 @@ fn match_row(r: &Row<'_>) -> rusqlite::Result<StoredMatch> {
         outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
         hash: r.get(11)?,
         ticks: r.get::<_, i64>(12)? as u64,
+        log_hash: r.get(13)?,
+        log_ticks: r.get::<_, i64>(14)? as u64,
     })
 }
 
@@ -649,7 +662,7 @@ impl Store for SqliteStore {
         Ok(id as u64)
     }
 
-    fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError> {
+    fn append_logs(&self, batch: &[LogAppend<'_>]) -> Result<(), StoreError> {
         self.write_logs(batch, None)
     }
 

@@ -86,6 +86,29 @@ pub struct StoredMatch {
     pub hash: Option<String>,
     /// Ticks simulated (real-time games).
     pub ticks: u64,
+    /// The state hash (16 hex digits) after the stored log and `log_ticks` ticks, written
+    /// with every append: a match rebuilt from its log must reach it
+    /// ([`StoredMatch::rebuild`] checks). `None` before the first append. Not shown by the
+    /// API: the hash of a running hidden-information game's state would let anyone try the
+    /// few possible secrets against it.
+    #[serde(skip)]
+    pub log_hash: Option<String>,
+    /// The tick count `log_hash` was taken at (`ticks` moves on when the match ends).
+    #[serde(skip)]
+    pub log_ticks: u64,
+}
+
+/// One match's accepted entries for [`Store::append_logs`].
+#[derive(Debug, Clone, Copy)]
+pub struct LogAppend<'a> {
+    /// The match.
+    pub match_id: u64,
+    /// Accepted entries (postcard actions), in log order.
+    pub entries: &'a [DynLogEntry],
+    /// The tick count after them.
+    pub ticks: u64,
+    /// The game's state hash after them and `ticks`.
+    pub hash: u64,
 }
 
 /// Why a stored match cannot be rebuilt with this build's rules.
@@ -106,11 +129,25 @@ pub enum RebuildError {
     /// The rules refused the game or its log.
     #[error(transparent)]
     Rules(#[from] hearth_rules::RuleError),
+    /// Replaying the stored log did not reach the state the match was in when it was stored:
+    /// the log or the rules differ from what was played.
+    #[error(
+        "match {id} rebuilt from its log has state hash {rebuilt}, but {stored} was stored with the log; the log or the rules are not what was played"
+    )]
+    HashMismatch {
+        /// The match.
+        id: u64,
+        /// The hash stored with its last append.
+        stored: String,
+        /// The hash the replay reached.
+        rebuilt: String,
+    },
 }
 
 impl StoredMatch {
     /// The game as it stood after `log` (this match's stored log), replayed with `catalog`'s
-    /// rules, real-time games ticked on to the ticks recorded: what crash recovery restores and
+    /// rules, real-time games ticked on to the ticks recorded, checked against the state hash
+    /// stored with the log: what crash recovery and a cluster's takeover restore and
     /// `hearth replay` checks.
     pub fn rebuild(
         &self,
@@ -133,9 +170,24 @@ impl StoredMatch {
         };
         let mut session = catalog.replay(&header, log)?;
         // Real-time games also ran ticks after their last input.
-        while session.tick_count() < self.ticks && !session.is_over() {
-            session.tick(hearth_rules::Encoding::Postcard)?;
+        let tick_to = |session: &mut hearth_rules::DynSession, ticks: u64| {
+            while session.tick_count() < ticks && !session.is_over() {
+                session.tick(hearth_rules::Encoding::Postcard)?;
+            }
+            Ok::<_, hearth_rules::RuleError>(())
+        };
+        if let Some(stored) = &self.log_hash {
+            tick_to(&mut session, self.log_ticks)?;
+            let rebuilt = hearth_rules::hash_hex(session.hash());
+            if *stored != rebuilt {
+                return Err(RebuildError::HashMismatch {
+                    id: self.id,
+                    stored: stored.clone(),
+                    rebuilt,
+                });
+            }
         }
+        tick_to(&mut session, self.ticks)?;
         Ok(session)
     }
 }
@@ -283,18 +335,13 @@ pub trait Store: Send + Sync + 'static {
     // ----- matches
     /// A match starts; returns its id.
     fn match_started(&self, start: &crate::MatchStart, now: i64) -> Result<u64, StoreError>;
-    /// Appends several matches' entries at once — `(match, entries, ticks)` — all or none, in
-    /// one transaction (group commit: the recorder batches the appends that arrive while one
-    /// commits).
-    fn append_logs(&self, batch: &[(u64, &[DynLogEntry], u64)]) -> Result<(), StoreError>;
-    /// Appends one match's accepted log entries (postcard actions) in one transaction.
-    fn append_log(
-        &self,
-        match_id: u64,
-        entries: &[DynLogEntry],
-        ticks: u64,
-    ) -> Result<(), StoreError> {
-        self.append_logs(&[(match_id, entries, ticks)])
+    /// Appends several matches' entries at once, all or none, in one transaction (group
+    /// commit: the recorder batches the appends that arrive while one commits). Each match's
+    /// tick count and state hash become those of its last append in the batch.
+    fn append_logs(&self, batch: &[LogAppend<'_>]) -> Result<(), StoreError>;
+    /// Appends one match's accepted log entries in one transaction.
+    fn append_log(&self, append: LogAppend<'_>) -> Result<(), StoreError> {
+        self.append_logs(&[append])
     }
     /// The match ended (`outcome` `None`: abandoned). With `rated` (its players, all
     /// accounts) and an outcome, the game's standings move in the same transaction, once per

@@ -65,6 +65,8 @@ pub(crate) enum Work {
         entries: Vec<hearth_rules::DynLogEntry>,
         /// The game's tick count now.
         tick: u64,
+        /// The game's state hash now.
+        hash: u64,
         /// What to do once they are kept.
         then: Then,
     },
@@ -558,13 +560,19 @@ impl Room {
                     match_id,
                     entries,
                     tick,
+                    hash,
                     then,
                 } => {
                     let kept = self
                         .hub
                         .config()
                         .recorder
-                        .append(match_id, entries, tick)
+                        .append(crate::services::Accepted {
+                            match_id,
+                            entries,
+                            ticks: tick,
+                            hash,
+                        })
                         .await;
                     self.record_done(then, kept)
                 }
@@ -775,6 +783,7 @@ impl Room {
             match_id: game.match_id,
             entries: game.session.log(from, Encoding::Postcard),
             tick: game.session.tick_count(),
+            hash: game.session.hash(),
             then,
         })
     }

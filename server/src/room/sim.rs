@@ -38,14 +38,14 @@ use hearth_rules::protocol::{
     ClientMsg, JoinAs, PROTOCOL_VERSION, Reply, Request, RoomOptions, Welcome, WireBytes,
     from_postcard,
 };
-use hearth_rules::{Catalog, DynLogEntry, Payload, Seat};
+use hearth_rules::{Catalog, Payload, Seat};
 use serde_json::Value;
 
 use super::test_host::TestHost;
 use super::*;
 use crate::official::sqlite::SqliteStore;
-use crate::official::store::Store;
-use crate::services::{BoxFuture, MatchRecorder, RecordError};
+use crate::official::store::{LogAppend, Store};
+use crate::services::{Accepted, BoxFuture, MatchRecorder, RecordError};
 use crate::wire::{Ctl, Mailbox};
 
 /// The players, in table order: the first two play connect-four, the next three chameleon,
@@ -217,15 +217,15 @@ impl MatchRecorder for Arc<Recorder> {
         Box::pin(async move { r })
     }
 
-    fn append(
-        &self,
-        match_id: u64,
-        entries: Vec<DynLogEntry>,
-        ticks: u64,
-    ) -> BoxFuture<'static, Result<(), RecordError>> {
+    fn append(&self, a: Accepted) -> BoxFuture<'static, Result<(), RecordError>> {
         let r = self.store().and_then(|s| {
-            s.append_logs(&[(match_id, entries.as_slice(), ticks)])
-                .map_err(record_error)
+            s.append_log(LogAppend {
+                match_id: a.match_id,
+                entries: &a.entries,
+                ticks: a.ticks,
+                hash: a.hash,
+            })
+            .map_err(record_error)
         });
         Box::pin(async move { r })
     }
@@ -759,9 +759,15 @@ impl World {
                     match_id,
                     entries,
                     tick,
+                    hash,
                     then,
                 } => {
-                    let batch = [(match_id, entries.as_slice(), tick)];
+                    let batch = [LogAppend {
+                        match_id,
+                        entries: &entries,
+                        ticks: tick,
+                        hash,
+                    }];
                     match self.write_plan.take() {
                         Some(Step::Crash(Crash::MidWrite(rows))) => {
                             let _ = store.append_logs_crashing(&batch, rows);

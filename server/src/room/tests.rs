@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 
 use super::test_host::TestHost;
 use super::*;
-use crate::services::{BoxFuture, MatchRecorder, RecordError};
+use crate::services::{Accepted, BoxFuture, MatchRecorder, RecordError};
 use crate::wire::Mailbox;
 
 /// A recorder whose appends wait until the test lets them through, counting what it kept.
@@ -28,19 +28,14 @@ impl MatchRecorder for Arc<GatedRecorder> {
     fn started(&self, _: MatchStart) -> BoxFuture<'static, Result<u64, RecordError>> {
         Box::pin(async { Ok(1) })
     }
-    fn append(
-        &self,
-        _: u64,
-        entries: Vec<DynLogEntry>,
-        _: u64,
-    ) -> BoxFuture<'static, Result<(), RecordError>> {
+    fn append(&self, a: Accepted) -> BoxFuture<'static, Result<(), RecordError>> {
         let me = self.clone();
         Box::pin(async move {
             if me.fail.load(std::sync::atomic::Ordering::SeqCst) {
                 return Err(RecordError("the disk is gone".into()));
             }
             me.gate.notified().await;
-            me.kept.lock().unwrap().extend(entries);
+            me.kept.lock().unwrap().extend(a.entries);
             Ok(())
         })
     }

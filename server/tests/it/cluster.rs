@@ -436,6 +436,90 @@ async fn rooms_events_and_bans_reach_across_nodes() {
     assert_eq!(left["reason"], "room_closed");
 }
 
+/// An admin's kick on one node reaches a room on another; and a change whose notification
+/// never came (written to the tables with no NOTIFY, then every node's listener connection cut)
+/// still reaches the nodes: each re-reads bans and subscribed leaderboards when it reconnects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kick_and_a_missed_notification_reach_across_nodes() {
+    let c = Cluster::start("missed").await;
+    let (a_node, b_node, c_node) = (&c.nodes[0], &c.nodes[1], &c.nodes[2]);
+    let (ta, _) = device_login(a_node.addr(), "device-ada-0011", "Ada").await;
+    let (tb, bob) = device_login(b_node.addr(), "device-bob-0012", "Bob").await;
+    let (tw, wat) = device_login(c_node.addr(), "device-wat-0013", "Wat").await;
+    let mut a = Client::with_token(&a_node.ws(), &ta).await;
+    let mut b = Client::with_token(&b_node.ws(), &tb).await;
+    let mut watcher = Client::with_token(&c_node.ws(), &tw).await;
+    watcher
+        .ok(Request::SubscribeLeaderboard {
+            game: "connect-four".into(),
+        })
+        .await;
+    assert_eq!(watcher.expect("leaderboard").await["standings"], json!([]));
+
+    // Ada's room runs on A; Bob joins it through B; an admin on C kicks him.
+    a.create("Kicks", "connect-four", json!({"first_seat": 0}))
+        .await;
+    b.join("Kicks", JoinAs::Player).await.expect("joins");
+    let url = c.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let hash = accounts::hash_password("admin password").unwrap();
+        PgStore::open(&url)
+            .unwrap()
+            .create_user("root", "Root", &hash, Role::Admin, accounts::now())
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let login = json!({"username": "root", "password": "admin password"}).to_string();
+    let (_, body) = http(c_node.addr(), "POST", "/v1/auth/login", None, Some(&login)).await;
+    let admin = body["token"].as_str().unwrap().to_string();
+    let kick = json!({ "player": bob }).to_string();
+    let (status, body) = http(
+        c_node.addr(),
+        "POST",
+        "/v1/admin/rooms/Kicks/kick",
+        Some(&admin),
+        Some(&kick),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let left = b.expect("left").await;
+    assert_eq!(left["reason"], "kicked", "{left}\n{}", c.logs());
+    // Kicked, not banned: Bob's socket stays open and he can rejoin.
+    b.join("Kicks", JoinAs::Player).await.expect("rejoins");
+
+    // Changes with no notification: Bob banned, a standing for Wat, straight into the tables.
+    c.sql(&format!(
+        "UPDATE accounts SET banned = TRUE WHERE id = {bob}"
+    ))
+    .await;
+    c.sql(&format!(
+        "INSERT INTO ratings (game, account, wins, rating) VALUES ('connect-four', {wat}, 1, 1216)"
+    ))
+    .await;
+    // Nothing was announced: Bob is still connected.
+    b.call(Request::Ping).await.expect("still connected");
+    // Every node's listener loses its connection; on reconnecting it re-reads.
+    let cut = c
+        .sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN hearth_events'")
+        .await;
+    assert_eq!(cut.len(), 3, "one listener per node");
+    let seen = b.until_closed().await;
+    assert!(
+        seen.iter().any(|g| g.json["closing"]["code"] == "banned"),
+        "Bob, on B, was told he is banned: {:?}\n{}",
+        seen.iter().map(|g| &g.raw).collect::<Vec<_>>(),
+        c.logs()
+    );
+    let pushed = watcher
+        .expect_where("leaderboard", |l| {
+            !l["standings"].as_array().unwrap().is_empty()
+        })
+        .await;
+    assert_eq!(pushed["standings"][0]["account"], wat, "{pushed}");
+    assert_eq!(pushed["standings"][0]["rating"], 1216, "{pushed}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_owners_match_goes_on_on_a_survivor() {
     let mut c = Cluster::start("failover").await;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::common::*;
 use hearth_rules::protocol::{Hello, JoinAs, PROTOCOL_VERSION, Request, codes};
 use hearth_server::official::sqlite::{SCHEMA_VERSION, SqliteStore};
-use hearth_server::official::store::{Role, Store, StoreError};
+use hearth_server::official::store::{LogAppend, Role, Store, StoreError};
 use hearth_server::official::{accounts, start};
 use hearth_server::{HostConfig, HostHandle, Limits};
 use serde_json::{Value, json};
@@ -1028,12 +1028,95 @@ fn several_matches_append_their_logs_in_one_commit() {
         action: Payload::Postcard(vec![column]),
     };
     let (a_log, b_log) = ([entry(0, 3), entry(1, 4)], [entry(0, 6)]);
+    let append = |match_id, entries, hash| LogAppend {
+        match_id,
+        entries,
+        ticks: 0,
+        hash,
+    };
     store
-        .append_logs(&[(a, &a_log[..1], 0), (b, &b_log, 0), (a, &a_log[1..], 0)])
+        .append_logs(&[
+            append(a, &a_log[..1], 1),
+            append(b, &b_log, 2),
+            append(a, &a_log[1..], 3),
+        ])
         .unwrap();
     store.append_logs(&[]).unwrap();
     assert_eq!(store.match_log(a).unwrap(), a_log.to_vec());
     assert_eq!(store.match_log(b).unwrap(), b_log.to_vec());
+    // Each match keeps the hash of its last append in the batch.
+    let hash_of = |id| store.get_match(id).unwrap().unwrap().log_hash;
+    assert_eq!(hash_of(a).as_deref(), Some("0000000000000003"));
+    assert_eq!(hash_of(b).as_deref(), Some("0000000000000002"));
+}
+
+/// Every append keeps the state hash the room had after it: a match rebuilt from its log
+/// (crash recovery, a cluster's takeover, `hearth replay`) reaches it, and a log that does not
+/// replay to it is refused with both hashes named, not restored as if nothing were wrong.
+#[test]
+fn a_match_rebuilt_from_its_log_is_checked_against_the_stored_hash() {
+    use hearth_rules::{Encoding, Payload, Seat};
+    use hearth_server::official::store::RebuildError;
+    let store = SqliteStore::memory().unwrap();
+    let catalog = hearth_games::catalog();
+    let mut game = catalog
+        .create("connect-four", &Payload::Json(Value::Null), 2, 7)
+        .unwrap();
+    let header = game.header(Encoding::Postcard);
+    let start = hearth_server::MatchStart {
+        room: "checked".into(),
+        game: "connect-four".into(),
+        fingerprint: catalog.get("connect-four").unwrap().fingerprint.clone(),
+        seats: 2,
+        seed: header.seed,
+        config: header.config,
+        players: vec![(1, "Ada".into()), (2, "Bob".into())],
+    };
+    let id = store.match_started(&start, 0).unwrap();
+    // Three moves, each appended with the hash after it, as a room does.
+    for (i, column) in [3, 4, 3].into_iter().enumerate() {
+        game.apply(
+            Seat((i % 2) as u8),
+            &Payload::Json(json!({ "column": column })),
+        )
+        .unwrap();
+        let entries = game.log(i as u64, Encoding::Postcard);
+        store
+            .append_log(LogAppend {
+                match_id: id,
+                entries: &entries,
+                ticks: game.tick_count(),
+                hash: game.hash(),
+            })
+            .unwrap();
+    }
+    let stored = store.get_match(id).unwrap().unwrap();
+    assert_eq!(
+        stored.log_hash,
+        Some(hearth_rules::hash_hex(game.hash())),
+        "the hash after the last append is kept"
+    );
+    let log = store.match_log(id).unwrap();
+    let rebuilt = stored.rebuild(&catalog, &log).unwrap();
+    assert_eq!(rebuilt.hash(), game.hash());
+
+    // A log missing its last entry (or rules that differ) does not reach the stored hash.
+    let err = stored.rebuild(&catalog, &log[..2]).map(|_| ()).unwrap_err();
+    let RebuildError::HashMismatch {
+        id: which,
+        stored: want,
+        rebuilt: got,
+    } = &err
+    else {
+        panic!("expected a hash mismatch, got {err}");
+    };
+    assert_eq!(*which, id);
+    assert_eq!(want, stored.log_hash.as_ref().unwrap());
+    assert_ne!(got, want);
+    assert!(
+        err.to_string()
+            .contains("the log or the rules are not what was played")
+    );
 }
 
 /// Group commit of sign-ins: a batch signs every device in at once; the same device twice

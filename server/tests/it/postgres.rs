@@ -12,7 +12,7 @@ use hearth_rules::{DynLogEntry, Outcome, Payload, Seat};
 use hearth_server::official::postgres::{PgStore, SCHEMA_VERSION};
 use hearth_server::official::sqlite::SqliteStore;
 use hearth_server::official::start;
-use hearth_server::official::store::{Account, DeviceSignIn, Role, Store, StoreError};
+use hearth_server::official::store::{Account, DeviceSignIn, LogAppend, Role, Store, StoreError};
 use hearth_server::{HostConfig, MatchStart};
 
 pub(crate) use pg::PrivatePostgres as Pg;
@@ -136,13 +136,30 @@ fn exercise(store: &dyn Store) -> Vec<String> {
         action: Payload::Postcard(vec![column]),
     };
     let (a_log, b_log) = ([entry(0, 3), entry(1, 4)], [entry(0, 6)]);
+    let append = |match_id, entries, ticks| LogAppend {
+        match_id,
+        entries,
+        ticks,
+        hash: 0x100 + ticks,
+    };
     store
-        .append_logs(&[(a, &a_log[..1], 1), (b, &b_log, 5), (a, &a_log[1..], 2)])
+        .append_logs(&[
+            append(a, &a_log[..1], 1),
+            append(b, &b_log, 5),
+            append(a, &a_log[1..], 2),
+        ])
         .unwrap();
     store.append_logs(&[]).unwrap();
     assert_eq!(store.match_log(a).unwrap(), a_log.to_vec());
     assert_eq!(store.match_log(b).unwrap(), b_log.to_vec());
-    let dup = store.append_log(a, &a_log[..1], 2);
+    // Each match keeps the tick count and hash of its last append in the batch.
+    let got = |id| {
+        let m = store.get_match(id).unwrap().unwrap();
+        (m.ticks, m.log_hash)
+    };
+    assert_eq!(got(a), (2, Some("0000000000000102".into())));
+    assert_eq!(got(b), (5, Some("0000000000000105".into())));
+    let dup = store.append_log(append(a, &a_log[..1], 2));
     assert!(dup.is_err(), "an entry is written once");
     assert_eq!(
         store.match_log(a).unwrap(),

@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::common::*;
 use hearth_rules::protocol::{JoinAs, Request, codes};
 use hearth_rules::{DynLogEntry, Game, GameInfo, Outcome, Rng, RuleError, Seat, Viewer};
-use hearth_server::{BoxFuture, Host, HostConfig, Limits, MatchRecorder, MatchStart, RecordError};
+use hearth_server::{
+    Accepted, BoxFuture, Host, HostConfig, Limits, MatchRecorder, MatchStart, RecordError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -526,16 +528,11 @@ impl MatchRecorder for SlowRecorder {
     fn started(&self, _: MatchStart) -> BoxFuture<'static, Result<u64, RecordError>> {
         Box::pin(async { Ok(7) })
     }
-    fn append(
-        &self,
-        _: u64,
-        entries: Vec<DynLogEntry>,
-        _: u64,
-    ) -> BoxFuture<'static, Result<(), RecordError>> {
+    fn append(&self, a: Accepted) -> BoxFuture<'static, Result<(), RecordError>> {
         let me = self.clone();
         Box::pin(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            me.entries.lock().unwrap().extend(entries);
+            me.entries.lock().unwrap().extend(a.entries);
             Ok(())
         })
     }
