@@ -43,4 +43,6 @@ wasm-bindgen --target web --out-dir "$out" --out-name hearth \
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
+# A gzipped copy beside the module: hosts send it to browsers that accept gzip.
+gzip -9 -k -f "$wasm"
 echo "build-web: $out/ ($(stat -c %s "$wasm") bytes of wasm, $(gzip -9 -c "$wasm" | wc -c) gzipped)"

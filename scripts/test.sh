@@ -26,7 +26,7 @@ for component in rustfmt clippy; do
 done
 cargo --version
 
-step "system packages (chromium: admin page and browser client tests; node, npm: the Wasm build and Playwright; openssl: TLS certificate; cc, valgrind, luajit: the C library's consumers; postgresql: the PostgreSQL store's tests)"
+step "system packages (chromium: admin page and browser client tests; node, npm: the Wasm build and Playwright; openssl: TLS certificate; cc, valgrind, luajit: the C library's consumers; postgresql: the PostgreSQL store's tests; iproute2, zbar-tools: phones joining a LAN host's page, across network namespaces, and its QR code decoded)"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
@@ -39,6 +39,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # PostgreSQL: the store tests start a private server of their own (never the system's).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -109,6 +109,15 @@ struct LanArgs {
     /// Announce on loopback only (for trying it out on one machine).
     #[arg(long)]
     loopback_only: bool,
+    /// Serve the browser client from this folder, so phones join by opening the printed URL
+    /// (default: `web/` or `web/www/` in the current directory, whichever has an index.html:
+    /// the repository's page and a `hearth new` project's, once scripts/build-web.sh built
+    /// the module into it).
+    #[arg(long, env = "HEARTH_WEB")]
+    web: Option<PathBuf>,
+    /// Serve no browser page, even if `web/` is there.
+    #[arg(long, conflicts_with = "web")]
+    no_web: bool,
 }
 
 #[derive(Args)]
@@ -331,9 +340,37 @@ fn interfaces(loopback_only: bool) -> hearth_client::lan::Interfaces {
 }
 
 async fn lan(args: LanArgs, catalog: Arc<Catalog>) -> Result<(), String> {
+    let web = match (&args.web, args.no_web) {
+        (_, true) => None,
+        (Some(dir), _) => {
+            if !dir.join("index.html").is_file() {
+                return Err(format!(
+                    "{} has no index.html: give --web the browser client's folder (the repository's web/)",
+                    dir.display()
+                ));
+            }
+            Some(dir.clone())
+        }
+        // The repository's page, or a `hearth new` project's.
+        (None, false) => ["web", "web/www"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|d| d.join("index.html").is_file()),
+    };
+    if let Some(dir) = &web
+        && !dir.join("pkg").join("hearth.js").is_file()
+    {
+        tracing::warn!(
+            "{} has no pkg/hearth.js: the page will not load until its Wasm module is built into it (scripts/build-web.sh)",
+            dir.display()
+        );
+    }
     let host = hearth_server::lan::LanHost::start(hearth_server::lan::LanConfig {
         name: args.name.clone(),
-        host: HostConfig::on(args.bind, catalog),
+        host: HostConfig {
+            web_root: web.clone(),
+            ..HostConfig::on(args.bind, catalog)
+        },
         interfaces: interfaces(args.loopback_only),
     })
     .await
@@ -344,6 +381,26 @@ async fn lan(args: LanArgs, catalog: Arc<Catalog>) -> Result<(), String> {
         host.host().ws_url(),
         host.fullname()
     );
+    match &web {
+        Some(dir) => {
+            for url in host.page_urls() {
+                println!("join from a phone or a browser: {url}");
+            }
+            if let Some(first) = host.page_urls().first() {
+                use std::io::IsTerminal;
+                match hearth_server::lan::Qr::new(first) {
+                    Ok(qr) => print!("{}", qr.to_terminal(std::io::stdout().is_terminal())),
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            }
+            println!("(the page is served from {})", dir.display());
+        }
+        None => println!(
+            "no browser page: run from a folder with web/index.html or web/www/index.html in it, or pass --web DIR, for phones to join"
+        ),
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
     wait_for_signal().await;
     host.stop().await;
     Ok(())

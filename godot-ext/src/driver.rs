@@ -519,22 +519,36 @@ pub struct LanHostDriver {
 
 impl LanHostDriver {
     /// Starts hosting `name` on `port` (0 picks one) on every interface (`interfaces` says
-    /// where to announce); returns the port it listens on. Only binds and registers locally:
-    /// nothing here waits for another machine.
+    /// where to announce); returns the port it listens on. With `web`, a folder on disk
+    /// holding the browser client (index.html and pkg/), phones join by opening
+    /// [`LanHostDriver::page_urls`]. Only binds and registers locally: nothing here waits for
+    /// another machine.
     pub fn start(
         runtime: &tokio::runtime::Runtime,
         name: &str,
         port: u16,
         interfaces: Interfaces,
         catalog: Arc<Catalog>,
+        web: Option<std::path::PathBuf>,
     ) -> Result<(LanHostDriver, u16), String> {
+        if let Some(dir) = &web
+            && !dir.join("index.html").is_file()
+        {
+            return Err(format!(
+                "{} has no index.html: give the folder holding the browser client (index.html and pkg/)",
+                dir.display()
+            ));
+        }
         let bind = match interfaces {
             Interfaces::All => SocketAddr::from(([0, 0, 0, 0], port)),
             Interfaces::LoopbackOnly => SocketAddr::from(([127, 0, 0, 1], port)),
         };
         let config = LanConfig {
             name: name.into(),
-            host: HostConfig::on(bind, catalog),
+            host: HostConfig {
+                web_root: web,
+                ..HostConfig::on(bind, catalog)
+            },
             interfaces,
         };
         let host = runtime
@@ -544,6 +558,15 @@ impl LanHostDriver {
         Ok((LanHostDriver { host: Some(host) }, port))
     }
 
+    /// The page's URL on each address phones can reach (see `LanHost::page_urls`); empty
+    /// once stopped.
+    pub fn page_urls(&self) -> Vec<String> {
+        self.host
+            .as_ref()
+            .map(|h| h.page_urls().to_vec())
+            .unwrap_or_default()
+    }
+
     /// Stops hosting: players are told and the announcement is withdrawn, in the background
     /// (the caller — Godot's main thread — does not wait for the network).
     pub fn stop(&mut self, runtime: &tokio::runtime::Runtime) {
@@ -551,6 +574,14 @@ impl LanHostDriver {
             runtime.spawn(host.stop());
         }
     }
+}
+
+/// A QR code of `text` as 8-bit grey pixels (0 dark, 255 light; quiet zone included),
+/// `scale` pixels a module: `(side, pixels)`, what `HearthLanHost.qr_image` makes its `Image`
+/// of.
+pub fn qr_luma(text: &str, scale: usize) -> Result<(usize, Vec<u8>), String> {
+    let qr = hearth_server::lan::Qr::new(text).map_err(|e| e.to_string())?;
+    Ok(qr.to_luma(scale.clamp(1, 64)))
 }
 
 /// What the LAN browser found.

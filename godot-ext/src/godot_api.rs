@@ -548,6 +548,8 @@ impl HearthClient {
 pub(crate) struct HearthLanHost {
     runtime: Option<tokio::runtime::Runtime>,
     host: Option<LanHostDriver>,
+    /// See `set_web_folder`.
+    web_folder: GString,
     base: Base<Node>,
 }
 
@@ -557,6 +559,7 @@ impl INode for HearthLanHost {
         HearthLanHost {
             runtime: crate::driver::background_runtime().ok(),
             host: None,
+            web_folder: GString::new(),
             base,
         }
     }
@@ -578,7 +581,10 @@ impl HearthLanHost {
             return -1;
         };
         let port = u16::try_from(port).unwrap_or(0);
-        match LanHostDriver::start(rt, &name.to_string(), port, Interfaces::All, catalog()) {
+        let web = Some(self.web_folder.to_string())
+            .filter(|f| !f.is_empty())
+            .map(std::path::PathBuf::from);
+        match LanHostDriver::start(rt, &name.to_string(), port, Interfaces::All, catalog(), web) {
             Ok((host, port)) => {
                 self.host = Some(host);
                 i64::from(port)
@@ -602,6 +608,59 @@ impl HearthLanHost {
     #[func]
     fn is_hosting(&self) -> bool {
         self.host.is_some()
+    }
+
+    /// A folder on disk with the browser client (index.html and pkg/) to serve to phones,
+    /// used by the next `start` (empty: none). An exported game ships it beside its
+    /// executable: `res://` is not a folder on disk.
+    #[func]
+    fn set_web_folder(&mut self, folder: GString) {
+        self.web_folder = folder;
+    }
+
+    /// The folder `set_web_folder` gave.
+    #[func]
+    fn get_web_folder(&self) -> GString {
+        self.web_folder.clone()
+    }
+
+    /// The page's URL on each of this machine's addresses (`http://192.168.1.20:7777/`), for
+    /// phones in the room: show one, or its `qr_image`. Empty when not hosting. The page is
+    /// there only with a `web_folder`.
+    #[func]
+    fn page_urls(&self) -> PackedStringArray {
+        self.host
+            .as_ref()
+            .map(LanHostDriver::page_urls)
+            .unwrap_or_default()
+            .iter()
+            .map(GString::from)
+            .collect()
+    }
+
+    /// A QR code of `text` (e.g. a `page_urls` entry) as a greyscale `Image`, `scale` pixels a
+    /// module, quiet zone included: put it in a `TextureRect` with
+    /// `ImageTexture.create_from_image`. Null, with the reason in Godot's error log, if the
+    /// text is too long for a QR code.
+    #[func]
+    fn qr_image(&self, text: GString, scale: i64) -> Option<Gd<godot::classes::Image>> {
+        let scale = usize::try_from(scale).unwrap_or(1);
+        match crate::driver::qr_luma(&text.to_string(), scale) {
+            Ok((side, pixels)) => {
+                let side = i32::try_from(side).unwrap_or(0);
+                godot::classes::Image::create_from_data(
+                    side,
+                    side,
+                    false,
+                    godot::classes::image::Format::L8,
+                    &PackedByteArray::from(pixels),
+                )
+            }
+            Err(e) => {
+                godot_error!("Hearth: {e}");
+                None
+            }
+        }
     }
 }
 

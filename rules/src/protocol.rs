@@ -639,6 +639,9 @@ pub mod codes {
     pub const BANNED: &str = "banned";
     /// The token this connection signed in with was signed out.
     pub const SIGNED_OUT: &str = "signed_out";
+    /// A browser page of another origin opened the socket, on a host that serves its own
+    /// page (a LAN host): open the host's own page instead.
+    pub const WRONG_ORIGIN: &str = "wrong_origin";
     /// A chat message that is empty or too long.
     pub const BAD_CHAT: &str = "bad_chat";
 }

@@ -118,6 +118,13 @@ pub struct HostConfig {
     pub ticks: Option<ManualTicks>,
     /// Serve the files of this folder at `/` (the browser client and its Wasm module).
     pub web_root: Option<std::path::PathBuf>,
+    /// Refuse WebSockets opened by browser pages of another origin (the `Origin` header's
+    /// host and port differ from the request's `Host`; native clients send no `Origin` and
+    /// are unaffected): such a socket gets `closing` with `wrong_origin`, naming the page to
+    /// open. A LAN host serving its own page sets it, so a page elsewhere cannot drive it
+    /// from a phone's browser. Off by default: the official server serves games' pages from
+    /// anywhere.
+    pub same_origin_only: bool,
     /// The room directory shared with the other nodes of a cluster (`official::cluster`);
     /// `None` for a host on its own.
     pub cluster: Option<Arc<dyn crate::services::Cluster>>,
@@ -170,6 +177,7 @@ impl HostConfig {
             seeds: None,
             ticks: None,
             web_root: None,
+            same_origin_only: false,
             cluster: None,
         }
     }

@@ -161,6 +161,29 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
     Box::pin(farewell(socket, conn, inbound, exit)).await;
 }
 
+/// Refuses an upgraded socket before its `hello`: `closing` with `code` and `message` (JSON,
+/// the encoding before a `hello`), then a close frame (1008), within the flush timeout.
+pub(crate) async fn refuse(mut socket: WebSocket, code: &'static str, message: String) {
+    let reason: String = message.chars().take(100).collect();
+    let closing = Frame::encode(
+        &ServerMsg::Closing {
+            code: code.to_string(),
+            message,
+        },
+        Encoding::Json,
+    )
+    .into_message();
+    let close = Message::Close(Some(CloseFrame {
+        code: 1008,
+        reason: Utf8Bytes::from(reason),
+    }));
+    let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
+        socket.feed(closing).await?;
+        socket.send(close).await
+    })
+    .await;
+}
+
 /// Tells the room and the peer that the connection ends, and why.
 async fn farewell(mut socket: WebSocket, mut conn: Conn, inbound: Inbound, exit: Exit) {
     let hub = conn.hub.clone();

@@ -309,6 +309,11 @@ impl HostHandle {
         self.addr
     }
 
+    /// Whether it serves HTTPS/WSS.
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
     /// The WebSocket URL clients connect to (`wss://` with TLS).
     pub fn ws_url(&self) -> String {
         let scheme = if self.secure { "wss" } else { "ws" };
@@ -356,10 +361,33 @@ impl HostHandle {
     }
 }
 
+/// With `same_origin_only`: the page to open instead, if a browser page of another origin
+/// opened this socket (`Origin`'s host and port are not the request's `Host`).
+fn foreign_origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let origin = headers
+        .get(axum::http::header::ORIGIN)?
+        .to_str()
+        .unwrap_or("null");
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    if authority.is_some_and(|a| a.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    Some(format!(
+        "this page ({origin}) is not this host's: open http://{host}/ to play here"
+    ))
+}
+
 async fn upgrade(
     State(hub): State<Arc<Hub>>,
     Extension(admission): Extension<Arc<Admission>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
+    headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     let limits = &hub.config.limits;
@@ -376,6 +404,15 @@ async fn upgrade(
     }
     // From here the connection's own timeouts apply (`hello` within the handshake time).
     peer.state.upgraded();
+    if hub.config.same_origin_only
+        && let Some(message) = foreign_origin(&headers)
+    {
+        // Upgraded, then refused in words: a browser cannot read an HTTP refusal of a
+        // WebSocket, but it reads a `closing` message.
+        return ws.on_upgrade(move |socket| {
+            crate::conn::refuse(socket, hearth_rules::protocol::codes::WRONG_ORIGIN, message)
+        });
+    }
     // Frames are small (BENCHMARKS.md: a few hundred bytes); tungstenite's default 128 KiB
     // read buffer per socket was 147 KB of server memory per idle connection, and at 4 KiB
     // it was still the largest allocation per socket (heaptrack). Clients send less than 100

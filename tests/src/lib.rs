@@ -13,12 +13,15 @@
 //! - [`canary`]: games must end the same in processes with different hashing seeds.
 //! - [`godot`]: what Godot checks when it loads an extension, checked without Godot; a
 //!   headless Godot run where `HEARTH_GODOT` names one.
-//! - [`netns`]: run a test inside its own network namespace (for mDNS).
+//! - [`netns`]: run a test inside its own network namespace (for mDNS), or make a host and a
+//!   player namespace joined by a veth pair.
+//! - [`browser`]: what the browser tests need, checked with a message saying what to do.
 //! - [`purity`]: the check every crate holding game rules runs on itself (no clocks, I/O,
 //!   threads, floats, unordered maps; reviewed dependencies only).
 //! - [`vectors`]: the golden-vector format, its generator and its checker: the contract the
 //!   Wasm, C and Godot builds reproduce.
 
+pub mod browser;
 /// Property-test strategies for Hearth's example games ([`hearth_games`]).
 pub mod builtin;
 pub mod c;

@@ -9,6 +9,7 @@ mod cli;
 mod crash;
 mod docs;
 mod hostile;
+mod lan_page;
 mod new;
 mod saturation;
 mod terminal;

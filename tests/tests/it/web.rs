@@ -86,26 +86,10 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-fn require(path: &Path, how: &str) {
-    assert!(path.exists(), "{} is missing: {how}", path.display());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_browser_client_plays_online_offline_and_resumes_after_a_reload() {
     let repo = repo();
-    require(
-        &repo.join("web/pkg/hearth.js"),
-        "build the module with scripts/build-web.sh",
-    );
-    require(
-        &repo.join("node_modules/playwright-core"),
-        "run `npm ci` in the repository",
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    require(
-        Path::new(&chromium),
-        "install Debian's chromium (scripts/test.sh does)",
-    );
+    let chromium = hearth_tests::browser::prerequisites(&repo);
 
     let server = serve(hearth_games::catalog(), repo.join("web")).await;
     let mut newer = Catalog::new();

@@ -28,4 +28,6 @@ if command -v wasm-opt >/dev/null 2>&1; then
         --enable-mutable-globals "$out/hearth_bg.wasm" -o "$out/hearth_bg.wasm.opt"
     mv "$out/hearth_bg.wasm.opt" "$out/hearth_bg.wasm"
 fi
+# A gzipped copy beside the module: hosts send it to browsers that accept gzip.
+gzip -9 -k -f "$out/hearth_bg.wasm"
 echo "build-web: $out/ ($(stat -c %s "$out/hearth_bg.wasm") bytes of wasm)"

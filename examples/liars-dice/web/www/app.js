@@ -33,6 +33,8 @@ let roomsTimer = 0;
 let shownBoardFor = null; // the room game the leaderboard last switched to
 const standings = new Map();   // game name → latest leaderboard standings
 const subscribed = new Set();  // leaderboards subscribed on the current connection
+let lan = null;          // what a LAN host that served this page says of itself (GET /v1/lan)
+const NAME_MAX = 24;     // a display name's length limit, as the host checks it
 
 // ---------------------------------------------------------------- messages and helpers
 
@@ -131,7 +133,7 @@ function updateStatus() {
   let text = wasClosed ? 'disconnected' : 'offline';
   if (client && linkDown) text = 'reconnecting…';
   else if (client && room) text = `in room ${room.name}`;
-  else if (client) text = `signed in as ${client.welcome.name}`;
+  else if (client) text = lan ? `on ${lan.name} as ${client.welcome.name}` : `signed in as ${client.welcome.name}`;
   $('#status').textContent = text;
 }
 
@@ -145,6 +147,8 @@ function setGame(next) {
     game.session?.free();
   }
   game = next;
+  // On a phone's narrow screen the board goes above the menus while a game is on.
+  document.body.classList.toggle('playing', Boolean(next));
   area.replaceChildren();
   $('#turn').textContent = '';
   $('#outcome').textContent = '';
@@ -291,10 +295,13 @@ const wsUrl = () => (location.protocol === 'https:' ? 'wss://' : 'ws://') + loca
 async function signIn() {
   const name = $('#name').value.trim();
   if (!name) throw new Error('Type a display name first.');
+  if ([...name].length > NAME_MAX) throw new Error(`A name has at most ${NAME_MAX} characters.`);
   localStorage.setItem('hearth.name', name);
-  $('#status').textContent = 'signing in…';
+  $('#status').textContent = lan ? 'joining…' : 'signing in…';
   try {
-    const token = await hearth.deviceLogin(location.origin, deviceId(), name);
+    // A LAN host has no accounts: players join with a name. The official server signs this
+    // browser in with its device id first.
+    const token = lan ? null : await hearth.deviceLogin(location.origin, deviceId(), name);
     const c = await hearth.Client.connect(wsUrl(), token, name);
     if (client) client.close();
     client = c;
@@ -309,7 +316,7 @@ async function signIn() {
   }
   $('#reconnect').hidden = true;
   $('#signin-form').hidden = true;
-  $('#leaderboard-panel').hidden = false;
+  $('#leaderboard-panel').hidden = Boolean(lan);
   renderRoom();
   subscribeBoard($('#leaderboard-game').value);
   clearInterval(roomsTimer);
@@ -535,7 +542,8 @@ function showOnlineView(view) {
 
 async function subscribeBoard(name) {
   renderBoard();
-  if (!client || !name || subscribed.has(name)) return;
+  // LAN hosts keep no leaderboards.
+  if (lan || !client || !name || subscribed.has(name)) return;
   subscribed.add(name);
   try {
     await client.subscribeLeaderboard(name);
@@ -565,6 +573,20 @@ function fillSeats() {
   $('#seats').replaceChildren(...options);
   $('#seats').value = String(Math.min(meta.max_seats, Math.max(meta.min_seats, 4)));
   $('#game-description').textContent = meta.description;
+}
+
+/** What the LAN host that served this page says of itself, or null (the official server,
+ * or a page opened from files): only LAN hosts answer `GET /v1/lan`. */
+async function lanHost() {
+  if (location.protocol !== 'http:' && location.protocol !== 'https:') return null;
+  try {
+    const r = await fetch('/v1/lan', { cache: 'no-store' });
+    if (!r.ok) return null;
+    const info = await r.json();
+    return info && typeof info.name === 'string' ? info : null;
+  } catch {
+    return null;
+  }
 }
 
 async function main() {
@@ -614,6 +636,16 @@ async function main() {
     await refreshRooms(true);
   });
 
+  lan = await lanHost();
+  if (lan) {
+    // Served by a LAN host: join it with a name; show where others open this page.
+    document.body.classList.add('lan');
+    $('#online h2').textContent = `On ${lan.name}`;
+    $('#game-area .hint')?.replaceChildren('Join with your name to play with the others here, or pick a game and play offline.');
+    $('#sign-in').textContent = 'Join';
+    $('#lan-invite').hidden = !lan.urls?.length;
+    $('#lan-urls').replaceChildren(...(lan.urls || []).map((u) => el('li', {}, el('a', { href: u, textContent: u }))));
+  }
   updateStatus();
   document.body.dataset.ready = '1';
   // A reload in the middle of an online game: sign in again and take the seat back.

@@ -1,0 +1,196 @@
+// Phones joining a LAN host's page, in Debian's Chromium (playwright-core) with a phone's
+// screen emulated. Run by cli/tests/it/lan_page.rs inside the "player" network namespace it
+// made, with the URL `hearth lan` printed in the "host" namespace:
+//   node tests/web/e2e-lan.mjs http://10.x.y.1:PORT/ SCREENSHOT_DIR
+// 1. The page knows it was served by a LAN host: "Join" with a name (no account, no
+//    leaderboard), the host's page URL shown for others; an empty or overlong name is refused
+//    on the page; a page of another origin is refused with a message naming the host's page.
+// 2. Two phones join one room by name and play connect-four to a win, tapping.
+// 3. One phone's socket is cut mid-game (as when its screen goes off): it says it is
+//    reconnecting, resumes its seat and plays on.
+// The bytes a phone's first visit transfers (as served: the module gzipped) are printed.
+// Screenshots at the phone's size go to SCREENSHOT_DIR.
+import { chromium, devices } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [base, shots] = process.argv.slice(2);
+// Private addresses only: the test's own hosts in its own namespaces.
+if (!/^http:\/\/(10\.\d+\.\d+\.\d+|127\.0\.0\.1):\d+\/$/.test(base || '') || !shots) {
+  console.error('usage: node tests/web/e2e-lan.mjs http://10.X.Y.Z:PORT/ SCREENSHOT_DIR');
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const TIMEOUT = 20_000;
+const log = (...a) => console.log('[e2e-lan]', ...a);
+const phone = devices['Pixel 7'];
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const problems = [];
+let stage = 'start';
+const step = (name) => { stage = name; };
+
+/** A phone (its own browser profile) with the LAN host's page open. */
+async function newPhone(label, setup) {
+  const context = await browser.newContext({ ...phone });
+  if (setup) await setup(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('pageerror', (e) => problems.push(`${label}: uncaught ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') log(`${label} console:`, m.text()); });
+  const loads = [];
+  page.on('requestfinished', (r) => loads.push(r));
+  await page.goto(base);
+  await page.waitForSelector('body[data-ready="1"]');
+  // What the first visit cost on the wire: headers and bodies as sent.
+  const sizes = await Promise.all(loads.map(async (r) => {
+    const s = await r.sizes();
+    const headers = await (await r.response())?.allHeaders();
+    return { url: r.url(), bytes: s.responseBodySize + s.responseHeadersSize, gzip: headers?.['content-encoding'] === 'gzip' };
+  }));
+  const total = sizes.reduce((n, s) => n + s.bytes, 0);
+  const wasm = sizes.find((s) => s.url.endsWith('.wasm'));
+  if (!wasm?.gzip) throw new Error('the module was not sent gzipped');
+  log(`${label}'s first visit: ${sizes.length} requests, ${total} bytes (module ${wasm.bytes} gzipped)`);
+  return { context, page, label };
+}
+
+const shot = (p, name) => p.page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const text = (p, sel) => p.page.textContent(sel).then((t) => (t || '').trim());
+const cell = (c, r) => `#board [data-col="${c}"][data-row="${r}"]`;
+
+async function enter(p, name) {
+  await p.page.fill('#name', name);
+  await p.page.tap('#sign-in');
+  await p.page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`as ${n}`), name);
+}
+
+async function myTurn(p) {
+  await p.page.waitForFunction(() => document.querySelector('#turn').textContent.trim() === 'Your turn');
+}
+
+/** Taps column `c` (its top cell) and waits for the disc of `seat` at row `r` (0: bottom). */
+async function drop(p, c, r, seat) {
+  await myTurn(p);
+  await p.page.tap(cell(c, 5));
+  await p.page.waitForSelector(`${cell(c, r)}[data-seat="${seat}"]`);
+}
+
+let failed = false;
+try {
+  // ---- 1. a page served by a LAN host ------------------------------------------------
+  step('the page on a LAN host');
+  const links = [];   // the page side of every socket of Bob's phone
+  const ada = await newPhone('ada');
+  const bob = await newPhone('bob', (context) => context.routeWebSocket(/\/ws$/, (ws) => {
+    ws.connectToServer();
+    links.push(ws);
+  }));
+  if (await text(ada, '#sign-in') !== 'Join') throw new Error('a LAN host\'s page offers to sign in, not to join');
+  if (!(await text(ada, '#online h2')).startsWith('On ')) throw new Error('the page does not name the host');
+  if (!(await ada.page.isHidden('#leaderboard-panel'))) throw new Error('a LAN page shows a leaderboard');
+  const urls = await ada.page.$$eval('#lan-urls a', (as) => as.map((a) => a.href));
+  if (!urls.includes(base)) throw new Error(`the page shows ${urls.join(', ')}, not ${base}`);
+  const width = await ada.page.evaluate(() => document.documentElement.scrollWidth);
+  if (width > phone.viewport.width) throw new Error(`the page is ${width}px wide on a ${phone.viewport.width}px phone`);
+  step('bad names');
+  await ada.page.fill('#name', '');
+  await ada.page.tap('#sign-in');
+  await ada.page.waitForFunction(() => /name/i.test(document.querySelector('#message').textContent));
+  log('an empty name says:', await text(ada, '#message'));
+  // The field's maxlength stops typing; a value set past it (autofill, a script) is checked.
+  await ada.page.$eval('#name', (el) => { el.value = 'x'.repeat(25); });
+  await ada.page.tap('#sign-in');
+  await ada.page.waitForFunction(() => /at most/i.test(document.querySelector('#message').textContent));
+  log('an overlong name says:', await text(ada, '#message'));
+  await shot(ada, 'lan-1-bad-name');
+  step('a page of another origin');
+  // A page that is not the host's (here about:blank, origin "null") is told which to open.
+  const stranger = await ada.context.newPage();
+  const refused = await stranger.evaluate((url) => new Promise((done) => {
+    const ws = new WebSocket(url);
+    let first = null;
+    ws.onmessage = (m) => { first ??= m.data; };
+    ws.onclose = (c) => done({ first, code: c.code });
+    setTimeout(() => done({ first, code: 'timeout' }), 10_000);
+  }), base.replace(/^http/, 'ws') + 'ws');
+  const closing = JSON.parse(refused.first || '{}').closing;
+  if (closing?.code !== 'wrong_origin' || !closing.message.includes(base)) {
+    throw new Error(`a page of another origin got ${JSON.stringify(refused)}`);
+  }
+  log('a page of another origin is told:', closing.message);
+  await stranger.close();
+
+  // ---- 2. two phones, one room by name, a game to the end ----------------------------
+  step('join and meet');
+  await enter(ada, "Ada");
+  await enter(bob, "Bob");
+  await ada.page.selectOption('#game', 'connect-four');
+  await ada.page.fill('#room-name', 'Kitchen');
+  await ada.page.tap('#create-room');
+  await ada.page.waitForSelector('#lobby:not([hidden])');
+  await bob.page.fill('#room-name', 'kitchen');
+  await bob.page.tap('#join-room');
+  await bob.page.waitForSelector('#lobby:not([hidden])');
+  await ada.page.waitForFunction(() => /Bob/.test(document.querySelector('#members').textContent));
+  await shot(bob, 'lan-2-lobby');
+  await ada.page.tap('#ready');
+  await bob.page.tap('#ready');
+  await ada.page.waitForFunction(() => (document.querySelector('#members').textContent.match(/ready/gi) || []).length >= 2);
+  await ada.page.tap('#start');
+  await ada.page.waitForSelector('#board');
+  await bob.page.waitForSelector('#board');
+  step('play');
+  // Ada sits in seat 0, Bob in seat 1; the rules pick who moves first.
+  const seat = new Map([[ada, 0], [bob, 1]]);
+  const firstUp = await Promise.race([ada, bob].map((p) => myTurn(p).then(() => p)));
+  const [first, second] = firstUp === ada ? [ada, bob] : [bob, ada];
+  log(`${first.label} moves first`);
+  // The first mover builds column 0; the other answers in column 1.
+  await drop(first, 0, 0, seat.get(first));
+  await drop(second, 1, 0, seat.get(second));
+  await drop(first, 0, 1, seat.get(first));
+  await shot(bob, 'lan-3-playing');
+
+  // ---- 3. Bob's socket is cut: he resumes and plays on --------------------------------
+  step('a cut socket');
+  await links.at(-1).close({ code: 1001, reason: 'screen off' });
+  // A new socket first (the page noticed and reconnected), then the seat back.
+  for (const until = Date.now() + TIMEOUT; links.length < 2;) {
+    if (Date.now() > until) throw new Error('Bob\'s page did not open a new socket');
+    await bob.page.waitForTimeout(50);
+  }
+  await bob.page.waitForFunction(() => !/reconnecting/i.test(document.querySelector('#status').textContent)
+    && /in room/i.test(document.querySelector('#status').textContent));
+  log(`Bob's page reconnected (${links.length} sockets) and is`, await text(bob, '#status'));
+  await drop(second, 1, 1, seat.get(second));
+  await drop(first, 0, 2, seat.get(first));
+  await drop(second, 1, 2, seat.get(second));
+  await drop(first, 0, 3, seat.get(first));
+  step('the end');
+  for (const p of [ada, bob]) {
+    await p.page.waitForFunction(() => document.querySelector('#outcome').textContent.trim() !== '');
+  }
+  const said = [await text(first, '#outcome'), await text(second, '#outcome')];
+  if (!said[0].startsWith('You won') || !said[1].startsWith('You lost')) throw new Error(`the outcomes read ${said.join(' / ')}`);
+  log('the game ended:', said.join(' / '));
+  await shot(first, 'lan-4-won');
+  await shot(second, 'lan-4-lost');
+  if (problems.length) throw new Error(problems.join('\n'));
+  log('two phones played connect-four to the end on the LAN host; a cut socket resumed');
+} catch (e) {
+  failed = true;
+  console.error(`[e2e-lan] failed at "${stage}": ${e.stack || e}`);
+  for (const [n, c] of browser.contexts().entries()) {
+    for (const [i, p] of c.pages().entries()) {
+      await p.screenshot({ path: join(shots, `failed-lan-${n}-${i}.png`), fullPage: true }).catch(() => {});
+    }
+  }
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
