@@ -43,6 +43,7 @@ wasm-bindgen --target web --out-dir "$out" --out-name hearth \
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
-# A gzipped copy beside the module: hosts send it to browsers that accept gzip.
-gzip -9 -k -f "$wasm"
+# Gzipped copies beside the module and the page's files: hosts send them to browsers that
+# accept gzip (a phone's first visit on a LAN host; BENCHMARKS.md, *Page load*).
+for f in "$wasm" "$out/hearth.js" web/*.js web/*.css web/*.html; do gzip -9 -k -f "$f"; done
 echo "build-web: $out/ ($(stat -c %s "$wasm") bytes of wasm, $(gzip -9 -c "$wasm" | wc -c) gzipped)"

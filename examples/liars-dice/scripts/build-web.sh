@@ -28,6 +28,9 @@ if command -v wasm-opt >/dev/null 2>&1; then
         --enable-mutable-globals "$out/hearth_bg.wasm" -o "$out/hearth_bg.wasm.opt"
     mv "$out/hearth_bg.wasm.opt" "$out/hearth_bg.wasm"
 fi
-# A gzipped copy beside the module: hosts send it to browsers that accept gzip.
-gzip -9 -k -f "$out/hearth_bg.wasm"
+# Gzipped copies beside the module and the page's files: hosts send them to browsers that
+# accept gzip.
+for f in "$out/hearth_bg.wasm" "$out/hearth.js" web/www/*.js web/www/*.css web/www/*.html; do
+    gzip -9 -k -f "$f"
+done
 echo "build-web: $out/ ($(stat -c %s "$out/hearth_bg.wasm") bytes of wasm)"
