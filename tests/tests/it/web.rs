@@ -120,3 +120,76 @@ async fn the_browser_client_plays_online_offline_and_resumes_after_a_reload() {
     println!("{stdout}");
     assert!(output.status.success(), "{stdout}\n{stderr}");
 }
+
+/// The browser client on a cluster: two official nodes on a private PostgreSQL, each serving
+/// the page on loopback; Ada signs in on one, Bob on the other and joins her room through his
+/// node (relayed), they play to the end, and Bob's page resumes its seat through his node after
+/// its socket is cut (`tests/web/e2e-cluster.mjs`). Skipped, saying so, in a build without
+/// PostgreSQL (`official::CLUSTERS`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_client_plays_across_two_nodes_of_a_cluster() {
+    if !hearth_server::official::CLUSTERS {
+        println!("skipped: this build has no PostgreSQL support, so no cluster to play on");
+        return;
+    }
+    let repo = repo();
+    let chromium = hearth_tests::browser::prerequisites(&repo);
+    // The PostgreSQL driver blocks: off the async threads.
+    let (pg, db) = tokio::task::spawn_blocking(|| {
+        let pg = hearth_tests::pg::PrivatePostgres::start("webcluster");
+        let url = pg.database("webcluster");
+        (pg, url)
+    })
+    .await
+    .expect("PostgreSQL starts");
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let options = hearth_server::official::ClusterOptions {
+            public_url: format!("ws://{bind}/ws"),
+            lease: std::time::Duration::from_secs(2),
+        };
+        let node = hearth_server::official::start_cluster_node(
+            HostConfig {
+                limits: Limits::unthrottled(),
+                web_root: Some(repo.join("web")),
+                ..HostConfig::on(bind, Arc::new(hearth_games::catalog()))
+            },
+            &db,
+            &options,
+        )
+        .await
+        .expect("a node starts");
+        nodes.push(node);
+    }
+    let shots = repo.join("target/web-screenshots/cluster");
+    let _ = std::fs::remove_dir_all(&shots);
+    let script = repo.join("tests/web/e2e-cluster.mjs");
+    let (a, b) = (nodes[0].0.http_url(), nodes[1].0.http_url());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(script)
+            .arg(a)
+            .arg(b)
+            .arg(shots)
+            .env("CHROMIUM", chromium)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("node runs (install Node.js)");
+    for (host, _node) in nodes {
+        host.shutdown().await;
+    }
+    tokio::task::spawn_blocking(move || drop(pg))
+        .await
+        .expect("PostgreSQL stops");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+}
