@@ -13,8 +13,19 @@ cd "$(dirname "$0")/.."
 out=web/pkg
 wasm="$out/hearth_bg.wasm"
 inputs=(rules/src rules/Cargo.toml games/src games/Cargo.toml wasm/src wasm/Cargo.toml wasm/build wasm/module Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
+
+# Gzipped copies beside the page's files and the module, remade when older than the file:
+# hosts send them to browsers that accept gzip (a phone's first visit on a LAN host;
+# BENCHMARKS.md, *Page load*).
+gzip_page() {
+    for f in "$wasm" "$out/hearth.js" web/*.js web/*.css web/*.html; do
+        if [[ -f "$f" && ! "$f.gz" -nt "$f" ]]; then gzip -9 -k -f "$f"; fi
+    done
+}
+
 if [[ "${1:-}" != "--force" && -f "$wasm" && -f "$out/hearth.js" ]] \
     && [[ -z "$(find "${inputs[@]}" -newer "$wasm" -print -quit)" ]]; then
+    gzip_page
     echo "build-web: $out is up to date"
     exit 0
 fi
@@ -43,7 +54,5 @@ wasm-bindgen --target web --out-dir "$out" --out-name hearth \
 node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
-# Gzipped copies beside the module and the page's files: hosts send them to browsers that
-# accept gzip (a phone's first visit on a LAN host; BENCHMARKS.md, *Page load*).
-for f in "$wasm" "$out/hearth.js" web/*.js web/*.css web/*.html; do gzip -9 -k -f "$f"; done
+gzip_page
 echo "build-web: $out/ ($(stat -c %s "$wasm") bytes of wasm, $(gzip -9 -c "$wasm" | wc -c) gzipped)"

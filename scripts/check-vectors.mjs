@@ -1,6 +1,8 @@
 // Replays golden vectors through a built Hearth browser module under node, through the very
 // JS API a page calls: every step's acceptance, refusal code and hash, a snapshot/restore
-// halfway, the outcome, and each game's rules fingerprint against the module's `games()`.
+// halfway, the outcome, and each game's rules fingerprint against the module's `games()`;
+// then again through the binary entry points (`encodeAction`, `applyBytes`, `tickBytes`,
+// `lastRefusal`, `decodeEvents`), whose events must equal what `apply` returned.
 //   node scripts/check-vectors.mjs PATH/TO/pkg/hearth.js VECTOR_DIR
 // Prints `wasm: N vectors, M steps, 0 failures` and exits 0 only when everything matched.
 import { readFileSync, readdirSync } from 'node:fs';
@@ -53,6 +55,37 @@ for (const file of files) {
     fail(`${v.name}: outcome ${JSON.stringify(s.outcome)}, want ${JSON.stringify(v.outcome)}`);
   }
   s.free();
+
+  // The binary entry points, beside the JS-value ones: same refusals, hashes and events.
+  const json = new hearth.Session(v.game, v.config, v.seats, v.seed);
+  const bin = new hearth.Session(v.game, v.config, v.seats, v.seed);
+  v.steps.forEach((step, i) => {
+    if (step.op === 'tick') {
+      const want = JSON.stringify(json.tick());
+      const length = bin.tickBytes();
+      const bytes = bin.lastEvents;
+      if (bytes.length !== length) fail(`${v.name} step ${i} (bytes): tickBytes said ${length} bytes, lastEvents has ${bytes.length}`);
+      const got = JSON.stringify(bin.decodeEvents(bytes));
+      if (got !== want) fail(`${v.name} step ${i} (bytes): tick events ${got}, want ${want}`);
+    } else {
+      let want = null;
+      try { want = JSON.stringify(json.apply(step.seat, step.action)); } catch { /* refused */ }
+      let code = null;
+      let action = null;
+      try { action = bin.encodeAction(step.action); } catch (e) { code = e.code ?? String(e); }
+      if (action) {
+        const length = bin.applyBytes(step.seat, action);
+        if (length < 0) code = bin.lastRefusal?.code ?? 'no lastRefusal';
+        else if (bin.lastRefusal !== null) fail(`${v.name} step ${i} (bytes): lastRefusal after an accepted action`);
+        else if (bin.lastEvents.length !== length) fail(`${v.name} step ${i} (bytes): applyBytes said ${length} bytes`);
+        else if (JSON.stringify(bin.decodeEvents(bin.lastEvents)) !== want) fail(`${v.name} step ${i} (bytes): events differ`);
+      }
+      if (code !== (step.error ?? null)) fail(`${v.name} step ${i} (bytes): ${code} instead of ${step.error}`);
+    }
+    if (bin.hash !== step.hash) fail(`${v.name} step ${i} (bytes): hash ${bin.hash}, want ${step.hash}`);
+  });
+  json.free();
+  bin.free();
 }
 console.log(`wasm: ${files.length} vectors, ${steps} steps, ${failures} failures`);
 process.exit(failures === 0 && files.length > 0 ? 0 : 1);

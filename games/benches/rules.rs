@@ -269,6 +269,73 @@ fn golden_vectors(c: &mut Criterion) {
             }
         })
     });
+    // The same steps with postcard actions made beforehand, events back as postcard: the
+    // native side of `Session.applyBytes` (`node wasm/bench/vectors.mjs`). Steps whose action
+    // is no action of the game (it cannot be encoded) are left out, there as here.
+    struct Binary {
+        game: String,
+        config: Payload,
+        seats: u8,
+        seed: u64,
+        steps: Vec<Option<(hearth_rules::Seat, Payload)>>,
+    }
+    let binary: Vec<Binary> = vectors
+        .iter()
+        .map(|v| {
+            let config = Payload::Json(v["config"].clone());
+            let game = v["game"].as_str().unwrap_or_default().to_string();
+            let seats = v["seats"].as_u64().unwrap_or(0) as u8;
+            let seed = v["seed"].as_u64().unwrap_or(0);
+            let s = catalog.create(&game, &config, seats, seed).expect("setup");
+            let steps = v["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|step| {
+                    if step["op"] == "tick" {
+                        return Some(None);
+                    }
+                    let seat = hearth_rules::Seat(step["seat"].as_u64().unwrap_or(0) as u8);
+                    s.convert_action(&Payload::Json(step["action"].clone()), Encoding::Postcard)
+                        .ok()
+                        .map(|a| Some((seat, a)))
+                })
+                .collect();
+            Binary {
+                game,
+                config,
+                seats,
+                seed,
+                steps,
+            }
+        })
+        .collect();
+    let binary_steps: u64 = binary.iter().map(|b| b.steps.len() as u64).sum();
+    group.throughput(Throughput::Elements(binary_steps));
+    group.bench_function(
+        format!("all {binary_steps} encodable steps, postcard through the catalog (steps/s)"),
+        |b| {
+            b.iter(|| {
+                for v in &binary {
+                    let mut s = catalog
+                        .create(&v.game, &v.config, v.seats, v.seed)
+                        .expect("setup");
+                    for step in &v.steps {
+                        match step {
+                            None => {
+                                black_box(s.tick(Encoding::Postcard).expect("tick"));
+                            }
+                            Some((seat, action)) => {
+                                let _ = black_box(s.apply(*seat, action));
+                            }
+                        }
+                    }
+                    black_box(s.hash());
+                }
+            })
+        },
+    );
+    group.throughput(Throughput::Elements(steps));
     // The same games as records of accepted actions, replayed (as `Session.replay` in Wasm).
     let records: Vec<_> = vectors
         .iter()

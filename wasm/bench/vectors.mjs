@@ -1,7 +1,9 @@
 // Apply throughput of the browser module under node: every golden vector played through
-// `Session` with JS objects, as a page would, for a few seconds after a warm-up. The native
-// side of the comparison is `cargo bench -p hearth-rules --bench rules -- "golden vectors"`
-// (the same steps through the catalog with JSON values). Needs web/pkg (scripts/build-web.sh).
+// `Session` with JS objects, as a page would, and through the binary entry points (postcard
+// actions made beforehand with `encodeAction`, `applyBytes`/`tickBytes`, events back as
+// postcard), for a few seconds after a warm-up. The native side of the comparison is
+// `cargo bench -p hearth-games --bench rules -- "golden vectors"` (the same steps through the
+// catalog with JSON values, and with postcard). Needs web/pkg (scripts/build-web.sh).
 //   node wasm/bench/vectors.mjs [seconds]
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,31 @@ function playAll() {
     for (const step of v.steps) {
       if (step.op === 'tick') s.tick();
       else try { s.apply(step.seat, step.action); } catch { /* refusals are part of the vectors */ }
+    }
+    if (s.hash.length !== 16) throw new Error('no hash');
+    s.free();
+  }
+}
+
+// The same steps with postcard actions encoded beforehand (steps whose action is no action of
+// the game cannot be encoded and are left out, as in the native bench).
+const binary = vectors.map((v) => {
+  const s = new Session(v.game, v.config, v.seats, v.seed);
+  const steps = [];
+  for (const step of v.steps) {
+    if (step.op === 'tick') { steps.push(null); continue; }
+    try { steps.push({ seat: step.seat, action: s.encodeAction(step.action) }); } catch { /* not encodable */ }
+  }
+  s.free();
+  return { v, steps };
+});
+const binarySteps = binary.reduce((n, b) => n + b.steps.length, 0);
+function playAllBytes() {
+  for (const { v, steps } of binary) {
+    const s = new Session(v.game, v.config, v.seats, v.seed);
+    for (const step of steps) {
+      if (step === null) s.tickBytes();
+      else s.applyBytes(step.seat, step.action); // -1 on refusal: nothing thrown
     }
     if (s.hash.length !== 16) throw new Error('no hash');
     s.free();
@@ -65,10 +92,13 @@ function measure(fn, seconds) {
 
 const seconds = Number(process.argv[2] || 5);
 const playPerSec = measure(playAll, seconds) * steps;
+const bytesPerSec = measure(playAllBytes, seconds) * binarySteps;
 const entries = records.reduce((n, r) => n + r.log.length, 0);
 const replayPerSec = measure(replayAll, seconds) * steps;
 console.log(`${vectors.length} vectors, ${steps} steps (${entries} accepted actions), node ${process.version}:`);
 console.log(`  Session.apply/tick from JS: ${Math.round(playPerSec).toLocaleString('en')} steps/s (${(1e6 / playPerSec).toFixed(2)} µs a step)`);
+console.log(`  Session.applyBytes/tickBytes from JS, ${binarySteps} encodable steps: ${Math.round(bytesPerSec).toLocaleString('en')} steps/s (${(1e6 / bytesPerSec).toFixed(2)} µs a step)`);
 console.log(`  Session.replay (inside Wasm): ${Math.round(replayPerSec).toLocaleString('en')} steps/s (${(1e6 / replayPerSec).toFixed(3)} µs a step)`);
 console.log(JSON.stringify({ bench: 'wasm golden vectors', steps, entries,
-  apply_steps_per_sec: Math.round(playPerSec), replay_steps_per_sec: Math.round(replayPerSec) }));
+  apply_steps_per_sec: Math.round(playPerSec), binary_steps: binarySteps,
+  apply_bytes_steps_per_sec: Math.round(bytesPerSec), replay_steps_per_sec: Math.round(replayPerSec) }));

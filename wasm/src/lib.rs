@@ -195,6 +195,10 @@ fn json(p: Payload) -> JsValue {
 #[wasm_bindgen]
 pub struct Session {
     inner: DynSession,
+    /// Why the last `applyBytes` was refused (`code`, message), until the next one.
+    refusal: Option<(&'static str, String)>,
+    /// The events of the last `applyBytes` or `tickBytes` (postcard), for `lastEvents`.
+    events: Vec<u8>,
 }
 
 #[wasm_bindgen]
@@ -209,13 +213,21 @@ impl Session {
         let inner = catalog()?
             .create(game, &config, seats, seed)
             .map_err(js::rule_error)?;
-        Ok(Session { inner })
+        Ok(Session {
+            inner,
+            refusal: None,
+            events: Vec::new(),
+        })
     }
 
     /// Continues from `snapshot()` bytes.
     pub fn restore(bytes: &[u8]) -> Result<Session, JsValue> {
         let inner = catalog()?.restore(bytes).map_err(js::rule_error)?;
-        Ok(Session { inner })
+        Ok(Session {
+            inner,
+            refusal: None,
+            events: Vec::new(),
+        })
     }
 
     /// Rebuilds a game from its record — `log` as the server's match history gives it
@@ -274,7 +286,11 @@ impl Session {
         {
             inner.tick(Encoding::Postcard).map_err(js::rule_error)?;
         }
-        Ok(Session { inner })
+        Ok(Session {
+            inner,
+            refusal: None,
+            events: Vec::new(),
+        })
     }
 
     /// A forecast continuing from a host's `view` at `tick`, for client-side prediction in
@@ -294,7 +310,11 @@ impl Session {
         let inner = catalog()?
             .predict(game, &config, seats, tick, &view)
             .map_err(js::rule_error)?;
-        Ok(Session { inner })
+        Ok(Session {
+            inner,
+            refusal: None,
+            events: Vec::new(),
+        })
     }
 
     /// Applies `seat`'s action; the events it caused. Throws on refusal (nothing changes).
@@ -303,6 +323,83 @@ impl Session {
         let seat = Seat(small(seat, "seat", "no_such_seat")?);
         let action = Payload::Json(js::to_json(&action)?);
         let events = self.inner.apply(seat, &action).map_err(js::rule_error)?;
+        Ok(json(events))
+    }
+
+    /// Applies `seat`'s action given as postcard bytes (the protocol's own encoding; make them
+    /// once with `encodeAction`). For hot loops: no JSON, no JS objects, and a refusal throws
+    /// nothing. Returns the byte length of the events it caused, which `lastEvents` hands
+    /// over as postcard bytes (`decodeEvents` reads them) only if asked; or -1 when the rules
+    /// refused it (nothing changed), with `{code, message}` in `lastRefusal`.
+    #[wasm_bindgen(js_name = applyBytes)]
+    pub fn apply_bytes(&mut self, seat: u8, action: &[u8]) -> i32 {
+        match self
+            .inner
+            .apply(Seat(seat), &Payload::Postcard(action.to_vec()))
+        {
+            Ok(events) => {
+                self.refusal = None;
+                self.events = events.to_bytes();
+                i32::try_from(self.events.len()).unwrap_or(i32::MAX)
+            }
+            Err(e) => {
+                self.refusal = Some((e.code(), e.to_string()));
+                self.events.clear();
+                -1
+            }
+        }
+    }
+
+    /// The events of the last accepted `applyBytes`, or of the last `tickBytes`, as postcard
+    /// bytes (empty after a refusal).
+    #[wasm_bindgen(getter, js_name = lastEvents)]
+    pub fn last_events(&self) -> Vec<u8> {
+        self.events.clone()
+    }
+
+    /// Why the last `applyBytes` returned `undefined`: `{code, message}`, or `null` after one
+    /// that was accepted.
+    #[wasm_bindgen(getter, js_name = lastRefusal, unchecked_return_type = "{code: string, message: string} | null")]
+    pub fn last_refusal(&self) -> JsValue {
+        match &self.refusal {
+            Some((code, message)) => {
+                js::from_serde(&serde_json::json!({ "code": code, "message": message }))
+            }
+            None => JsValue::NULL,
+        }
+    }
+
+    /// One tick of a real-time game; the byte length of its events, which `lastEvents` hands
+    /// over (see `applyBytes`).
+    #[wasm_bindgen(js_name = tickBytes)]
+    pub fn tick_bytes(&mut self) -> Result<u32, JsValue> {
+        let events = self
+            .inner
+            .tick(Encoding::Postcard)
+            .map_err(js::rule_error)?;
+        self.events = events.to_bytes();
+        Ok(u32::try_from(self.events.len()).unwrap_or(u32::MAX))
+    }
+
+    /// An action (a JS value, as `apply` takes it) as the postcard bytes `applyBytes` takes.
+    /// Throws if it is not an action of this game.
+    #[wasm_bindgen(js_name = encodeAction)]
+    pub fn encode_action(&self, action: JsValue) -> Result<Vec<u8>, JsValue> {
+        let action = Payload::Json(js::to_json(&action)?);
+        let bytes = self
+            .inner
+            .convert_action(&action, Encoding::Postcard)
+            .map_err(js::rule_error)?;
+        Ok(bytes.to_bytes())
+    }
+
+    /// Events from `applyBytes` or `tickBytes` as JS values (what `apply` returns).
+    #[wasm_bindgen(js_name = decodeEvents, unchecked_return_type = "any[]")]
+    pub fn decode_events(&self, events: &[u8]) -> Result<JsValue, JsValue> {
+        let events = self
+            .inner
+            .convert_events(&Payload::Postcard(events.to_vec()), Encoding::Json)
+            .map_err(js::rule_error)?;
         Ok(json(events))
     }
 
