@@ -386,6 +386,10 @@ async fn rooms_events_and_bans_reach_across_nodes() {
     a.ok(Request::Ready { ready: true }).await;
     b.ok(Request::Ready { ready: true }).await;
     a.ok(Request::Start).await;
+    let ada_seat = a.expect("started").await["resume"]
+        .as_str()
+        .expect("a seat token")
+        .to_string();
     for (seat, col) in [(0, 0), (1, 1), (0, 0), (1, 1), (0, 0), (1, 1), (0, 0)] {
         let p = if seat == 0 { &mut a } else { &mut b };
         p.call(column(col)).await.expect("accepted");
@@ -434,6 +438,19 @@ async fn rooms_events_and_bans_reach_across_nodes() {
     assert_eq!(status, 200, "{body}");
     let left = a.expect("left").await;
     assert_eq!(left["reason"], "room_closed");
+    // A seat token outlives nothing: its room is gone, so no node takes it any more.
+    let mut again = Client::with_token(&c_node.ws(), &ta).await;
+    let r = again
+        .call(Request::Resume {
+            token: ada_seat,
+            next: 0,
+        })
+        .await;
+    let code = r.expect_err("a token for a closed room is refused").code;
+    assert!(
+        code == "bad_resume" || code == "unknown_room",
+        "refused with {code}"
+    );
 }
 
 /// An admin's kick on one node reaches a room on another; and a change whose notification
