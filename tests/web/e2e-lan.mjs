@@ -8,6 +8,8 @@
 // 2. Two phones join one room by name and play connect-four to a win, tapping.
 // 3. One phone's socket is cut mid-game (as when its screen goes off): it says it is
 //    reconnecting, resumes its seat and plays on.
+// 4. The host goes away from that phone for good: the page says so readably and still plays
+//    offline.
 // The bytes a phone's first visit transfers (as served: the module gzipped) are printed.
 // Screenshots at the phone's size go to SCREENSHOT_DIR.
 import { chromium, devices } from 'playwright-core';
@@ -85,8 +87,10 @@ try {
   // ---- 1. a page served by a LAN host ------------------------------------------------
   step('the page on a LAN host');
   const links = [];   // the page side of every socket of Bob's phone
+  let hostGone = false; // while true, Bob's phone cannot reach the host at all
   const ada = await newPhone('ada');
   const bob = await newPhone('bob', (context) => context.routeWebSocket(/\/ws$/, (ws) => {
+    if (hostGone) return ws.close({ code: 1011, reason: 'host gone' });
     ws.connectToServer();
     links.push(ws);
   }));
@@ -180,6 +184,17 @@ try {
   log('the game ended:', said.join(' / '));
   await shot(first, 'lan-4-won');
   await shot(second, 'lan-4-lost');
+
+  // ---- 4. the host goes away (from Bob's phone): a readable message, offline play still there
+  step('the host goes away');
+  hostGone = true;
+  await links.at(-1).close({ code: 1001, reason: 'host gone' });
+  await bob.page.waitForSelector('#reconnect:not([hidden])', { timeout: 60_000 });
+  const gone = await text(bob, '#message');
+  if (!/Lost the host/.test(gone)) throw new Error(`a host gone away says: ${gone}`);
+  if (await bob.page.isDisabled('#play-bot')) throw new Error('offline play is disabled after the host went away');
+  log('a host gone away says:', gone);
+  await shot(bob, 'lan-5-host-gone');
   if (problems.length) throw new Error(problems.join('\n'));
   log('two phones played connect-four to the end on the LAN host; a cut socket resumed');
 } catch (e) {

@@ -4,8 +4,8 @@
 //! only). The host prints its page's URL for its one non-loopback address and a QR code that
 //! decodes (zbarimg, a real decoder) to that URL; two phone-sized headless Chromium pages in
 //! the player namespace load the page from the host's address, join one room by name and play
-//! connect-four to the end, one resuming its seat after its socket is cut
-//! (`tests/web/e2e-lan.mjs`). Screenshots land in `target/web-screenshots/lan/`.
+//! connect-four to the end, one resuming its seat after its socket is cut and then told
+//! readably when the host is gone for good (`tests/web/e2e-lan.mjs`). Screenshots land in `target/web-screenshots/lan/`.
 //!
 //! Needs root (network namespaces), iproute2, the browser module built
 //! (`scripts/build-web.sh`), node with `npm ci` done, Debian's chromium and zbar-tools; it

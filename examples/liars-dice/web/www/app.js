@@ -376,7 +376,9 @@ function onEvent(ev) {
       linkDown = false;
       wasClosed = true;
       clearInterval(roomsTimer);
-      say(`Disconnected from the server: ${ev.reason}. Press Reconnect to sign in again.`);
+      say(lan
+        ? `Lost the host ${lan.name}: ${ev.reason}. When it is back, press Reconnect to join again.`
+        : `Disconnected from the server: ${ev.reason}. Press Reconnect to sign in again.`);
       $('#reconnect').hidden = false;
       renderRoom();
       break;
