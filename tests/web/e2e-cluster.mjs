@@ -5,9 +5,9 @@
 // (node B relays his socket to A); they play connect-four to the end; Bob's socket is cut
 // mid-game and his page resumes its seat through node B again. Nothing in the page knows
 // there are two nodes.
-import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { launch, failureShots, myTurn, drop } from './common.mjs';
 
 const [nodeA, nodeB, shots] = process.argv.slice(2);
 const loopback = (url) => /^http:\/\/127\.0\.0\.1:\d+$/.test(url || '');
@@ -19,11 +19,7 @@ mkdirSync(shots, { recursive: true });
 const TIMEOUT = 20_000;
 const log = (...a) => console.log('[e2e-cluster]', ...a);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const problems = [];
 let stage = 'start';
 const step = (name) => { stage = name; };
@@ -46,15 +42,6 @@ async function signIn(p, name) {
   await p.page.waitForFunction((n) => document.querySelector('#status').textContent.includes(n), name);
 }
 
-const cell = (c, r) => `#board [data-col="${c}"][data-row="${r}"]`;
-const myTurn = (p) => p.page.waitForFunction(() => document.querySelector('#turn').textContent.trim() === 'Your turn');
-
-/** Clicks column `c` and waits for `seat`'s disc at row `r` (0: bottom). */
-async function drop(p, c, r, seat) {
-  await myTurn(p);
-  await p.page.click(cell(c, 5));
-  await p.page.waitForSelector(`${cell(c, r)}[data-seat="${seat}"]`);
-}
 
 let failed = false;
 try {
@@ -115,11 +102,7 @@ try {
 } catch (e) {
   failed = true;
   console.error(`[e2e-cluster] failed at "${stage}": ${e.stack || e}`);
-  for (const [n, c] of browser.contexts().entries()) {
-    for (const [i, p] of c.pages().entries()) {
-      await p.screenshot({ path: join(shots, `failed-cluster-${n}-${i}.png`), fullPage: true }).catch(() => {});
-    }
-  }
+  await failureShots(browser, shots, 'cluster');
 } finally {
   await browser.close();
 }

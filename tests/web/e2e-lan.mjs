@@ -12,9 +12,10 @@
 //    offline.
 // The bytes a phone's first visit transfers (as served: the module gzipped) are printed.
 // Screenshots at the phone's size go to SCREENSHOT_DIR.
-import { chromium, devices } from 'playwright-core';
+import { devices } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { launch, failureShots, myTurn, drop as dropAt } from './common.mjs';
 
 const [base, shots] = process.argv.slice(2);
 // Private addresses only: the test's own hosts in its own namespaces.
@@ -27,11 +28,7 @@ const TIMEOUT = 20_000;
 const log = (...a) => console.log('[e2e-lan]', ...a);
 const phone = devices['Pixel 7'];
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const problems = [];
 let stage = 'start';
 const step = (name) => { stage = name; };
@@ -63,7 +60,6 @@ async function newPhone(label, setup) {
 
 const shot = (p, name) => p.page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 const text = (p, sel) => p.page.textContent(sel).then((t) => (t || '').trim());
-const cell = (c, r) => `#board [data-col="${c}"][data-row="${r}"]`;
 
 async function enter(p, name) {
   await p.page.fill('#name', name);
@@ -71,16 +67,8 @@ async function enter(p, name) {
   await p.page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`as ${n}`), name);
 }
 
-async function myTurn(p) {
-  await p.page.waitForFunction(() => document.querySelector('#turn').textContent.trim() === 'Your turn');
-}
-
-/** Taps column `c` (its top cell) and waits for the disc of `seat` at row `r` (0: bottom). */
-async function drop(p, c, r, seat) {
-  await myTurn(p);
-  await p.page.tap(cell(c, 5));
-  await p.page.waitForSelector(`${cell(c, r)}[data-seat="${seat}"]`);
-}
+/** Taps column `c` and waits for the disc of `seat` at row `r` (0: bottom). */
+const drop = (p, c, r, seat) => dropAt(p, c, r, seat, { tap: true });
 
 let failed = false;
 try {
@@ -200,11 +188,7 @@ try {
 } catch (e) {
   failed = true;
   console.error(`[e2e-lan] failed at "${stage}": ${e.stack || e}`);
-  for (const [n, c] of browser.contexts().entries()) {
-    for (const [i, p] of c.pages().entries()) {
-      await p.screenshot({ path: join(shots, `failed-lan-${n}-${i}.png`), fullPage: true }).catch(() => {});
-    }
-  }
+  await failureShots(browser, shots, 'lan');
 } finally {
   await browser.close();
 }

@@ -11,7 +11,7 @@
 // 4. A page plays connect-four offline against the bot to the end, then chameleon and tanks,
 //    with every request to the server blocked.
 // Screenshots of each stage go to SCREENSHOT_DIR for a person to look at.
-import { chromium } from 'playwright-core';
+import { launch } from './common.mjs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,11 +26,7 @@ mkdirSync(shots, { recursive: true });
 const TIMEOUT = 20_000;
 const log = (...a) => console.log('[e2e]', ...a);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const problems = [];
 const pages = [];
 let stage = 'start';

@@ -214,6 +214,23 @@ impl Cluster {
         self.nodes.iter().position(|n| n.ws() == url)
     }
 
+    /// An administrator's token, signed in on `node` (the account is made in the database).
+    async fn admin_on(&self, node: &Node) -> String {
+        let url = self.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let hash = accounts::hash_password("admin password").unwrap();
+            PgStore::open(&url)
+                .unwrap()
+                .create_user("root", "Root", &hash, Role::Admin, accounts::now())
+                .unwrap();
+        })
+        .await
+        .unwrap();
+        let login = json!({"username": "root", "password": "admin password"}).to_string();
+        let (_, body) = http(node.addr(), "POST", "/v1/auth/login", None, Some(&login)).await;
+        body["token"].as_str().unwrap().to_string()
+    }
+
     fn logs(&self) -> String {
         self.nodes
             .iter()
@@ -403,19 +420,7 @@ async fn rooms_events_and_bans_reach_across_nodes() {
     assert_eq!(pushed["standings"][0]["account"], ada, "{pushed}");
 
     // An admin on C bans Bob, connected through B: his socket there closes.
-    let url = c.url.clone();
-    tokio::task::spawn_blocking(move || {
-        let hash = accounts::hash_password("admin password").unwrap();
-        PgStore::open(&url)
-            .unwrap()
-            .create_user("root", "Root", &hash, Role::Admin, accounts::now())
-            .unwrap();
-    })
-    .await
-    .unwrap();
-    let login = json!({"username": "root", "password": "admin password"}).to_string();
-    let (_, body) = http(c_node.addr(), "POST", "/v1/auth/login", None, Some(&login)).await;
-    let admin = body["token"].as_str().unwrap().to_string();
+    let admin = c.admin_on(c_node).await;
     let path = format!("/v1/admin/users/{bob}/ban");
     let (status, _) = http(c_node.addr(), "POST", &path, Some(&admin), None).await;
     assert_eq!(status, 200);
@@ -477,19 +482,7 @@ async fn a_kick_and_a_missed_notification_reach_across_nodes() {
     a.create("Kicks", "connect-four", json!({"first_seat": 0}))
         .await;
     b.join("Kicks", JoinAs::Player).await.expect("joins");
-    let url = c.url.clone();
-    tokio::task::spawn_blocking(move || {
-        let hash = accounts::hash_password("admin password").unwrap();
-        PgStore::open(&url)
-            .unwrap()
-            .create_user("root", "Root", &hash, Role::Admin, accounts::now())
-            .unwrap();
-    })
-    .await
-    .unwrap();
-    let login = json!({"username": "root", "password": "admin password"}).to_string();
-    let (_, body) = http(c_node.addr(), "POST", "/v1/auth/login", None, Some(&login)).await;
-    let admin = body["token"].as_str().unwrap().to_string();
+    let admin = c.admin_on(c_node).await;
     let kick = json!({ "player": bob }).to_string();
     let (status, body) = http(
         c_node.addr(),
