@@ -1,8 +1,10 @@
 //! Liar's Dice through its own `liars-dice` command, as a player meets it: the official
 //! server (accounts, a match to the end, the leaderboard, the stored replay), a LAN host found
 //! over mDNS and played on (in a network namespace of the test's own), and the browser page
-//! with its generic player in Chromium (`web/tests/e2e.mjs`, when the module is built).
-//! Every server binds to 127.0.0.1; every process is stopped by the test.
+//! with its generic player in Chromium (`web/tests/e2e.mjs`, when the module is built), on the
+//! official server and served by its LAN host to a browser in another network namespace.
+//! Every server binds to 127.0.0.1 or to the private address of a namespace the test made;
+//! every process is stopped by the test.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -317,6 +319,64 @@ fn the_browser_page_plays_it_with_the_generic_player() {
     assert!(
         out.status.success() && text.contains("[e2e] ok"),
         "the browser test failed (screenshots in {}):\n{text}",
+        shots.display()
+    );
+}
+
+/// The page as phones get it from the LAN host: `liars-dice lan` serves `web/www` in a "host"
+/// network namespace; Chromium in a "player" namespace (joined by a veth pair with private
+/// addresses) opens the URL the host printed, joins with a name, and plays offline, against
+/// a bot and two people against each other with the generic player (`E2E_LAN=1`).
+#[test]
+fn its_lan_host_serves_the_page_and_phones_play_it() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let www = example.join("web/www");
+    assert!(
+        www.join("pkg/hearth.js").is_file(),
+        "build the browser module first: scripts/build-web.sh (the test command does)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let net = hearth_tests::netns::NamespacePair::new().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = net
+        .command(&net.host, BIN)
+        .args(["lan", "--bind", "0.0.0.0:7777", "--loopback-only", "--web"])
+        .arg(&www)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("liars-dice lan starts in the host namespace");
+    let stdout = child.stdout.take().expect("stdout");
+    let _host = Running(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(url) = line.strip_prefix("join from a phone or a browser: ") {
+                    break url.to_string();
+                }
+            }
+            other => panic!("liars-dice lan printed no page URL: {other:?}"),
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    assert_eq!(url, format!("http://{}:7777/", net.host_ip));
+    let shots =
+        std::env::temp_dir().join(format!("liars-dice-lan-screenshots-{}", std::process::id()));
+    let out = net
+        .command(&net.player, "node")
+        .arg(example.join("web/tests/e2e.mjs"))
+        .arg(url.trim_end_matches('/'))
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .env("E2E_LAN", "1")
+        .output()
+        .expect("node runs in the player namespace");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    println!("{text}");
+    assert!(
+        out.status.success() && text.contains("[e2e] ok"),
+        "the browser test on the LAN host failed (screenshots in {}):\n{text}",
         shots.display()
     );
 }

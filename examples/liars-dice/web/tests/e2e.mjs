@@ -17,6 +17,9 @@
 // 3. Online between two people: a second page joins a room of the first; they play each other
 //    to the end and both appear on the liars-dice leaderboard, with one game each (the game
 //    against the bot is not rated: the server rates only games among accounts).
+// With E2E_LAN=1 the page comes from the example's LAN host (`liars-dice lan --web web/www`,
+// run by server/tests/products.rs in a network namespace of its own, at a private address):
+// the pages join with a name instead of signing in, and there is no leaderboard to check.
 // Screenshots of each stage go to SCREENSHOT_DIR. Prints `[e2e] ok` and exits 0 when all
 // passed; otherwise says which stage failed and exits 1. E2E_SEED=N replays the same clicks.
 import { createRequire } from 'node:module';
@@ -28,7 +31,9 @@ const require = createRequire(import.meta.url);
 const { chromium } = require('../../../../node_modules/playwright-core');
 
 const [base, shots] = process.argv.slice(2);
-if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost):\d+$/.test(base || '') || !shots) {
+const LAN = process.env.E2E_LAN === '1';
+// Loopback, or (on a LAN host) the private address of the test's own host namespace.
+if (!/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost|10\.\d+\.\d+\.\d+):\d+$/.test(base || '') || !shots) {
   console.error('usage: node examples/liars-dice/web/tests/e2e.mjs http://127.0.0.1:PORT SCREENSHOT_DIR (loopback only)');
   process.exit(2);
 }
@@ -103,9 +108,11 @@ const text = async (p, sel) => ((await p.page.textContent(sel)) || '').trim();
 
 async function signIn(p, name) {
   await p.page.fill('#name', name);
+  if (LAN && (await text(p, '#sign-in')) !== 'Join') throw new Error('a LAN host\'s page does not offer to join');
   await p.page.click('#sign-in');
   await p.page.waitForFunction((n) => document.querySelector('#status').textContent.includes(n), name);
-  await p.page.waitForSelector('#leaderboard-panel:not([hidden])');
+  if (LAN) await p.page.waitForSelector('#leaderboard-panel', { state: 'hidden' });
+  else await p.page.waitForSelector('#leaderboard-panel:not([hidden])');
 }
 
 /** The view the generic player shows, parsed from its JSON text. */
@@ -269,7 +276,7 @@ try {
   await shot(ada, '5-online-lobby');
   await ada.page.click('#start');
   await ada.page.waitForSelector('#generic-view .key');
-  if ((await ada.page.inputValue('#leaderboard-game')) !== 'liars-dice') throw new Error('the leaderboard does not follow the room\'s game');
+  if (!LAN && (await ada.page.inputValue('#leaderboard-game')) !== 'liars-dice') throw new Error('the leaderboard does not follow the room\'s game');
 
   step('online: a refused typed action');
   // Whoever opens, the first turn of Ada's comes with buttons; a count of 0 is refused by the
@@ -343,23 +350,26 @@ try {
   log(`duel: Ada "${adaSays}", Bob "${bobSays}" after ${duel.moves} clicks (${duel.challenges} challenges)`);
 
   step('duel: the leaderboard');
-  for (const p of [ada, bob]) {
-    await p.page.waitForSelector(`#leaderboard tbody tr[data-name="${ADA}"]`);
-    await p.page.waitForSelector(`#leaderboard tbody tr[data-name="${BOB}"]`);
-  }
-  const rows = await ada.page.$$eval('#leaderboard tbody tr[data-name]', (trs) =>
-    trs.map((tr) => [...tr.children].map((td) => td.textContent)));
-  log('liars-dice leaderboard:', rows.map((r) => r.join(' ')).join(' | '));
-  const row = (name) => rows.find((r) => r[1] === name);
-  for (const name of [ADA, BOB]) {
-    const [, , , w, l, d] = row(name);
-    // One rated game each: the duel. The game against the bot is not rated.
-    if (Number(w) + Number(l) + Number(d) !== 1) throw new Error(`${name} has ${w}/${l}/${d} games on the leaderboard, not one`);
-  }
-  const winner = won(adaSays) ? ADA : BOB;
-  if (Number(row(winner)[3]) !== 1) throw new Error(`the winner ${winner} has no win on the leaderboard`);
-  if (rows.findIndex((r) => r[1] === winner) > rows.findIndex((r) => r[1] !== winner && [ADA, BOB].includes(r[1]))) {
-    throw new Error('the winner is not above the loser');
+  // A LAN host keeps no leaderboard.
+  if (!LAN) {
+    for (const p of [ada, bob]) {
+      await p.page.waitForSelector(`#leaderboard tbody tr[data-name="${ADA}"]`);
+      await p.page.waitForSelector(`#leaderboard tbody tr[data-name="${BOB}"]`);
+    }
+    const rows = await ada.page.$$eval('#leaderboard tbody tr[data-name]', (trs) =>
+      trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    log('liars-dice leaderboard:', rows.map((r) => r.join(' ')).join(' | '));
+    const row = (name) => rows.find((r) => r[1] === name);
+    for (const name of [ADA, BOB]) {
+      const [, , , w, l, d] = row(name);
+      // One rated game each: the duel. The game against the bot is not rated.
+      if (Number(w) + Number(l) + Number(d) !== 1) throw new Error(`${name} has ${w}/${l}/${d} games on the leaderboard, not one`);
+    }
+    const winner = won(adaSays) ? ADA : BOB;
+    if (Number(row(winner)[3]) !== 1) throw new Error(`the winner ${winner} has no win on the leaderboard`);
+    if (rows.findIndex((r) => r[1] === winner) > rows.findIndex((r) => r[1] !== winner && [ADA, BOB].includes(r[1]))) {
+      throw new Error('the winner is not above the loser');
+    }
   }
   await shot(ada, '10-duel-over-ada');
   await shot(bob, '10-duel-over-bob');
