@@ -9,13 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 use hearth_rules::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, Request, to_json};
 use tokio_tungstenite::tungstenite::Message;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::common::free_port;
 
 async fn serve_then_signal(signal: &str) {
     let port = free_port();

@@ -542,6 +542,15 @@ impl Client {
 
 /// The `hearth` binary (built by `hearth-cli` in the same `cargo test --workspace` run, into
 /// `target/<profile>/` beside this test's `deps/`).
+/// A loopback port free right now (for a process the test starts on it).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub(crate) fn hearth_bin() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let bin = exe

@@ -35,14 +35,6 @@ struct Node {
     dir: PathBuf,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Node {
     /// Starts a node on `port` and waits until it answers `/healthz`.
     async fn start(db: &str, port: u16, dir: &std::path::Path, name: &str) -> Node {

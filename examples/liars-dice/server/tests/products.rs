@@ -282,8 +282,9 @@ fn its_lan_host_is_found_and_played_on() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
-fn the_browser_page_plays_it_with_the_generic_player() {
+/// What the browser tests need, checked first with what to do when missing: the example's
+/// folder, its page (`web/www`, module built) and the Chromium to drive.
+fn page_prerequisites() -> (PathBuf, PathBuf, String) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let www = example.join("web/www");
     assert!(
@@ -299,6 +300,12 @@ fn the_browser_page_plays_it_with_the_generic_player() {
         example.join("../../node_modules/playwright-core").is_dir(),
         "run `npm ci` in the Hearth checkout for playwright-core (its scripts/test.sh does)"
     );
+    (example, www, chromium)
+}
+
+#[test]
+fn the_browser_page_plays_it_with_the_generic_player() {
+    let (example, www, chromium) = page_prerequisites();
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let www_arg = www.display().to_string();
@@ -329,13 +336,7 @@ fn the_browser_page_plays_it_with_the_generic_player() {
 /// a bot and two people against each other with the generic player (`E2E_LAN=1`).
 #[test]
 fn its_lan_host_serves_the_page_and_phones_play_it() {
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let www = example.join("web/www");
-    assert!(
-        www.join("pkg/hearth.js").is_file(),
-        "build the browser module first: scripts/build-web.sh (the test command does)"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let (example, www, chromium) = page_prerequisites();
     let net = hearth_tests::netns::NamespacePair::new().unwrap_or_else(|e| panic!("{e}"));
     let mut child = net
         .command(&net.host, BIN)
