@@ -12,13 +12,13 @@ cd "$(dirname "$0")/.."
 
 out=web/pkg
 wasm="$out/hearth_bg.wasm"
-inputs=(rules/src rules/Cargo.toml games/src games/Cargo.toml wasm/src wasm/Cargo.toml wasm/build wasm/module Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
+inputs=(rules/src rules/Cargo.toml games/src games/Cargo.toml client/core wasm/src wasm/Cargo.toml wasm/build wasm/module Cargo.lock Cargo.toml package-lock.json scripts/build-web.sh)
 
 # Gzipped copies beside the page's files and the module, remade when older than the file:
 # hosts send them to browsers that accept gzip (a phone's first visit on a LAN host;
 # BENCHMARKS.md, *Page load*).
 gzip_page() {
-    for f in "$wasm" "$out/hearth.js" web/*.js web/*.css web/*.html; do
+    for f in "$wasm" "$out/hearth.js" "$out"/snippets/*/*/*.js web/*.js web/*.css web/*.html; do
         if [[ -f "$f" && ! "$f.gz" -nt "$f" ]]; then gzip -9 -k -f "$f"; fi
     done
 }

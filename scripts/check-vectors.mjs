@@ -2,7 +2,9 @@
 // JS API a page calls: every step's acceptance, refusal code and hash, a snapshot/restore
 // halfway, the outcome, and each game's rules fingerprint against the module's `games()`;
 // then again through the binary entry points (`encodeAction`, `applyBytes`, `tickBytes`,
-// `lastRefusal`, `decodeEvents`), whose events must equal what `apply` returned.
+// `lastRefusal`, `decodeEvents`), whose events must equal what `apply` returned; and once
+// more as a match record (`Session.replay` of the accepted actions), whose hash must be the
+// vector's last, with malformed records refused by code.
 //   node scripts/check-vectors.mjs PATH/TO/pkg/hearth.js VECTOR_DIR
 // Prints `wasm: N vectors, M steps, 0 failures` and exits 0 only when everything matched.
 import { readFileSync, readdirSync } from 'node:fs';
@@ -86,6 +88,32 @@ for (const file of files) {
   });
   json.free();
   bin.free();
+
+  // As a match record: the accepted actions with their ticks, rebuilt in one call.
+  const log = [];
+  const live = new hearth.Session(v.game, v.config, v.seats, v.seed);
+  for (const step of v.steps) {
+    if (step.op === 'tick') { live.tick(); continue; }
+    const tick = live.tickCount;
+    try { live.apply(step.seat, step.action); } catch { continue; }
+    log.push({ index: log.length, tick, seat: step.seat, action: step.action });
+  }
+  live.free();
+  const last = v.steps.length ? v.steps[v.steps.length - 1].hash : v.initial_hash;
+  const ticks = v.steps.filter((st) => st.op === 'tick').length;
+  const replayed = hearth.Session.replay(v.game, v.config, v.seats, v.seed, log, ticks);
+  if (replayed.hash !== last) fail(`${v.name} (replay): hash ${replayed.hash}, want ${last}`);
+  replayed.free();
+  const refusedCode = (badLog) => {
+    try { hearth.Session.replay(v.game, v.config, v.seats, v.seed, badLog, null).free(); return null; } catch (e) { return e.code ?? String(e); }
+  };
+  if (log.length > 0) {
+    const noSeat = log.map((e, i) => (i === 0 ? { index: e.index, tick: e.tick, action: e.action } : e));
+    if (refusedCode(noSeat) !== 'decode') fail(`${v.name} (replay): an entry without a seat gave ${refusedCode(noSeat)}`);
+    const foreign = log.map((e, i) => (i === 0 ? { ...e, action: { no_such_action: true } } : e));
+    if (refusedCode(foreign) !== 'replay') fail(`${v.name} (replay): a foreign action gave ${refusedCode(foreign)}`);
+  }
+  if (refusedCode({ not: 'a list' }) !== 'decode') fail(`${v.name} (replay): a log that is no list gave ${refusedCode({})}`);
 }
 console.log(`wasm: ${files.length} vectors, ${steps} steps, ${failures} failures`);
 process.exit(failures === 0 && files.length > 0 ? 0 : 1);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{Encoding, Payload};
 use crate::schema::Fingerprint;
 #[cfg(feature = "schema")]
-use crate::schema::fingerprint;
+use crate::schema::{fingerprint, shapes};
 use crate::session::{LogEntry, SessionHeader, SnapshotPrefix};
 use crate::{Game, GameInfo, Outcome, RuleError, Seat, Session, Viewer};
 
@@ -349,6 +349,8 @@ struct Entry {
     replay: ReplayFn,
     predict: PredictFn,
     convert: ConvertFn,
+    #[cfg(feature = "schema")]
+    shapes: fn() -> Result<serde_json::Value, RuleError>,
 }
 
 /// Games by name. The server, the C ABI, Wasm and Godot all drive games through this, so
@@ -494,6 +496,8 @@ impl Catalog {
                 replay: replay_erased::<G>,
                 predict: predict_erased::<G>,
                 convert: convert_erased::<G>,
+                #[cfg(feature = "schema")]
+                shapes: shapes::<G>,
             },
         );
         Ok(&self.entries[at].meta)
@@ -507,6 +511,31 @@ impl Catalog {
     /// The game of that name.
     pub fn get(&self, name: &str) -> Result<&GameMeta, RuleError> {
         self.entry(name).map(|e| e.meta.as_ref())
+    }
+
+    /// The shapes of every game's values, in catalog order (feature `schema`): what code without
+    /// the games' Rust types needs to turn postcard into the values' JSON form and back. The
+    /// browser module's build script writes them for its JavaScript codec
+    /// (`wasm/src/codec.js`).
+    ///
+    /// Each game's entry is `{"game": name, "config", "action", "view", "event": T,
+    /// "types": {name: C}, "default_config": <the default config as JSON>, "fill": {name:
+    /// what `{}` reads as}}` (`fill`: the config and action types, when they are structs with
+    /// `#[serde(default)]`, with the values their left-out fields take), where a type `T` is a string
+    /// (`"unit"`, `"bool"`, `"i8"`…`"u128"`, `"f32"`, `"f64"`, `"char"`, `"str"`, `"bytes"`)
+    /// or a list (`["option", T]`, `["seq", T]`, `["map", K, V]`, `["tuple", [T…]]`,
+    /// `["array", T, n]`, `["type", name]`), and a named type `C` is `["unit"]`,
+    /// `["newtype", T]`, `["tuple", [T…]]`, `["struct", [[field, T]…]]` or
+    /// `["enum", [[variant, C]…]]` with the variants in index order.
+    #[cfg(feature = "schema")]
+    pub fn shapes(&self) -> Result<serde_json::Value, RuleError> {
+        let mut all = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let mut shapes = (e.shapes)()?;
+            shapes["game"] = serde_json::Value::from(e.meta.name.as_str());
+            all.push(shapes);
+        }
+        Ok(serde_json::Value::Array(all))
     }
 
     /// The fingerprints of every registered game, for handshakes.

@@ -65,7 +65,12 @@ impl Payload {
             // Serialising derived types into a JSON value or a Vec cannot fail (no maps with
             // non-string keys are used in Hearth's wire types); Null/empty marks the
             // impossible case rather than panicking.
+            #[cfg(feature = "json")]
             Encoding::Json => Payload::Json(serde_json::to_value(value).unwrap_or_default()),
+            // Without the `json` feature nothing here makes JSON (see `Payload::decode`):
+            // the entry points that take an `Encoding` are documented as postcard-only then.
+            #[cfg(not(feature = "json"))]
+            Encoding::Json => Payload::Json(serde_json::Value::Null),
             Encoding::Postcard => {
                 Payload::Postcard(postcard::to_allocvec(value).unwrap_or_default())
             }
@@ -98,8 +103,19 @@ impl Payload {
     /// The payload as bytes: JSON text or postcard bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
+            #[cfg(feature = "json")]
             Payload::Json(value) => value.to_string().into_bytes(),
+            #[cfg(not(feature = "json"))]
+            Payload::Json(_) => b"null".to_vec(),
             Payload::Postcard(bytes) => bytes.clone(),
+        }
+    }
+
+    /// [`Payload::to_bytes`], without copying postcard bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Payload::Postcard(bytes) => bytes,
+            json => json.to_bytes(),
         }
     }
 
@@ -111,19 +127,39 @@ impl Payload {
     ) -> Result<Payload, RuleError> {
         match encoding {
             Encoding::Postcard => Ok(Payload::Postcard(bytes.to_vec())),
+            #[cfg(feature = "json")]
             Encoding::Json => serde_json::from_slice(bytes)
                 .map(Payload::Json)
                 .map_err(|e| decode_error(what, Encoding::Json, e)),
+            #[cfg(not(feature = "json"))]
+            Encoding::Json => Err(no_json(what)),
         }
     }
 }
 
-/// Decodes a JSON value into `T`.
+/// Decodes a JSON value into `T` (refused with a `decode` error in builds without the `json`
+/// feature).
 pub fn decode_json_value<T: DeserializeOwned>(
     value: &serde_json::Value,
     what: &'static str,
 ) -> Result<T, RuleError> {
-    T::deserialize(value).map_err(|e| decode_error(what, Encoding::Json, e))
+    #[cfg(feature = "json")]
+    return T::deserialize(value).map_err(|e| decode_error(what, Encoding::Json, e));
+    #[cfg(not(feature = "json"))]
+    {
+        let _ = value;
+        Err(no_json(what))
+    }
+}
+
+/// What a build without JSON says to JSON input.
+#[cfg(not(feature = "json"))]
+fn no_json(what: &'static str) -> RuleError {
+    RuleError::Decode {
+        what,
+        encoding: Encoding::Json,
+        detail: "this build reads postcard only (hearth-rules without its `json` feature)".into(),
+    }
 }
 
 /// Decodes postcard bytes into `T`, refusing trailing bytes.

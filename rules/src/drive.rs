@@ -18,7 +18,9 @@
 //! # Ok::<(), hearth_rules::RuleError>(())
 //! ```
 
-use crate::{DynSession, Encoding, Payload, RuleError, Seat, decode_json_value};
+#[cfg(feature = "json")]
+use crate::decode_json_value;
+use crate::{DynSession, Encoding, Payload, RuleError, Seat};
 
 /// A seat a bot plays, and how strong it is (0 = weakest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +136,7 @@ pub fn tick<T>(
 }
 
 /// One input as scripting layers (JavaScript, GDScript) pass it.
+#[cfg(feature = "json")]
 #[derive(serde::Deserialize)]
 struct JsonInput {
     seat: u8,
@@ -141,7 +144,8 @@ struct JsonInput {
 }
 
 /// A tick's inputs given as JSON — `[{seat, action}, …]` in arrival order, or `null` for
-/// none — as the browser and Godot pass them to [`tick`].
+/// none — as Godot passes them to [`tick`] (feature `json`).
+#[cfg(feature = "json")]
 pub fn inputs_from_json(inputs: &serde_json::Value) -> Result<Vec<Input<()>>, RuleError> {
     if inputs.is_null() {
         return Ok(Vec::new());
@@ -161,7 +165,8 @@ pub fn inputs_from_json(inputs: &serde_json::Value) -> Result<Vec<Input<()>>, Ru
 
 impl<T> Ticked<T> {
     /// `{events, refused: [{seat, code, message}]}` for scripting layers (the events as JSON
-    /// when the tick was asked for JSON).
+    /// when the tick was asked for JSON; feature `json`).
+    #[cfg(feature = "json")]
     pub fn to_json(&self) -> serde_json::Value {
         let refused: Vec<serde_json::Value> = self
             .refused

@@ -1,7 +1,7 @@
 //! Rules fingerprints: a game's name, version and a hash of the shape of its types.
 
 #[cfg(feature = "schema")]
-pub(crate) use traced::fingerprint;
+pub(crate) use traced::{fingerprint, shapes};
 
 /// Identifies the exact rules a build carries: `name@version#schema`, where `schema` is a
 /// hash of the serde shape of the game's state, config, action, view and event types (and
@@ -99,6 +99,116 @@ mod traced {
             version: G::INFO.version,
             schema: xxhash_rust::xxh3::xxh3_64(&shape),
         })
+    }
+
+    /// The shapes of `G`'s config, action, view and event types, for code that converts
+    /// postcard to the JSON form without the game's Rust types (the browser module's
+    /// JavaScript); the format is documented on `Catalog::shapes`.
+    pub(crate) fn shapes<G: Game>() -> Result<serde_json::Value, RuleError> {
+        use serde_json::{Value, json};
+        let invalid = |reason: String| RuleError::InvalidGame {
+            name: G::INFO.name.to_string(),
+            reason,
+        };
+        let (roots, registry) =
+            trace_all::<G>().map_err(|e| invalid(format!("its types cannot be traced ({e})")))?;
+        fn format(f: &Format) -> Value {
+            let name = match f {
+                Format::Variable(_) => "unit",
+                Format::TypeName(n) => return json!(["type", n]),
+                Format::Unit => "unit",
+                Format::Bool => "bool",
+                Format::I8 => "i8",
+                Format::I16 => "i16",
+                Format::I32 => "i32",
+                Format::I64 => "i64",
+                Format::I128 => "i128",
+                Format::U8 => "u8",
+                Format::U16 => "u16",
+                Format::U32 => "u32",
+                Format::U64 => "u64",
+                Format::U128 => "u128",
+                Format::F32 => "f32",
+                Format::F64 => "f64",
+                Format::Char => "char",
+                Format::Str => "str",
+                Format::Bytes => "bytes",
+                Format::Option(t) => return json!(["option", format(t)]),
+                Format::Seq(t) => return json!(["seq", format(t)]),
+                Format::Map { key, value } => return json!(["map", format(key), format(value)]),
+                Format::Tuple(ts) => return json!(["tuple", formats(ts)]),
+                Format::TupleArray { content, size } => {
+                    return json!(["array", format(content), size]);
+                }
+            };
+            json!(name)
+        }
+        fn formats(ts: &[Format]) -> Vec<Value> {
+            ts.iter().map(format).collect()
+        }
+        fn fields(fs: &[Named<Format>]) -> Value {
+            json!([
+                "struct",
+                fs.iter()
+                    .map(|f| json!([f.name, format(&f.value)]))
+                    .collect::<Vec<_>>()
+            ])
+        }
+        let mut types = serde_json::Map::new();
+        for (name, container) in &registry {
+            let shape = match container {
+                ContainerFormat::UnitStruct => json!(["unit"]),
+                ContainerFormat::NewTypeStruct(t) => json!(["newtype", format(t)]),
+                ContainerFormat::TupleStruct(ts) => json!(["tuple", formats(ts)]),
+                ContainerFormat::Struct(fs) => fields(fs),
+                ContainerFormat::Enum(variants) => {
+                    let mut list = Vec::with_capacity(variants.len());
+                    for (i, (index, v)) in variants.iter().enumerate() {
+                        if usize::try_from(*index).ok() != Some(i) {
+                            return Err(invalid(format!(
+                                "the variants of `{name}` could not all be traced"
+                            )));
+                        }
+                        let content = match &v.value {
+                            VariantFormat::Variable(_) | VariantFormat::Unit => json!(["unit"]),
+                            VariantFormat::NewType(t) => json!(["newtype", format(t)]),
+                            VariantFormat::Tuple(ts) => json!(["tuple", formats(ts)]),
+                            VariantFormat::Struct(fs) => fields(fs),
+                        };
+                        list.push(json!([v.name, content]));
+                    }
+                    json!(["enum", list])
+                }
+            };
+            types.insert(name.clone(), shape);
+        }
+        let default_config = serde_json::to_value(G::Config::default())
+            .map_err(|e| invalid(format!("its default config is not JSON ({e})")))?;
+        // What `{}` reads as, for the config and action types when they are structs whose
+        // missing fields take defaults (`#[serde(default)]` on the type), by type name.
+        let mut fill = serde_json::Map::new();
+        fn probe<T: serde::Serialize + DeserializeOwned>(
+            root: &Format,
+            fill: &mut serde_json::Map<String, Value>,
+        ) {
+            if let Format::TypeName(name) = root
+                && let Ok(t) = serde_json::from_value::<T>(json!({}))
+                && let Ok(value) = serde_json::to_value(t)
+            {
+                fill.insert(name.clone(), value);
+            }
+        }
+        probe::<G::Config>(&roots[1], &mut fill);
+        probe::<G::Action>(&roots[2], &mut fill);
+        Ok(json!({
+            "config": format(&roots[1]),
+            "action": format(&roots[2]),
+            "view": format(&roots[3]),
+            "event": format(&roots[4]),
+            "types": types,
+            "default_config": default_config,
+            "fill": fill,
+        }))
     }
 
     /// Traces the state, config, action, view and event types of `G` to a complete registry.

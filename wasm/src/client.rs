@@ -10,16 +10,16 @@ use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use hearth_client_core::{Config, Core, Event, Io, RequestError};
-use hearth_rules::protocol::{JoinAs, Reply, Request, RoomOptions, codes};
+use hearth_rules::protocol::{JoinAs, Reply, Request, RoomOptions, Started, codes};
 use hearth_rules::{Encoding, Payload};
 use js_sys::{Function, Promise, Uint8Array};
-use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
-use crate::{catalog, js, small, whole};
+use crate::js::{Kind, from_payload, object, to_payload};
+use crate::{catalog, game_index, js, small, whole};
 
 #[wasm_bindgen]
 extern "C" {
@@ -89,12 +89,20 @@ pub async fn device_login(
     display_name: &str,
 ) -> Result<String, JsValue> {
     let url = format!("{}/v1/auth/device", base.trim_end_matches('/'));
-    let body = json!({"device_id": device_id, "display_name": display_name}).to_string();
-    let init = js::from_serde(&json!({
-        "method": "POST",
-        "headers": {"content-type": "application/json"},
-        "body": body,
-    }));
+    let body = object(&[
+        ("device_id", JsValue::from_str(device_id)),
+        ("display_name", JsValue::from_str(display_name)),
+    ]);
+    let body =
+        js_sys::JSON::stringify(&body).map_err(|e| js::error("bad_request", &describe(&e)))?;
+    let init = object(&[
+        ("method", JsValue::from_str("POST")),
+        (
+            "headers",
+            object(&[("content-type", JsValue::from_str("application/json"))]),
+        ),
+        ("body", body.into()),
+    ]);
     let unreachable = |why: String| {
         js::error(
             "unreachable",
@@ -112,15 +120,19 @@ pub async fn device_login(
         .map_err(|e| unreachable(describe(&e)))?
         .as_string()
         .unwrap_or_default();
-    let answer: Value = serde_json::from_str(&text)
-        .map_err(|_| unreachable("the answer is not a Hearth server's".into()))?;
-    match answer["token"].as_str() {
-        Some(token) => Ok(token.to_string()),
+    let answer = js_sys::JSON::parse(&text)
+        .ok()
+        .filter(JsValue::is_object)
+        .ok_or_else(|| unreachable("the answer is not a Hearth server's".into()))?;
+    match js::get(&answer, "token").as_string() {
+        Some(token) => Ok(token),
         None => Err(js::error(
-            answer["code"].as_str().unwrap_or(codes::UNAUTHORIZED),
-            answer["message"]
-                .as_str()
-                .unwrap_or("the server refused the sign-in"),
+            &js::get(&answer, "code")
+                .as_string()
+                .unwrap_or_else(|| codes::UNAUTHORIZED.to_string()),
+            &js::get(&answer, "message")
+                .as_string()
+                .unwrap_or_else(|| "the server refused the sign-in".to_string()),
         )),
     }
 }
@@ -181,6 +193,9 @@ struct Inner {
     handshake: Option<(Function, Function)>,
     /// When the armed timer fires, if one is armed.
     timer_at: Option<u64>,
+    /// The catalog index of the game of the room you are in (the codec's key for its
+    /// values), from the last room state or `started` seen.
+    game: Option<u32>,
 }
 
 /// A connection to a Hearth host (LAN host or official server).
@@ -238,66 +253,137 @@ async fn open(url: &str) -> Result<WebSocket, JsValue> {
     }
 }
 
-/// A game value as the core gives it (JSON, as this client asks).
-fn value(p: Payload) -> Value {
-    p.into_json()
+/// A game value of the room's game (postcard, as this client asks the core) for JS.
+fn value(game: Option<u32>, kind: Kind, p: &Payload) -> Result<JsValue, JsValue> {
+    match game {
+        Some(g) => from_payload(g, kind, p),
+        None => Err(no_game()),
+    }
 }
 
-/// A core event as the JS `ClientEvent`.
-fn event_json(e: Event) -> Value {
-    match e {
-        Event::Room(state) => json!({"type": "room", "room": state}),
-        Event::Chat { from, name, text } => {
-            json!({"type": "chat", "from": from, "name": name, "text": text})
+fn no_game() -> JsValue {
+    js::error(
+        codes::NOT_IN_ROOM,
+        "you are in no room with a game of this module; join or create one first",
+    )
+}
+
+/// The catalog index of a game the host names (`None` for a game this module lacks).
+fn index_of(game: &str) -> Option<u32> {
+    game_index(game).ok()
+}
+
+/// A `started` for JS: the protocol's fields, the config as the game's JSON form.
+fn started_js(game: Option<u32>, s: &Started<Payload>) -> Result<JsValue, JsValue> {
+    let config = value(game, Kind::Config, &s.config)?;
+    let started = js::from_serde(&s.clone().map_config(|_| ()));
+    js::set(&started, "config", &config);
+    Ok(started)
+}
+
+/// A core event as the JS `ClientEvent`; `game` is the room's game, updated by room states
+/// and `started`. A game value that does not decode becomes an `error` event.
+fn event_js(game: &mut Option<u32>, e: Event) -> JsValue {
+    let ty = |t: &str| ("type", JsValue::from_str(t));
+    let num = |n: u64| JsValue::from(n as f64);
+    let made = match e {
+        Event::Room(state) => {
+            *game = index_of(&state.game);
+            Ok(object(&[ty("room"), ("room", js::from_serde(&state))]))
         }
-        Event::Started(s) => json!({"type": "started", "started": s.map_config(value)}),
+        Event::Chat { from, name, text } => Ok(object(&[
+            ty("chat"),
+            ("from", num(from)),
+            ("name", JsValue::from_str(&name)),
+            ("text", JsValue::from_str(&text)),
+        ])),
+        Event::Started(s) => {
+            *game = index_of(&s.game);
+            started_js(*game, &s).map(|s| object(&[ty("started"), ("started", s)]))
+        }
         Event::Entry {
             seq,
             seat,
             action,
             events,
-        } => json!({
-            "type": "entry", "seq": seq, "seat": seat,
-            "action": value(action), "events": value(events),
-        }),
-        Event::View { seq, view, events } => {
-            json!({"type": "view", "seq": seq, "view": value(view), "events": value(events)})
-        }
+        } => (|| {
+            Ok(object(&[
+                ty("entry"),
+                ("seq", num(seq)),
+                ("seat", JsValue::from(seat)),
+                ("action", value(*game, Kind::Action, &action)?),
+                ("events", value(*game, Kind::Events, &events)?),
+            ]))
+        })(),
+        Event::View { seq, view, events } => (|| {
+            Ok(object(&[
+                ty("view"),
+                ("seq", num(seq)),
+                ("view", value(*game, Kind::View, &view)?),
+                ("events", value(*game, Kind::Events, &events)?),
+            ]))
+        })(),
         Event::Snapshot {
             tick,
             index,
             view,
             events,
-        } => json!({
-            "type": "snapshot", "tick": tick, "index": index,
-            "view": value(view), "events": value(events),
-        }),
-        Event::Leaderboard { game, standings } => {
-            json!({"type": "leaderboard", "game": game, "standings": standings})
-        }
-        Event::Left(reason) => json!({"type": "left", "reason": reason}),
-        Event::Error(e) => json!({"type": "error", "code": e.code, "message": e.message}),
-        Event::Desync(index) => json!({"type": "desync", "index": index}),
-        Event::Disconnected(reason) => {
-            json!({"type": "disconnected", "reason": format!("{reason}; reconnecting")})
-        }
-        Event::Reconnected => json!({"type": "reconnected"}),
-        Event::Closed(reason) => json!({"type": "closed", "reason": reason}),
-    }
+        } => (|| {
+            Ok(object(&[
+                ty("snapshot"),
+                ("tick", num(tick)),
+                ("index", num(index)),
+                ("view", value(*game, Kind::View, &view)?),
+                ("events", value(*game, Kind::Events, &events)?),
+            ]))
+        })(),
+        Event::Leaderboard { game, standings } => Ok(object(&[
+            ty("leaderboard"),
+            ("game", JsValue::from_str(&game)),
+            ("standings", js::from_serde(&standings)),
+        ])),
+        Event::Left(reason) => Ok(object(&[ty("left"), ("reason", js::from_serde(&reason))])),
+        Event::Error(e) => Ok(object(&[
+            ty("error"),
+            ("code", JsValue::from_str(&e.code)),
+            ("message", JsValue::from_str(&e.message)),
+        ])),
+        Event::Desync(index) => Ok(object(&[ty("desync"), ("index", num(index))])),
+        Event::Disconnected(reason) => Ok(object(&[
+            ty("disconnected"),
+            (
+                "reason",
+                JsValue::from_str(&format!("{reason}; reconnecting")),
+            ),
+        ])),
+        Event::Reconnected => Ok(object(&[ty("reconnected")])),
+        Event::Closed(reason) => Ok(object(&[ty("closed"), ("reason", js::from_serde(&reason))])),
+    };
+    made.unwrap_or_else(|e| {
+        let field = |k: &str| js::get(&e, k).as_string().unwrap_or_default();
+        object(&[
+            ty("error"),
+            ("code", JsValue::from_str(&field("code"))),
+            ("message", JsValue::from_str(&field("message"))),
+        ])
+    })
 }
 
-/// A reply as the protocol's JSON, unwrapped by `shape`.
-fn reply_js(reply: Reply<Payload>, shape: Shape) -> JsValue {
-    match shape {
-        Shape::Unit => JsValue::UNDEFINED,
-        Shape::Key(k) => js::from_serde(&reply_json(reply)[k]),
-        Shape::Legal => js::from_serde(&reply_json(reply)["legal"]["actions"]),
+/// A reply for JS, unwrapped by `shape`; a joined room's state also names the room's game.
+fn reply_js(
+    reply: Reply<Payload>,
+    shape: Shape,
+    game: &mut Option<u32>,
+) -> Result<JsValue, JsValue> {
+    if let Reply::Joined(state) = &reply {
+        *game = index_of(&state.game);
     }
-}
-
-/// A reply as the protocol's JSON (game values are JSON already).
-fn reply_json(reply: Reply<Payload>) -> Value {
-    serde_json::to_value(reply.map_payload(value)).unwrap_or(Value::Null)
+    match (shape, reply) {
+        (Shape::Unit, _) => Ok(JsValue::UNDEFINED),
+        (Shape::Legal, Reply::Legal { actions }) => value(*game, Kind::Actions, &actions),
+        (Shape::Legal, _) => Ok(js_sys::Array::new().into()),
+        (Shape::Key(k), reply) => Ok(js::get(&js::from_serde(&reply.map_payload(|_| ())), k)),
+    }
 }
 
 fn request_error(e: &RequestError) -> JsValue {
@@ -336,14 +422,15 @@ fn flush(inner: &Rc<RefCell<Inner>>) {
         }
         while let Some(c) = i.core.poll_completion() {
             if let Some(p) = i.pending.remove(&c.id) {
-                calls.push(match c.result {
-                    Ok(reply) => Call::Resolve(p.resolve, reply_js(reply, p.shape)),
+                calls.push(match c.result.map(|r| reply_js(r, p.shape, &mut i.game)) {
+                    Ok(Ok(value)) => Call::Resolve(p.resolve, value),
+                    Ok(Err(e)) => Call::Reject(p.reject, e),
                     Err(e) => Call::Reject(p.reject, request_error(&e)),
                 });
             }
         }
         while let Some(e) = i.core.poll_event() {
-            calls.push(Call::Event(js::from_serde(&event_json(e))));
+            calls.push(Call::Event(event_js(&mut i.game, e)));
         }
         if i.handshake.is_some() {
             let settled = if i.core.is_open() {
@@ -516,8 +603,8 @@ fn options(
     public: bool,
 ) -> Result<RoomOptions<Payload>, JsValue> {
     Ok(RoomOptions {
+        config: to_payload(game_index(&game)?, Kind::Config, config)?,
         game,
-        config: Payload::Json(js::to_json(config)?),
         max_seats: None,
         public,
         password: password.filter(|p| !p.is_empty()),
@@ -538,7 +625,7 @@ impl Client {
         let ws = open(&url).await?;
         let mut config = Config::lan(name, catalog);
         config.token = token;
-        config.values = Encoding::Json;
+        config.values = Encoding::Postcard;
         let client = Client {
             inner: Rc::new(RefCell::new(Inner {
                 core: Core::new(config),
@@ -550,6 +637,7 @@ impl Client {
                 listener: None,
                 handshake: None,
                 timer_at: None,
+                game: None,
             })),
         };
         attach(&client.inner, ws);
@@ -672,7 +760,8 @@ impl Client {
     /// meant for (or `null`: the next). Resolves to `{index, tick}` once accepted.
     #[wasm_bindgen(unchecked_return_type = "Promise<{index: number, tick: number}>")]
     pub fn act(&self, action: JsValue, tick: Option<f64>) -> Result<Promise, JsValue> {
-        let action = Payload::Json(js::to_json(&action)?);
+        let game = self.inner.borrow().game.ok_or_else(no_game)?;
+        let action = to_payload(game, Kind::Action, &action)?;
         let tick = tick.map(|t| whole(t, "tick")).transpose()?;
         Ok(self.request(Request::Action { action, tick }, Shape::Key("accepted")))
     }
@@ -685,10 +774,11 @@ impl Client {
 
     /// Your view now: from the mirror in perfect-information games, else the latest view or
     /// snapshot the host sent; `null` before any.
-    pub fn view(&self) -> JsValue {
-        match self.inner.borrow().core.view() {
-            Some(v) => js::from_serde(&value(v)),
-            None => JsValue::NULL,
+    pub fn view(&self) -> Result<JsValue, JsValue> {
+        let inner = self.inner.borrow();
+        match inner.core.view() {
+            Some(v) => value(inner.game, Kind::View, &v),
+            None => Ok(JsValue::NULL),
         }
     }
 
@@ -701,10 +791,11 @@ impl Client {
 
     /// The running game's `started` (your seat, the config, the resume token), or `null`.
     #[wasm_bindgen(getter, unchecked_return_type = "Started | null")]
-    pub fn started(&self) -> JsValue {
-        match self.inner.borrow().core.started() {
-            Some(s) => js::from_serde(&s.clone().map_config(value)),
-            None => JsValue::NULL,
+    pub fn started(&self) -> Result<JsValue, JsValue> {
+        let inner = self.inner.borrow();
+        match inner.core.started() {
+            Some(s) => started_js(index_of(&s.game), s),
+            None => Ok(JsValue::NULL),
         }
     }
 
@@ -736,21 +827,5 @@ impl Drop for Client {
                 detach(&ws);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replies_unwrap_by_key() {
-        let v = reply_json(Reply::Accepted { index: 3, tick: 7 });
-        let legal = reply_json(Reply::Legal {
-            actions: Payload::Json(json!([{"column": 1}])),
-        });
-        assert_eq!(legal["legal"]["actions"], json!([{"column": 1}]));
-        assert_eq!(v["accepted"], json!({"index": 3, "tick": 7}));
-        assert_eq!(reply_json(Reply::Ok), json!("ok"));
     }
 }

@@ -1,10 +1,101 @@
-//! Moving values across the JS boundary: game values as plain JS objects (through JSON, so
-//! they look exactly like the protocol's JSON), failures as JS `Error`s with a `code`.
+//! Moving values across the JS boundary: game values as plain JS objects in their JSON form
+//! (converted from and to postcard by `codec.js`, from the shapes `build.rs` traced), other
+//! values as JS objects built here, failures as JS `Error`s with a `code`.
 
-use hearth_rules::RuleError;
 use hearth_rules::protocol::WireError;
+use hearth_rules::{Payload, RuleError};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/codec.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = install)]
+    fn codec_install(shapes: &str);
+    #[wasm_bindgen(catch, js_name = encode)]
+    fn codec_encode(game: u32, kind: u8, value: &JsValue) -> Result<js_sys::Uint8Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = decode)]
+    fn codec_decode(game: u32, kind: u8, bytes: &[u8]) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = encodeLog)]
+    fn codec_encode_log(game: u32, log: &JsValue) -> Result<js_sys::Uint8Array, JsValue>;
+}
+
+/// A match record's log from JS (`[{index, tick, seat, action}]`), encoded in one call.
+pub(crate) fn to_log(game: u32, log: &JsValue) -> Result<Vec<hearth_rules::DynLogEntry>, JsValue> {
+    let bytes = codec_encode_log(game, log)?.to_vec();
+    read_log(&bytes).ok_or_else(|| {
+        error(
+            "decode",
+            "the log did not encode as the codec says; rebuild the module",
+        )
+    })
+}
+
+/// The entries of `codec.js`'s `encodeLog` buffer.
+fn read_log(bytes: &[u8]) -> Option<Vec<hearth_rules::DynLogEntry>> {
+    fn varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *bytes.get(*at)?;
+            *at += 1;
+            n |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Some(n);
+            }
+        }
+        None
+    }
+    let mut at = 0;
+    let mut out = Vec::new();
+    while at < bytes.len() {
+        let index = varint(bytes, &mut at)?;
+        let tick = varint(bytes, &mut at)?;
+        let seat = *bytes.get(at)?;
+        at += 1;
+        let len = usize::try_from(varint(bytes, &mut at)?).ok()?;
+        let action = bytes.get(at..at.checked_add(len)?)?.to_vec();
+        at += len;
+        out.push(hearth_rules::DynLogEntry {
+            index,
+            tick,
+            seat: hearth_rules::Seat(seat),
+            action: Payload::Postcard(action),
+        });
+    }
+    Some(out)
+}
+
+/// Hands the games' shapes (JSON text from `build.rs`) to the codec.
+pub(crate) fn install_shapes(shapes: &str) {
+    codec_install(shapes);
+}
+
+/// Which of a game's values a JS value or a payload holds (the codec's kinds, in its order).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    Config = 0,
+    Action = 1,
+    Actions = 2,
+    Events = 3,
+    View = 4,
+}
+
+/// A game value given by JS as postcard; the game is its index in the catalog.
+pub(crate) fn to_payload(game: u32, kind: Kind, value: &JsValue) -> Result<Payload, JsValue> {
+    let bytes = codec_encode(game, kind as u8, value)?;
+    Ok(Payload::Postcard(bytes.to_vec()))
+}
+
+/// A game value (postcard) as a plain JS value in its JSON form; a value that does not
+/// decode (a host sending bytes of other rules) is a `decode` error.
+pub(crate) fn from_payload(game: u32, kind: Kind, value: &Payload) -> Result<JsValue, JsValue> {
+    match value {
+        Payload::Postcard(bytes) => codec_decode(game, kind as u8, bytes),
+        Payload::Json(_) => Err(error(
+            "decode",
+            "the module was handed JSON where it works in postcard; report this as a bug",
+        )),
+    }
+}
 
 /// A JS `Error` whose `message` is the sentence and whose `code` is the stable code.
 pub fn error(code: &str, message: &str) -> JsValue {
@@ -24,18 +115,28 @@ pub(crate) fn wire_error(e: &WireError) -> JsValue {
     error(&e.code, &e.message)
 }
 
-/// A JS value as JSON (`undefined` and functions become `null`).
-pub(crate) fn to_json(value: &JsValue) -> Result<serde_json::Value, JsValue> {
-    if value.is_undefined() || value.is_null() {
-        return Ok(serde_json::Value::Null);
+/// A plain JS object with these properties.
+pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
     }
-    let text = js_sys::JSON::stringify(value)
-        .map_err(|_| error("decode", "this value cannot be written as JSON (a cycle or a BigInt?); pass plain objects, arrays, numbers and strings"))?;
-    let text: String = text.into();
-    serde_json::from_str(&text).map_err(|e| error("decode", &format!("not JSON: {e}")))
+    o.into()
 }
 
-/// Any serialisable value as a plain JS value.
+/// Sets `key` on `target` (a plain object made here).
+pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// A property of a JS value (`undefined` when absent or not an object).
+pub(crate) fn get(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A protocol value (rooms, standings, outcomes, catalog entries: no game values) as a plain
+/// JS value, through its JSON text.
 pub(crate) fn from_serde<T: Serialize + ?Sized>(value: &T) -> JsValue {
     match serde_json::to_string(value) {
         Ok(text) => js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL),

@@ -14,7 +14,10 @@
 //! ```
 //!
 //! Every game value is a plain JS object in the game's JSON form (the same JSON as the
-//! protocol and the golden vectors). Every failure is thrown as an `Error` whose `message`
+//! protocol and the golden vectors). Inside, the module works in postcard only: `codec.js`
+//! converts between the two from the shapes of the games' types, which the module's
+//! `build.rs` traced natively, so neither serde_json nor a second serde implementation of
+//! every game type is in the module. Every failure is thrown as an `Error` whose `message`
 //! says what to do and whose `code` is the stable code (`not_your_turn`, `illegal_action`, …).
 #![warn(missing_docs)]
 
@@ -23,6 +26,7 @@ mod js;
 
 use hearth_rules::drive;
 use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, Viewer, hash_hex};
+use js::{Kind, from_payload, to_payload};
 use std::sync::{Arc, OnceLock};
 use wasm_bindgen::prelude::*;
 
@@ -36,10 +40,6 @@ pub use wasm_bindgen;
 
 static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
 
-/// Installs the games this module serves, with the fingerprints the developer's `build.rs`
-/// computed natively (`hearth_wasm_build::fingerprints`), the first time it is called; later
-/// calls change nothing. [`export!`] calls it when JavaScript runs `init()`.
-///
 /// Why a module's games could not be installed.
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
@@ -52,10 +52,15 @@ pub enum InstallError {
     Catalog(#[from] hearth_rules::RuleError),
 }
 
+/// Installs the games this module serves, with the fingerprints and the shapes of their
+/// values that the developer's `build.rs` computed natively (`hearth_wasm_build`), the first
+/// time it is called; later calls change nothing. [`export!`] calls it when JavaScript runs
+/// `init()`. Only in Wasm: the shapes go to the module's JavaScript codec.
+///
 /// # Errors
 /// When the catalog does not build or the fingerprints do not fit its games (a stale
 /// `build.rs` output): the message names the game.
-pub fn install(games: Games, fingerprints: &[&str]) -> Result<(), InstallError> {
+pub fn install(games: Games, fingerprints: &[&str], shapes: &str) -> Result<(), InstallError> {
     if CATALOG.get().is_some() {
         return Ok(());
     }
@@ -67,6 +72,7 @@ pub fn install(games: Games, fingerprints: &[&str]) -> Result<(), InstallError> 
         );
     }
     let catalog = Catalog::of_fingerprinted(games, &parsed)?;
+    js::install_shapes(shapes);
     let _ = CATALOG.set(Arc::new(catalog));
     Ok(())
 }
@@ -89,7 +95,8 @@ pub(crate) fn catalog() -> Result<&'static Arc<Catalog>, JsValue> {
 /// ```
 ///
 /// with a `build.rs` of `hearth_wasm_build::build_script(my_game::games)` (the module leaves
-/// the type tracer out for size, so the fingerprints are computed natively at build time).
+/// the type tracer and JSON out for size, so the fingerprints and the shapes of the games'
+/// values are computed natively at build time).
 /// The catalog is installed by the module's start function, which `init()` runs.
 #[macro_export]
 macro_rules! export {
@@ -101,6 +108,7 @@ macro_rules! export {
             if let Err(why) = $crate::install(
                 $games,
                 include!(concat!(env!("OUT_DIR"), "/hearth_fingerprints.rs")),
+                include_str!(concat!(env!("OUT_DIR"), "/hearth_shapes.json")),
             ) {
                 $crate::wasm_bindgen::throw_str(&why.to_string());
             }
@@ -186,19 +194,45 @@ fn bots(seats: &[f64], level: f64) -> Result<Vec<drive::Bot>, JsValue> {
         .collect()
 }
 
-/// A game value these entry points asked for as JSON, for JavaScript.
-fn json(p: Payload) -> JsValue {
-    js::from_serde(p.json())
+/// The catalog index of `game`, which the codec knows games by; `no_such_game` otherwise.
+pub(crate) fn game_index(game: &str) -> Result<u32, JsValue> {
+    let catalog = catalog()?;
+    catalog.get(game).map_err(js::rule_error)?;
+    let i = catalog.games().position(|g| g.name == game).unwrap_or(0);
+    Ok(u32::try_from(i).unwrap_or(u32::MAX))
+}
+
+/// A config given by JS (`null`, `{}` or a partial object: the rest from the defaults).
+fn config(game: u32, config: &JsValue) -> Result<Payload, JsValue> {
+    to_payload(game, Kind::Config, config)
 }
 
 /// One offline game: pure rules, no network.
 #[wasm_bindgen]
 pub struct Session {
     inner: DynSession,
+    /// The game's catalog index, which the codec knows it by.
+    game: u32,
     /// Why the last `applyBytes` was refused (`code`, message), until the next one.
     refusal: Option<(&'static str, String)>,
     /// The events of the last `applyBytes` or `tickBytes` (postcard), for `lastEvents`.
     events: Vec<u8>,
+}
+
+impl Session {
+    fn of(inner: DynSession) -> Result<Session, JsValue> {
+        let game = game_index(&inner.meta().name)?;
+        Ok(Session {
+            inner,
+            game,
+            refusal: None,
+            events: Vec::new(),
+        })
+    }
+
+    fn js(&self, kind: Kind, value: &Payload) -> Result<JsValue, JsValue> {
+        from_payload(self.game, kind, value)
+    }
 }
 
 #[wasm_bindgen]
@@ -207,27 +241,19 @@ impl Session {
     /// (a whole number below 2^53).
     #[wasm_bindgen(constructor)]
     pub fn new(game: &str, config: JsValue, seats: f64, seed: f64) -> Result<Session, JsValue> {
-        let config = Payload::Json(js::to_json(&config)?);
+        let config = self::config(game_index(game)?, &config)?;
         let seats = small(seats, "seat count", "seat_count")?;
         let seed = whole(seed, "seed")?;
         let inner = catalog()?
             .create(game, &config, seats, seed)
             .map_err(js::rule_error)?;
-        Ok(Session {
-            inner,
-            refusal: None,
-            events: Vec::new(),
-        })
+        Session::of(inner)
     }
 
     /// Continues from `snapshot()` bytes.
     pub fn restore(bytes: &[u8]) -> Result<Session, JsValue> {
         let inner = catalog()?.restore(bytes).map_err(js::rule_error)?;
-        Ok(Session {
-            inner,
-            refusal: None,
-            events: Vec::new(),
-        })
+        Session::of(inner)
     }
 
     /// Rebuilds a game from its record — `log` as the server's match history gives it
@@ -245,37 +271,15 @@ impl Session {
         log: JsValue,
         ticks: Option<f64>,
     ) -> Result<Session, JsValue> {
-        use hearth_rules::{DynHeader, DynLogEntry};
+        use hearth_rules::DynHeader;
+        let index = game_index(game)?;
         let header = DynHeader {
             game: game.to_string(),
             seats: small(seats, "seat count", "seat_count")?,
             seed: whole(seed, "seed")?,
-            config: Payload::Json(js::to_json(&config)?),
+            config: self::config(index, &config)?,
         };
-        let serde_json::Value::Array(entries) = js::to_json(&log)? else {
-            return Err(js::error(
-                "decode",
-                "the log is not an array of {index, tick, seat, action}",
-            ));
-        };
-        let mut parsed = Vec::with_capacity(entries.len());
-        for (i, mut e) in entries.into_iter().enumerate() {
-            let field = |e: &serde_json::Value, k: &str| e[k].as_u64();
-            let (Some(index), Some(tick), Some(seat)) =
-                (field(&e, "index"), field(&e, "tick"), field(&e, "seat"))
-            else {
-                return Err(js::error(
-                    "decode",
-                    &format!("log entry {i} lacks a whole index, tick or seat"),
-                ));
-            };
-            parsed.push(DynLogEntry {
-                index,
-                tick,
-                seat: Seat(u8::try_from(seat).unwrap_or(u8::MAX)),
-                action: Payload::Json(e["action"].take()),
-            });
-        }
+        let parsed = js::to_log(index, &log)?;
         let mut inner = catalog()?
             .replay(&header, &parsed)
             .map_err(js::rule_error)?;
@@ -286,11 +290,7 @@ impl Session {
         {
             inner.tick(Encoding::Postcard).map_err(js::rule_error)?;
         }
-        Ok(Session {
-            inner,
-            refusal: None,
-            events: Vec::new(),
-        })
+        Session::of(inner)
     }
 
     /// A forecast continuing from a host's `view` at `tick`, for client-side prediction in
@@ -303,31 +303,28 @@ impl Session {
         view: JsValue,
         tick: Option<f64>,
     ) -> Result<Session, JsValue> {
-        let config = Payload::Json(js::to_json(&config)?);
-        let view = Payload::Json(js::to_json(&view)?);
+        let index = game_index(game)?;
+        let config = self::config(index, &config)?;
+        let view = to_payload(index, Kind::View, &view)?;
         let seats = small(seats, "seat count", "seat_count")?;
         let tick = whole(tick.unwrap_or(0.0), "tick")?;
         let inner = catalog()?
             .predict(game, &config, seats, tick, &view)
             .map_err(js::rule_error)?;
-        Ok(Session {
-            inner,
-            refusal: None,
-            events: Vec::new(),
-        })
+        Session::of(inner)
     }
 
     /// Applies `seat`'s action; the events it caused. Throws on refusal (nothing changes).
     #[wasm_bindgen(unchecked_return_type = "any[]")]
     pub fn apply(&mut self, seat: f64, action: JsValue) -> Result<JsValue, JsValue> {
         let seat = Seat(small(seat, "seat", "no_such_seat")?);
-        let action = Payload::Json(js::to_json(&action)?);
+        let action = to_payload(self.game, Kind::Action, &action)?;
         let events = self.inner.apply(seat, &action).map_err(js::rule_error)?;
-        Ok(json(events))
+        self.js(Kind::Events, &events)
     }
 
     /// Applies `seat`'s action given as postcard bytes (the protocol's own encoding; make them
-    /// once with `encodeAction`). For hot loops: no JSON, no JS objects, and a refusal throws
+    /// once with `encodeAction`). For hot loops: no JS objects, and a refusal throws
     /// nothing. Returns the byte length of the events it caused, which `lastEvents` hands
     /// over as postcard bytes (`decodeEvents` reads them) only if asked; or -1 when the rules
     /// refused it (nothing changed), with `{code, message}` in `lastRefusal`.
@@ -339,7 +336,7 @@ impl Session {
         {
             Ok(events) => {
                 self.refusal = None;
-                self.events = events.to_bytes();
+                self.events = events.into_bytes();
                 i32::try_from(self.events.len()).unwrap_or(i32::MAX)
             }
             Err(e) => {
@@ -357,14 +354,15 @@ impl Session {
         self.events.clone()
     }
 
-    /// Why the last `applyBytes` returned `undefined`: `{code, message}`, or `null` after one
+    /// Why the last `applyBytes` returned -1: `{code, message}`, or `null` after one
     /// that was accepted.
     #[wasm_bindgen(getter, js_name = lastRefusal, unchecked_return_type = "{code: string, message: string} | null")]
     pub fn last_refusal(&self) -> JsValue {
         match &self.refusal {
-            Some((code, message)) => {
-                js::from_serde(&serde_json::json!({ "code": code, "message": message }))
-            }
+            Some((code, message)) => js::object(&[
+                ("code", JsValue::from_str(code)),
+                ("message", JsValue::from_str(message)),
+            ]),
             None => JsValue::NULL,
         }
     }
@@ -377,7 +375,7 @@ impl Session {
             .inner
             .tick(Encoding::Postcard)
             .map_err(js::rule_error)?;
-        self.events = events.to_bytes();
+        self.events = events.into_bytes();
         Ok(u32::try_from(self.events.len()).unwrap_or(u32::MAX))
     }
 
@@ -385,29 +383,23 @@ impl Session {
     /// Throws if it is not an action of this game.
     #[wasm_bindgen(js_name = encodeAction)]
     pub fn encode_action(&self, action: JsValue) -> Result<Vec<u8>, JsValue> {
-        let action = Payload::Json(js::to_json(&action)?);
-        let bytes = self
-            .inner
-            .convert_action(&action, Encoding::Postcard)
-            .map_err(js::rule_error)?;
-        Ok(bytes.to_bytes())
+        Ok(to_payload(self.game, Kind::Action, &action)?.into_bytes())
     }
 
     /// Events from `applyBytes` or `tickBytes` as JS values (what `apply` returns).
     #[wasm_bindgen(js_name = decodeEvents, unchecked_return_type = "any[]")]
     pub fn decode_events(&self, events: &[u8]) -> Result<JsValue, JsValue> {
-        let events = self
-            .inner
-            .convert_events(&Payload::Postcard(events.to_vec()), Encoding::Json)
-            .map_err(js::rule_error)?;
-        Ok(json(events))
+        self.js(Kind::Events, &Payload::Postcard(events.to_vec()))
     }
 
     /// One tick of a real-time game; its events.
     #[wasm_bindgen(unchecked_return_type = "any[]")]
     pub fn tick(&mut self) -> Result<JsValue, JsValue> {
-        let events = self.inner.tick(Encoding::Json).map_err(js::rule_error)?;
-        Ok(json(events))
+        let events = self
+            .inner
+            .tick(Encoding::Postcard)
+            .map_err(js::rule_error)?;
+        self.js(Kind::Events, &events)
     }
 
     /// What `seat` sees; `null` (or nothing) for a spectator.
@@ -418,9 +410,9 @@ impl Session {
         };
         let view = self
             .inner
-            .view(viewer, Encoding::Json)
+            .view(viewer, Encoding::Postcard)
             .map_err(js::rule_error)?;
-        Ok(json(view))
+        self.js(Kind::View, &view)
     }
 
     /// The actions `seat` may take now.
@@ -429,9 +421,9 @@ impl Session {
         let seat = Seat(small(seat, "seat", "no_such_seat")?);
         let actions = self
             .inner
-            .legal_actions(seat, Encoding::Json)
+            .legal_actions(seat, Encoding::Postcard)
             .map_err(js::rule_error)?;
-        Ok(json(actions))
+        self.js(Kind::Actions, &actions)
     }
 
     /// The action the built-in bot would take for `seat` at strength `level` (0 = weakest),
@@ -442,9 +434,12 @@ impl Session {
         let level = small(level, "bot level", "bad_request")?;
         let action = self
             .inner
-            .bot_action(seat, level, Encoding::Json)
+            .bot_action(seat, level, Encoding::Postcard)
             .map_err(js::rule_error)?;
-        Ok(action.map(json).unwrap_or(JsValue::NULL))
+        match action {
+            Some(a) => self.js(Kind::Action, &a),
+            None => Ok(JsValue::NULL),
+        }
     }
 
     /// The next bot turn of a turn-based game, played: the first of `botSeats` whose bot (at
@@ -455,16 +450,16 @@ impl Session {
     pub fn bot_turn(&mut self, bot_seats: Vec<f64>, level: f64) -> Result<JsValue, JsValue> {
         let bots = bots(&bot_seats, level)?;
         let Some((seat, action)) =
-            drive::bot_turn(&self.inner, &bots, Encoding::Json).map_err(js::rule_error)?
+            drive::bot_turn(&self.inner, &bots, Encoding::Postcard).map_err(js::rule_error)?
         else {
             return Ok(JsValue::NULL);
         };
         let events = self.inner.apply(seat, &action).map_err(js::rule_error)?;
-        Ok(js::from_serde(&serde_json::json!({
-            "seat": seat.0,
-            "action": action.into_json(),
-            "events": events.into_json(),
-        })))
+        Ok(js::object(&[
+            ("seat", JsValue::from(seat.0)),
+            ("action", self.js(Kind::Action, &action)?),
+            ("events", self.js(Kind::Events, &events)?),
+        ]))
     }
 
     /// One tick of a real-time game as a host's room runs it: the bots of `botSeats` decide
@@ -481,10 +476,38 @@ impl Session {
         level: f64,
     ) -> Result<JsValue, JsValue> {
         let bots = bots(&bot_seats, level)?;
-        let inputs = drive::inputs_from_json(&js::to_json(&inputs)?).map_err(js::rule_error)?;
-        let ticked =
-            drive::tick(&mut self.inner, inputs, &bots, Encoding::Json).map_err(js::rule_error)?;
-        Ok(js::from_serde(&ticked.to_json()))
+        let mut parsed = Vec::new();
+        if !inputs.is_null() && !inputs.is_undefined() {
+            if !js_sys::Array::is_array(&inputs) {
+                return Err(js::error(
+                    "decode",
+                    "the tick's inputs are not an array of {seat, action}",
+                ));
+            }
+            for (order, input) in js_sys::Array::from(&inputs).iter().enumerate() {
+                let seat = js::get(&input, "seat").as_f64().unwrap_or(f64::NAN);
+                parsed.push(drive::Input {
+                    seat: Seat(small(seat, "seat", "no_such_seat")?),
+                    order: order as u64,
+                    action: to_payload(self.game, Kind::Action, &js::get(&input, "action"))?,
+                    tag: (),
+                });
+            }
+        }
+        let ticked = drive::tick(&mut self.inner, parsed, &bots, Encoding::Postcard)
+            .map_err(js::rule_error)?;
+        let refused = js_sys::Array::new();
+        for (input, e) in &ticked.refused {
+            refused.push(&js::object(&[
+                ("seat", JsValue::from(input.seat.0)),
+                ("code", JsValue::from_str(e.code())),
+                ("message", JsValue::from_str(&e.to_string())),
+            ]));
+        }
+        Ok(js::object(&[
+            ("events", self.js(Kind::Events, &ticked.events)?),
+            ("refused", refused.into()),
+        ]))
     }
 
     /// The state hash as 16 hex digits (what hosts and golden vectors compare).

@@ -858,11 +858,13 @@ impl Core {
                     _ => self.reopened(again),
                 }
             }
-            (Purpose::Hello, Ok(other)) => {
+            (Purpose::Hello, Ok(_)) => {
                 self.io.push_back(Io::Close);
+                // Not the reply's Debug text: that would pull the Debug code of every
+                // protocol type (and float formatting) into the browser module.
                 let e = WireError::new(
                     codes::BAD_REQUEST,
-                    format!("the host answered hello with {other:?}; is it a Hearth host?"),
+                    "the host answered hello with something other than a welcome; is it a Hearth host?",
                 );
                 self.refused(e);
             }

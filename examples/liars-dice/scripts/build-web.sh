@@ -30,7 +30,7 @@ if command -v wasm-opt >/dev/null 2>&1; then
 fi
 # Gzipped copies beside the module and the page's files: hosts send them to browsers that
 # accept gzip.
-for f in "$out/hearth_bg.wasm" "$out/hearth.js" web/www/*.js web/www/*.css web/www/*.html; do
+for f in "$out/hearth_bg.wasm" "$out/hearth.js" "$out"/snippets/*/*/*.js web/www/*.js web/www/*.css web/www/*.html; do
     gzip -9 -k -f "$f"
 done
 echo "build-web: $out/ ($(stat -c %s "$out/hearth_bg.wasm") bytes of wasm)"

@@ -1,6 +1,8 @@
 //! For the `build.rs` of a Hearth Wasm module. The module leaves the type tracer that
-//! computes rules fingerprints out (it is ~15 % of the module), so the fingerprints are
-//! computed here, natively, at build time, and `hearth_wasm::export!` includes them:
+//! computes rules fingerprints out (it is ~15 % of the module), and JSON too (game values
+//! become JS values in JavaScript, from the shapes of the games' types), so the fingerprints
+//! and the shapes are computed here, natively, at build time, and `hearth_wasm::export!`
+//! includes them:
 //!
 //! ```no_run
 //! // build.rs of the developer's Wasm crate: its `main` is this line.
@@ -53,11 +55,22 @@ pub fn build_script(games: Games) {
     }
 }
 
-/// Writes `$OUT_DIR/hearth_fingerprints.rs` for `hearth_wasm::export!`.
+/// The shapes of the games' values (`Catalog::shapes`) as JSON text, for the module's
+/// JavaScript codec.
+pub fn shapes(games: Games) -> Result<String, BuildError> {
+    Ok(Catalog::of(games)?.shapes()?.to_string())
+}
+
+/// Writes `$OUT_DIR/hearth_fingerprints.rs` and `$OUT_DIR/hearth_shapes.json` for
+/// `hearth_wasm::export!`.
 pub fn fingerprints(games: Games) -> Result<(), BuildError> {
-    let out = std::env::var_os("OUT_DIR").ok_or(BuildError::NoOutDir)?;
-    let path = PathBuf::from(out).join("hearth_fingerprints.rs");
-    let text = expression(games)?;
-    std::fs::write(&path, text).map_err(|source| BuildError::Write { path, source })?;
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or(BuildError::NoOutDir)?);
+    for (name, text) in [
+        ("hearth_fingerprints.rs", expression(games)?),
+        ("hearth_shapes.json", shapes(games)?),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|source| BuildError::Write { path, source })?;
+    }
     Ok(())
 }

@@ -13,11 +13,15 @@ hearth_wasm::export!(hearth_games::games);
 #[wasm_bindgen(js_name = tanksMap, unchecked_return_type = "string[]")]
 pub fn tanks_map(name: &str) -> Result<Vec<String>, JsValue> {
     use hearth_games::tanks::MapId;
-    let map: MapId = serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
-        hearth_wasm::error(
-            "decode",
-            &format!("there is no tanks map `{name}`; the maps are arena and open"),
-        )
-    })?;
+    use serde::Deserialize;
+    use serde::de::IntoDeserializer;
+    let map =
+        MapId::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(name))
+            .map_err(|_| {
+                hearth_wasm::error(
+                    "decode",
+                    &format!("there is no tanks map `{name}`; the maps are arena and open"),
+                )
+            })?;
     Ok(map.rows().iter().map(ToString::to_string).collect())
 }
