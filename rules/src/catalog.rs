@@ -111,6 +111,12 @@ pub struct Views {
 /// The object-safe face of `Session<G>`.
 trait ErasedSession: Send + Sync {
     fn apply(&mut self, seat: Seat, action: &Payload) -> Result<Payload, RuleError>;
+    fn apply_bytes(
+        &mut self,
+        seat: Seat,
+        action: &[u8],
+        events: Vec<u8>,
+    ) -> Result<Vec<u8>, RuleError>;
     fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError>;
     fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError>;
     fn views(&self, viewers: &[Viewer], encoding: Encoding) -> Result<Views, RuleError>;
@@ -143,6 +149,19 @@ impl<G: Game> ErasedSession for Session<G> {
         let decoded: G::Action = action.decode("action")?;
         let events = Session::apply(self, seat, decoded)?;
         Ok(Payload::encode(events, action.encoding()))
+    }
+    fn apply_bytes(
+        &mut self,
+        seat: Seat,
+        action: &[u8],
+        mut events: Vec<u8>,
+    ) -> Result<Vec<u8>, RuleError> {
+        let decoded: G::Action = crate::codec::decode_postcard(action, "action")?;
+        let out = Session::apply(self, seat, decoded)?;
+        events.clear();
+        // Writing a derived type into a Vec cannot fail; an empty buffer marks the
+        // impossible case rather than panicking (as `Payload::encode` does).
+        Ok(postcard::to_extend(out, events).unwrap_or_default())
     }
     fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError> {
         let events = Session::tick(self)?;
@@ -673,6 +692,18 @@ impl DynSession {
     /// Validates and applies an action; returns the events (a list) in the action's encoding.
     pub fn apply(&mut self, seat: Seat, action: &Payload) -> Result<Payload, RuleError> {
         self.inner.apply(seat, action)
+    }
+
+    /// [`DynSession::apply`] for postcard without copies: `action` is borrowed, and the events
+    /// are written into `events` (cleared first; pass the previous result back to reuse its
+    /// allocation), which comes back on success. For hot loops (the browser's `applyBytes`).
+    pub fn apply_bytes(
+        &mut self,
+        seat: Seat,
+        action: &[u8],
+        events: Vec<u8>,
+    ) -> Result<Vec<u8>, RuleError> {
+        self.inner.apply_bytes(seat, action, events)
     }
 
     /// Advances a real-time game by one tick; returns the events.

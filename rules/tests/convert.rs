@@ -85,3 +85,36 @@ fn a_config_of_null_is_the_defaults_and_bad_values_are_clear_errors() {
         .unwrap_err();
     assert!(err.to_string().contains("no-such-game"), "{err}");
 }
+
+#[test]
+fn apply_bytes_is_apply_in_postcard_and_a_refusal_changes_nothing() {
+    let catalog = Catalog::of(hearth_games::games).unwrap();
+    let config = Payload::Json(json!({"first_seat": 0}));
+    let mut a = catalog.create("connect-four", &config, 2, 7).unwrap();
+    let mut b = catalog.create("connect-four", &config, 2, 7).unwrap();
+    let mut buffer = Vec::new();
+    for (seat, column) in [(0u8, 3u8), (1, 3), (0, 4), (1, 9), (1, 2)] {
+        let action = catalog
+            .convert(
+                "connect-four",
+                ValueKind::Action,
+                &Payload::Json(json!({"column": column})),
+                Encoding::Postcard,
+            )
+            .unwrap();
+        let want = a.apply(Seat(seat), &action);
+        let got = b.apply_bytes(Seat(seat), &action.to_bytes(), std::mem::take(&mut buffer));
+        match (want, got) {
+            (Ok(want), Ok(got)) => {
+                assert_eq!(got, want.to_bytes());
+                buffer = got;
+            }
+            (Err(want), Err(got)) => assert_eq!(got.code(), want.code()),
+            (want, got) => panic!("apply {want:?}, apply_bytes {got:?}"),
+        }
+        assert_eq!(a.hash(), b.hash());
+    }
+    let e = b.apply_bytes(Seat(0), &[200, 200], Vec::new()).unwrap_err();
+    assert_eq!(e.code(), "decode");
+    assert_eq!(a.hash(), b.hash());
+}

@@ -81,15 +81,24 @@ pub(crate) enum Kind {
 
 /// A game value given by JS as postcard; the game is its index in the catalog.
 pub(crate) fn to_payload(game: u32, kind: Kind, value: &JsValue) -> Result<Payload, JsValue> {
-    let bytes = codec_encode(game, kind as u8, value)?;
-    Ok(Payload::Postcard(bytes.to_vec()))
+    Ok(Payload::Postcard(to_bytes(game, kind, value)?))
+}
+
+/// [`to_payload`]'s bytes.
+pub(crate) fn to_bytes(game: u32, kind: Kind, value: &JsValue) -> Result<Vec<u8>, JsValue> {
+    Ok(codec_encode(game, kind as u8, value)?.to_vec())
+}
+
+/// [`from_payload`] of postcard bytes.
+pub(crate) fn from_bytes(game: u32, kind: Kind, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    codec_decode(game, kind as u8, bytes)
 }
 
 /// A game value (postcard) as a plain JS value in its JSON form; a value that does not
 /// decode (a host sending bytes of other rules) is a `decode` error.
 pub(crate) fn from_payload(game: u32, kind: Kind, value: &Payload) -> Result<JsValue, JsValue> {
     match value {
-        Payload::Postcard(bytes) => codec_decode(game, kind as u8, bytes),
+        Payload::Postcard(bytes) => from_bytes(game, kind, bytes),
         Payload::Json(_) => Err(error(
             "decode",
             "the module was handed JSON where it works in postcard; report this as a bug",

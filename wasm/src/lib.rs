@@ -217,6 +217,8 @@ pub struct Session {
     refusal: Option<(&'static str, String)>,
     /// The events of the last `applyBytes` or `tickBytes` (postcard), for `lastEvents`.
     events: Vec<u8>,
+    /// `apply`'s events buffer, kept for its allocation.
+    scratch: Vec<u8>,
 }
 
 impl Session {
@@ -227,6 +229,7 @@ impl Session {
             game,
             refusal: None,
             events: Vec::new(),
+            scratch: Vec::new(),
         })
     }
 
@@ -318,9 +321,15 @@ impl Session {
     #[wasm_bindgen(unchecked_return_type = "any[]")]
     pub fn apply(&mut self, seat: f64, action: JsValue) -> Result<JsValue, JsValue> {
         let seat = Seat(small(seat, "seat", "no_such_seat")?);
-        let action = to_payload(self.game, Kind::Action, &action)?;
-        let events = self.inner.apply(seat, &action).map_err(js::rule_error)?;
-        self.js(Kind::Events, &events)
+        let action = js::to_bytes(self.game, Kind::Action, &action)?;
+        let buffer = std::mem::take(&mut self.scratch);
+        let events = self
+            .inner
+            .apply_bytes(seat, &action, buffer)
+            .map_err(js::rule_error)?;
+        let value = js::from_bytes(self.game, Kind::Events, &events);
+        self.scratch = events;
+        value
     }
 
     /// Applies `seat`'s action given as postcard bytes (the protocol's own encoding; make them
@@ -330,18 +339,15 @@ impl Session {
     /// refused it (nothing changed), with `{code, message}` in `lastRefusal`.
     #[wasm_bindgen(js_name = applyBytes)]
     pub fn apply_bytes(&mut self, seat: u8, action: &[u8]) -> i32 {
-        match self
-            .inner
-            .apply(Seat(seat), &Payload::Postcard(action.to_vec()))
-        {
+        let buffer = std::mem::take(&mut self.events);
+        match self.inner.apply_bytes(Seat(seat), action, buffer) {
             Ok(events) => {
                 self.refusal = None;
-                self.events = events.into_bytes();
+                self.events = events;
                 i32::try_from(self.events.len()).unwrap_or(i32::MAX)
             }
             Err(e) => {
                 self.refusal = Some((e.code(), e.to_string()));
-                self.events.clear();
                 -1
             }
         }
