@@ -34,6 +34,9 @@ let shownBoardFor = null; // the room game the leaderboard last switched to
 const standings = new Map();   // game name → latest leaderboard standings
 const subscribed = new Set();  // leaderboards subscribed on the current connection
 let lan = null;          // what a LAN host that served this page says of itself (GET /v1/lan)
+/** How to drive a tank here: the keys, or the touch pad on a touch screen. */
+const DRIVE = matchMedia('(pointer: coarse)').matches ? 'Drive and fire with the pad below the arena'
+  : 'Drive with arrows or WASD, fire with Space';
 const NAME_MAX = 24;     // a display name's length limit, as the host checks it
 
 // ---------------------------------------------------------------- messages and helpers
@@ -204,7 +207,7 @@ function startOffline(hotseat) {
     });
     $('#turn').textContent = hotseat
       ? 'Seat 0: WASD + Space · Seat 1: arrows + Enter'
-      : 'Drive with arrows or WASD, fire with Space';
+      : DRIVE;
     return;
   }
   g.ui = mod.create(area, {
@@ -525,7 +528,7 @@ function startOnline(st) {
         },
     });
     if (st.tick_rate) {
-      $('#turn').textContent = st.seat == null ? 'Watching' : 'Drive with arrows or WASD, fire with Space';
+      $('#turn').textContent = st.seat == null ? 'Watching' : DRIVE;
     }
   }
   game.started = st;

@@ -7,7 +7,9 @@
 //    on the page; a page of another origin is refused with a message naming the host's page.
 // 2. Two phones join one room by name and play connect-four to a win, tapping.
 // 3. One phone's socket is cut mid-game (as when its screen goes off): it says it is
-//    reconnecting, resumes its seat and plays on.
+//    reconnecting, resumes its seat and plays on. Then the host's other games: chameleon
+//    (both phones and a bot, each phone only its own secret) to the end by tapping, and
+//    tanks against a bot driven with the touch pad.
 // 4. The host goes away from that phone for good: the page says so readably and still plays
 //    offline.
 // The bytes a phone's first visit transfers (as served: the module gzipped) are printed.
@@ -173,6 +175,88 @@ try {
   await shot(first, 'lan-4-won');
   await shot(second, 'lan-4-lost');
 
+  // ---- 3b. the host's other games on the same phones --------------------------------------
+  step('chameleon');
+  // Both phones and a bot at one chameleon table: each phone shows only its own secret, and
+  // the phones give clues, vote and guess by tapping until the game ends.
+  for (const p of [ada, bob]) {
+    await p.page.tap('#leave');
+    await p.page.waitForSelector('#lobby', { state: 'hidden' });
+  }
+  await ada.page.selectOption('#game', 'chameleon');
+  await ada.page.fill('#room-name', 'Porch');
+  await ada.page.tap('#create-room');
+  await ada.page.waitForSelector('#lobby:not([hidden])');
+  await bob.page.fill('#room-name', 'porch');
+  await bob.page.tap('#join-room');
+  await bob.page.waitForSelector('#lobby:not([hidden])');
+  await ada.page.waitForFunction(() => /Bob/.test(document.querySelector('#members').textContent));
+  await ada.page.tap('#add-bot');
+  await ada.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+  await ada.page.tap('#ready');
+  await bob.page.tap('#ready');
+  await ada.page.waitForFunction(() => (document.querySelector('#members').textContent.match(/ready/gi) || []).length >= 2);
+  await ada.page.tap('#start');
+  const secrets = [];
+  for (const p of [ada, bob]) {
+    await p.page.waitForSelector('.chameleon .secret');
+    await p.page.waitForFunction(() => document.querySelector('.chameleon .secret').textContent.trim() !== '');
+    secrets.push(await text(p, '.chameleon .secret'));
+  }
+  if (!secrets.every((t) => /secret word is|You are the chameleon/.test(t))) throw new Error(`the phones' secrets read ${secrets.join(' / ')}`);
+  log('chameleon secrets:', secrets.join(' / '));
+  await shot(ada, 'lan-6-chameleon');
+  let moves = 0;
+  for (const until = Date.now() + 90_000; ;) {
+    if (Date.now() > until) throw new Error(`chameleon did not end on the phones (${moves} moves made)`);
+    const over = await Promise.all([ada, bob].map((p) => p.page.evaluate(() => document.querySelector('#outcome').textContent.trim() !== '')));
+    if (over.every(Boolean)) break;
+    for (const p of [ada, bob]) {
+      if (await p.page.isVisible('#clue')) {
+        await p.page.fill('#clue', `hint ${++moves}`);
+        await p.page.tap('#send-clue');
+      } else if (await p.page.isVisible('button[data-vote]')) {
+        moves++;
+        await p.page.tap('button[data-vote]');
+      } else if (await p.page.isVisible('button[data-guess]')) {
+        moves++;
+        await p.page.tap('button[data-guess]');
+      }
+    }
+    await ada.page.waitForTimeout(150);
+  }
+  log(`chameleon ended after ${moves} taps on the phones:`, await text(ada, '#outcome'), '/', await text(bob, '#outcome'));
+  await shot(bob, 'lan-7-chameleon-over');
+
+  step('tanks');
+  // Tanks against a bot on Ada's phone, driven with the touch pad: the arena moves.
+  await ada.page.tap('#leave');
+  await ada.page.waitForSelector('#lobby', { state: 'hidden' });
+  await bob.page.tap('#leave').catch(() => {});
+  await ada.page.selectOption('#game', 'tanks');
+  await ada.page.fill('#room-name', 'Yard');
+  await ada.page.tap('#create-room');
+  await ada.page.waitForSelector('#lobby:not([hidden])');
+  await ada.page.tap('#add-bot');
+  await ada.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+  await ada.page.tap('#ready');
+  await ada.page.tap('#start');
+  await ada.page.waitForSelector('canvas#arena');
+  if (!(await ada.page.isVisible('.pad button[data-pad="up"]'))) throw new Error('no touch pad for tanks on a phone');
+  const arena = () => ada.page.$eval('canvas#arena', (c) => c.toDataURL());
+  await ada.page.waitForTimeout(500);
+  const parked = await arena();
+  const up = ada.page.locator('.pad button[data-pad="up"]');
+  await up.dispatchEvent('pointerdown', { pointerId: 1, pointerType: 'touch', isPrimary: true });
+  await ada.page.waitForTimeout(700);
+  await up.dispatchEvent('pointerup', { pointerId: 1, pointerType: 'touch', isPrimary: true });
+  if ((await arena()) === parked) throw new Error('the tanks arena does not move on the phone');
+  const box = await up.boundingBox();
+  if (!box || box.height < 40) throw new Error(`the touch pad's buttons are ${JSON.stringify(box)}: too small to press`);
+  log('tanks on a phone: the touch pad drives and the arena redraws');
+  await ada.page.locator('.tanks').screenshot({ path: join(shots, 'lan-8-tanks.png') });
+  await ada.page.tap('#leave').catch(() => {});
+
   // ---- 4. the host goes away (from Bob's phone): a readable message, offline play still there
   step('the host goes away');
   hostGone = true;
@@ -184,7 +268,7 @@ try {
   log('a host gone away says:', gone);
   await shot(bob, 'lan-5-host-gone');
   if (problems.length) throw new Error(problems.join('\n'));
-  log('two phones played connect-four to the end on the LAN host; a cut socket resumed');
+  log('two phones played connect-four and chameleon to the end and tanks on the LAN host; a cut socket resumed');
 } catch (e) {
   failed = true;
   console.error(`[e2e-lan] failed at "${stage}": ${e.stack || e}`);

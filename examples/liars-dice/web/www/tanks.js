@@ -93,6 +93,35 @@ export function create(area, ctx) {
   window.addEventListener('keyup', up);
   window.addEventListener('blur', blur);
 
+  // A touch pad for one seated player (phones have no keys): each button holds a key down
+  // while pressed. Hidden by the style sheet where the pointer is fine (a mouse).
+  if (ctx.seat != null && ctx.mode !== 'hotseat') {
+    const pad = document.createElement('div');
+    pad.className = 'pad';
+    for (const [label, code, name] of [['◀', 'ArrowLeft', 'left'], ['▲', 'ArrowUp', 'up'], ['▼', 'ArrowDown', 'down'],
+      ['▶', 'ArrowRight', 'right'], ['Fire', 'Space', 'fire']]) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = label;
+      b.dataset.pad = name;
+      const press = (on) => (ev) => {
+        ev.preventDefault();
+        if (on === keys.has(code)) return;
+        if (on) {
+          keys.add(code);
+          b.setPointerCapture?.(ev.pointerId);
+        } else keys.delete(code);
+        b.classList.toggle('held', on);
+        if (online) send();
+      };
+      b.addEventListener('pointerdown', press(true));
+      for (const end of ['pointerup', 'pointercancel', 'lostpointercapture']) b.addEventListener(end, press(false));
+      b.addEventListener('contextmenu', (ev) => ev.preventDefault());
+      pad.append(b);
+    }
+    el.append(pad);
+  }
+
   // ------------------------------------------------------------ offline: run the clock
   if (!online) {
     const s = ctx.session;
