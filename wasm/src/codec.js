@@ -17,7 +17,13 @@ const KINDS = ['config', 'action', 'actions', 'events', 'view'];
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-class Bad extends Error {}
+/** What went wrong inside a value (and where: `path`); not an `Error`, so no stack is taken. */
+class Bad {
+  constructor(message) {
+    this.message = message;
+    this.path = undefined;
+  }
+}
 
 /** Installs the shapes (JSON text: an array of games in catalog order). */
 export function install(text) {
