@@ -154,14 +154,11 @@ impl<G: Game> ErasedSession for Session<G> {
         &mut self,
         seat: Seat,
         action: &[u8],
-        mut events: Vec<u8>,
+        events: Vec<u8>,
     ) -> Result<Vec<u8>, RuleError> {
         let decoded: G::Action = crate::codec::decode_postcard(action, "action")?;
         let out = Session::apply(self, seat, decoded)?;
-        events.clear();
-        // Writing a derived type into a Vec cannot fail; an empty buffer marks the
-        // impossible case rather than panicking (as `Payload::encode` does).
-        Ok(postcard::to_extend(out, events).unwrap_or_default())
+        Ok(crate::codec::to_postcard_in(out, events))
     }
     fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError> {
         let events = Session::tick(self)?;

@@ -71,9 +71,7 @@ impl Payload {
             // the entry points that take an `Encoding` are documented as postcard-only then.
             #[cfg(not(feature = "json"))]
             Encoding::Json => Payload::Json(serde_json::Value::Null),
-            Encoding::Postcard => {
-                Payload::Postcard(postcard::to_allocvec(value).unwrap_or_default())
-            }
+            Encoding::Postcard => Payload::Postcard(to_postcard(value)),
         }
     }
 
@@ -135,6 +133,21 @@ impl Payload {
             Encoding::Json => Err(no_json(what)),
         }
     }
+}
+
+/// `value`'s postcard bytes. Every postcard encoding in the rules goes through here (payloads,
+/// snapshots, the state hash, `DynSession::apply_bytes`), so each type's serializer is
+/// compiled once: one flavour (`Extend` into a `Vec`) instead of several.
+pub(crate) fn to_postcard<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    to_postcard_in(value, Vec::new())
+}
+
+/// [`to_postcard`] into `buffer` (cleared first), reusing its allocation.
+pub(crate) fn to_postcard_in<T: Serialize + ?Sized>(value: &T, mut buffer: Vec<u8>) -> Vec<u8> {
+    buffer.clear();
+    // Serialising derived types into a Vec cannot fail (postcard refuses only sequences of
+    // unknown length, which derives never make); empty bytes mark the impossible case.
+    postcard::to_extend(value, buffer).unwrap_or_default()
 }
 
 /// Decodes a JSON value into `T` (refused with a `decode` error in builds without the `json`

@@ -339,8 +339,7 @@ impl<G: Game> Session<G> {
             state: &self.state,
             log: &self.log,
         };
-        // Encoding derived types into a Vec cannot fail.
-        postcard::to_allocvec(&snapshot).unwrap_or_default()
+        crate::codec::to_postcard(&snapshot)
     }
 
     /// Rebuilds a session from [`Session::snapshot`] bytes. Refuses snapshots of another game,
