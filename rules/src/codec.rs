@@ -25,9 +25,15 @@ impl std::fmt::Display for Encoding {
 
 /// A game value (action, view, event list, config) in one of the two encodings, as the
 /// type-erased [`DynSession`](crate::DynSession) takes and returns them.
+///
+/// The JSON variant exists only with the `json` feature (on by default). Builds without it
+/// (the Wasm module, whose JavaScript converts postcard itself) carry no JSON value code at
+/// all; call their entry points with [`Encoding::Postcard`]: asked for JSON, they give an empty
+/// postcard payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
-    /// A JSON value.
+    /// A JSON value (feature `json`).
+    #[cfg(feature = "json")]
     Json(serde_json::Value),
     /// postcard bytes.
     Postcard(Vec<u8>),
@@ -36,6 +42,7 @@ pub enum Payload {
 impl Payload {
     /// The JSON value, or `null` for a postcard payload: for callers that asked for JSON
     /// (scripting layers), where postcard cannot arrive.
+    #[cfg(feature = "json")]
     pub fn into_json(self) -> serde_json::Value {
         match self {
             Payload::Json(v) => v,
@@ -44,6 +51,7 @@ impl Payload {
     }
 
     /// [`Payload::into_json`] by reference.
+    #[cfg(feature = "json")]
     pub fn json(&self) -> &serde_json::Value {
         match self {
             Payload::Json(v) => v,
@@ -51,9 +59,19 @@ impl Payload {
         }
     }
 
+    /// The postcard bytes, or `None` for a JSON payload.
+    pub fn as_postcard(&self) -> Option<&[u8]> {
+        match self {
+            Payload::Postcard(bytes) => Some(bytes),
+            #[cfg(feature = "json")]
+            Payload::Json(_) => None,
+        }
+    }
+
     /// The encoding of this payload.
     pub fn encoding(&self) -> Encoding {
         match self {
+            #[cfg(feature = "json")]
             Payload::Json(_) => Encoding::Json,
             Payload::Postcard(_) => Encoding::Postcard,
         }
@@ -67,10 +85,9 @@ impl Payload {
             // impossible case rather than panicking.
             #[cfg(feature = "json")]
             Encoding::Json => Payload::Json(serde_json::to_value(value).unwrap_or_default()),
-            // Without the `json` feature nothing here makes JSON (see `Payload::decode`):
-            // the entry points that take an `Encoding` are documented as postcard-only then.
+            // Without the `json` feature there is no JSON payload (see `Payload`).
             #[cfg(not(feature = "json"))]
-            Encoding::Json => Payload::Json(serde_json::Value::Null),
+            Encoding::Json => Payload::Postcard(Vec::new()),
             Encoding::Postcard => Payload::Postcard(to_postcard(value)),
         }
     }
@@ -79,6 +96,7 @@ impl Payload {
     /// Postcard input must be consumed entirely: trailing bytes are an error.
     pub fn decode<T: DeserializeOwned>(&self, what: &'static str) -> Result<T, RuleError> {
         match self {
+            #[cfg(feature = "json")]
             Payload::Json(value) => decode_json_value(value, what),
             Payload::Postcard(bytes) => decode_postcard(bytes, what),
         }
@@ -91,7 +109,9 @@ impl Payload {
         what: &'static str,
     ) -> Result<T, RuleError> {
         match self {
+            #[cfg(feature = "json")]
             Payload::Json(serde_json::Value::Null) => Ok(T::default()),
+            #[cfg(feature = "json")]
             Payload::Json(serde_json::Value::Object(map)) if map.is_empty() => Ok(T::default()),
             Payload::Postcard(bytes) if bytes.is_empty() => Ok(T::default()),
             _ => self.decode(what),
@@ -103,8 +123,6 @@ impl Payload {
         match self {
             #[cfg(feature = "json")]
             Payload::Json(value) => value.to_string().into_bytes(),
-            #[cfg(not(feature = "json"))]
-            Payload::Json(_) => b"null".to_vec(),
             Payload::Postcard(bytes) => bytes.clone(),
         }
     }
@@ -113,7 +131,8 @@ impl Payload {
     pub fn into_bytes(self) -> Vec<u8> {
         match self {
             Payload::Postcard(bytes) => bytes,
-            json => json.to_bytes(),
+            #[cfg(feature = "json")]
+            json @ Payload::Json(_) => json.to_bytes(),
         }
     }
 

@@ -43,12 +43,14 @@ pub struct WireBytes(pub Vec<u8>);
 impl Serialize for Payload {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
+            #[cfg(feature = "json")]
             Payload::Json(value) => value.serialize(serializer),
             Payload::Postcard(bytes) => serializer.serialize_bytes(bytes),
         }
     }
 }
 
+#[cfg(feature = "json")]
 impl From<serde_json::Value> for Payload {
     fn from(value: serde_json::Value) -> Payload {
         Payload::Json(value)
@@ -687,11 +689,18 @@ pub fn request_to_wire(
     game: Option<&str>,
     req: Request<Payload>,
 ) -> Result<Request<WireBytes>, WireError> {
+    // Without JSON payloads (feature `json`) every value is postcard already.
+    #[cfg(not(feature = "json"))]
+    let _ = (catalog, game);
     let config = |name: &str, p: Payload| -> Result<WireBytes, WireError> {
+        #[cfg(not(feature = "json"))]
+        let _ = name;
         Ok(WireBytes(match p {
             Payload::Postcard(b) => b,
+            #[cfg(feature = "json")]
             Payload::Json(serde_json::Value::Null) => vec![],
-            json => catalog
+            #[cfg(feature = "json")]
+            json @ Payload::Json(_) => catalog
                 .convert(
                     name,
                     crate::ValueKind::Config,
@@ -718,9 +727,12 @@ pub fn request_to_wire(
             create: create.map(|o| o.try_map_payload(config)).transpose()?,
         },
         Request::Action { action, tick } => {
+            // Without JSON payloads (feature `json`) the match has one arm.
+            #[cfg_attr(not(feature = "json"), allow(clippy::infallible_destructuring_match))]
             let bytes = match action {
                 Payload::Postcard(b) => b,
-                json => {
+                #[cfg(feature = "json")]
+                json @ Payload::Json(_) => {
                     let game = game
                         .ok_or_else(|| WireError::new(codes::NOT_IN_ROOM, "join a room first"))?;
                     catalog

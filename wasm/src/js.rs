@@ -97,9 +97,9 @@ pub(crate) fn from_bytes(game: u32, kind: Kind, bytes: &[u8]) -> Result<JsValue,
 /// A game value (postcard) as a plain JS value in its JSON form; a value that does not
 /// decode (a host sending bytes of other rules) is a `decode` error.
 pub(crate) fn from_payload(game: u32, kind: Kind, value: &Payload) -> Result<JsValue, JsValue> {
-    match value {
-        Payload::Postcard(bytes) => from_bytes(game, kind, bytes),
-        Payload::Json(_) => Err(error(
+    match value.as_postcard() {
+        Some(bytes) => from_bytes(game, kind, bytes),
+        None => Err(error(
             "decode",
             "the module was handed JSON where it works in postcard; report this as a bug",
         )),

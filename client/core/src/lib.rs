@@ -677,7 +677,7 @@ impl Core {
             .catalog
             .convert(game, kind, &p, self.config.values)
             .unwrap_or(match self.config.values {
-                Encoding::Json => Payload::Json(serde_json::Value::Null),
+                Encoding::Json => Payload::encode(&(), Encoding::Json),
                 Encoding::Postcard => p,
             })
     }
