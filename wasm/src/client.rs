@@ -19,6 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use crate::js::{Kind, from_payload, object, to_payload};
+use crate::objects::{self, ToJs};
 use crate::{catalog, game_index, js, small, whole};
 
 #[wasm_bindgen]
@@ -276,9 +277,7 @@ fn index_of(game: &str) -> Option<u32> {
 /// A `started` for JS: the protocol's fields, the config as the game's JSON form.
 fn started_js(game: Option<u32>, s: &Started<Payload>) -> Result<JsValue, JsValue> {
     let config = value(game, Kind::Config, &s.config)?;
-    let started = js::from_serde(&s.clone().map_config(|_| ()));
-    js::set(&started, "config", &config);
-    Ok(started)
+    Ok(objects::started(s, config))
 }
 
 /// A core event as the JS `ClientEvent`; `game` is the room's game, updated by room states
@@ -289,7 +288,7 @@ fn event_js(game: &mut Option<u32>, e: Event) -> JsValue {
     let made = match e {
         Event::Room(state) => {
             *game = index_of(&state.game);
-            Ok(object(&[ty("room"), ("room", js::from_serde(&state))]))
+            Ok(object(&[ty("room"), ("room", state.to_js())]))
         }
         Event::Chat { from, name, text } => Ok(object(&[
             ty("chat"),
@@ -340,9 +339,9 @@ fn event_js(game: &mut Option<u32>, e: Event) -> JsValue {
         Event::Leaderboard { game, standings } => Ok(object(&[
             ty("leaderboard"),
             ("game", JsValue::from_str(&game)),
-            ("standings", js::from_serde(&standings)),
+            ("standings", standings.to_js()),
         ])),
-        Event::Left(reason) => Ok(object(&[ty("left"), ("reason", js::from_serde(&reason))])),
+        Event::Left(reason) => Ok(object(&[ty("left"), ("reason", reason.to_js())])),
         Event::Error(e) => Ok(object(&[
             ty("error"),
             ("code", JsValue::from_str(&e.code)),
@@ -357,7 +356,7 @@ fn event_js(game: &mut Option<u32>, e: Event) -> JsValue {
             ),
         ])),
         Event::Reconnected => Ok(object(&[ty("reconnected")])),
-        Event::Closed(reason) => Ok(object(&[ty("closed"), ("reason", js::from_serde(&reason))])),
+        Event::Closed(reason) => Ok(object(&[ty("closed"), ("reason", reason.to_js())])),
     };
     made.unwrap_or_else(|e| {
         let field = |k: &str| js::get(&e, k).as_string().unwrap_or_default();
@@ -382,7 +381,13 @@ fn reply_js(
         (Shape::Unit, _) => Ok(JsValue::UNDEFINED),
         (Shape::Legal, Reply::Legal { actions }) => value(*game, Kind::Actions, &actions),
         (Shape::Legal, _) => Ok(js_sys::Array::new().into()),
-        (Shape::Key(k), reply) => Ok(js::get(&js::from_serde(&reply.map_payload(|_| ())), k)),
+        (Shape::Key("rooms"), Reply::Rooms(rooms)) => Ok(rooms.to_js()),
+        (Shape::Key("joined"), Reply::Joined(state)) => Ok(state.to_js()),
+        (Shape::Key("accepted"), Reply::Accepted { index, tick }) => {
+            Ok(object(&[("index", index.to_js()), ("tick", tick.to_js())]))
+        }
+        // Another reply than the request's (a host bug): nothing to hand over.
+        (Shape::Key(_), _) => Ok(JsValue::UNDEFINED),
     }
 }
 
@@ -659,7 +664,7 @@ impl Client {
     #[wasm_bindgen(getter, unchecked_return_type = "Welcome")]
     pub fn welcome(&self) -> JsValue {
         match self.inner.borrow().core.welcome() {
-            Some(w) => js::from_serde(w),
+            Some(w) => w.to_js(),
             None => JsValue::NULL,
         }
     }

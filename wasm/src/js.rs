@@ -1,10 +1,10 @@
 //! Moving values across the JS boundary: game values as plain JS objects in their JSON form
-//! (converted from and to postcard by `codec.js`, from the shapes `build.rs` traced), other
-//! values as JS objects built here, failures as JS `Error`s with a `code`.
+//! (converted from and to postcard by `codec.js`, from the shapes `build.rs` traced), the
+//! protocol's values as JS objects built in `objects.rs`, failures as JS `Error`s with a
+//! `code`.
 
 use hearth_rules::protocol::WireError;
 use hearth_rules::{Payload, RuleError};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/codec.js")]
@@ -134,21 +134,7 @@ pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-/// Sets `key` on `target` (a plain object made here).
-pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
-}
-
 /// A property of a JS value (`undefined` when absent or not an object).
 pub(crate) fn get(value: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// A protocol value (rooms, standings, outcomes, catalog entries: no game values) as a plain
-/// JS value, through its JSON text.
-pub(crate) fn from_serde<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    match serde_json::to_string(value) {
-        Ok(text) => js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL),
-        Err(_) => JsValue::NULL,
-    }
 }

@@ -23,6 +23,8 @@
 
 mod client;
 mod js;
+#[doc(hidden)]
+pub mod objects;
 
 use hearth_rules::drive;
 use hearth_rules::{Catalog, DynSession, Encoding, Payload, Seat, Viewer, hash_hex};
@@ -133,7 +135,11 @@ export interface HearthError extends Error { code: string; }
 /// The games this module carries, with their rules fingerprints.
 #[wasm_bindgen(unchecked_return_type = "GameMeta[]")]
 pub fn games() -> Result<JsValue, JsValue> {
-    Ok(js::from_serde(&catalog()?.games().collect::<Vec<_>>()))
+    Ok(catalog()?
+        .games()
+        .map(objects::ToJs::to_js)
+        .collect::<js_sys::Array>()
+        .into())
 }
 
 /// The wire protocol version this module speaks.
@@ -532,7 +538,7 @@ impl Session {
     #[wasm_bindgen(getter, unchecked_return_type = "Outcome | null")]
     pub fn outcome(&self) -> JsValue {
         match self.inner.outcome() {
-            Some(o) => js::from_serde(&o),
+            Some(o) => objects::ToJs::to_js(&o),
             None => JsValue::NULL,
         }
     }

@@ -176,6 +176,149 @@ mod wasm {
         assert_eq!(code(&e), "snapshot");
     }
 
+    /// The protocol's values the module builds as JS objects read exactly as their JSON does.
+    #[wasm_bindgen_test]
+    fn protocol_values_are_the_objects_their_json_parses_to() {
+        use hearth_rules::protocol::{
+            Member, PhaseName, RoomPhase, RoomState, RoomSummary, Standing, Started, Welcome,
+            WireError,
+        };
+        use hearth_rules::{Outcome, Seat, SyncMode};
+        use hearth_wasm::objects::{ToJs, started};
+        hearth_install();
+        fn same<T: serde::Serialize>(value: &T, js: JsValue) {
+            let got: String = js_sys::JSON::stringify(&js).expect("stringify").into();
+            let want = serde_json::to_string(value).expect("JSON");
+            assert_eq!(got, want);
+        }
+        let outcome = Outcome {
+            winners: vec![Seat(1)],
+            scores: vec![-2, 5],
+        };
+        same(&outcome, outcome.to_js());
+        let members = vec![
+            Member {
+                player: 7,
+                name: "Ada".into(),
+                seat: Some(0),
+                ready: true,
+                connected: true,
+                bot: false,
+            },
+            Member {
+                player: 9,
+                name: "Bot \"1\" é".into(),
+                seat: None,
+                ready: false,
+                connected: false,
+                bot: true,
+            },
+        ];
+        for phase in [
+            RoomPhase::Lobby,
+            RoomPhase::Playing,
+            RoomPhase::Over {
+                outcome: outcome.clone(),
+                hash: "00ff00ff00ff00ff".into(),
+            },
+            RoomPhase::Aborted {
+                error: WireError::new("room_failed", "the rules failed"),
+            },
+        ] {
+            let state = RoomState {
+                name: "Kitchen".into(),
+                game: "connect-four".into(),
+                host: 7,
+                you: 9,
+                max_seats: 2,
+                public: true,
+                has_password: false,
+                members: members.clone(),
+                phase,
+            };
+            same(&state, state.to_js());
+        }
+        for phase in [
+            PhaseName::Lobby,
+            PhaseName::Playing,
+            PhaseName::Over,
+            PhaseName::Aborted,
+        ] {
+            let rooms = vec![RoomSummary {
+                name: "Porch".into(),
+                game: "chameleon".into(),
+                players: 3,
+                max_seats: 8,
+                spectators: 1,
+                phase,
+                has_password: true,
+            }];
+            same(&rooms, rooms.to_js());
+        }
+        let standings = vec![Standing {
+            account: 3,
+            name: "Bob".into(),
+            wins: 2,
+            losses: 1,
+            draws: 0,
+            rating: -15,
+        }];
+        same(&standings, standings.to_js());
+        let catalog = hearth_wasm::games().expect("games");
+        let welcome_games: Vec<hearth_rules::GameMeta> = back(&catalog)
+            .as_array()
+            .expect("games")
+            .iter()
+            .map(|g| hearth_rules::GameMeta {
+                name: g["name"].as_str().unwrap_or_default().into(),
+                version: g["version"].as_u64().unwrap_or(0) as u32,
+                min_seats: g["min_seats"].as_u64().unwrap_or(0) as u8,
+                max_seats: g["max_seats"].as_u64().unwrap_or(0) as u8,
+                tick_rate: g["tick_rate"].as_u64().map(|t| t as u16),
+                hidden_information: g["hidden_information"].as_bool().unwrap_or(false),
+                description: g["description"].as_str().unwrap_or_default().into(),
+                fingerprint: g["fingerprint"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .parse()
+                    .expect("fingerprint"),
+            })
+            .collect();
+        same(&welcome_games, catalog);
+        let welcome = Welcome {
+            player: 12,
+            name: "Ada".into(),
+            protocol: 1,
+            server_version: "0.1.0".into(),
+            games: welcome_games,
+        };
+        same(&welcome, welcome.to_js());
+        for (sync, seat, seed, tick_rate, resume) in [
+            (
+                SyncMode::PerfectInformation,
+                Some(0),
+                Some(42),
+                None,
+                Some("tok".to_string()),
+            ),
+            (SyncMode::HiddenInformation, Some(2), None, None, None),
+            (SyncMode::RealTime, None, None, Some(20), None),
+        ] {
+            let s = Started {
+                game: "tanks".into(),
+                sync,
+                seats: 3,
+                players: vec![7, 9, 11],
+                seat,
+                seed,
+                config: serde_json::json!({"map": "open"}),
+                tick_rate,
+                resume,
+            };
+            same(&s, started(&s, js(&s.config)));
+        }
+    }
+
     #[wasm_bindgen_test]
     fn a_forecast_runs_the_own_tank_ahead_of_the_snapshot() {
         hearth_install();
