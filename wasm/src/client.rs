@@ -596,8 +596,17 @@ impl Client {
         request(&self.inner, req, shape)
     }
 
-    async fn call(&self, req: Request<Payload>, shape: Shape) -> Result<JsValue, JsValue> {
-        JsFuture::from(self.request(req, shape)).await
+    /// [`Client::request`], or a rejected promise when the request could not be made (so a
+    /// bad argument rejects like a refusal instead of throwing).
+    fn try_request(
+        &self,
+        req: impl FnOnce() -> Result<Request<Payload>, JsValue>,
+        shape: Shape,
+    ) -> Promise {
+        match req() {
+            Ok(req) => self.request(req, shape),
+            Err(e) => Promise::reject(&e),
+        }
     }
 }
 
@@ -686,28 +695,28 @@ impl Client {
 
     /// Makes a room named `name` for `game` (config `null` for the defaults) and sits you in
     /// seat 0 as its host; resolves to the room state.
-    #[wasm_bindgen(js_name = createRoom, unchecked_return_type = "RoomState")]
-    pub async fn create_room(
+    // Promises made here, not `async fn`s: each of those costs the module a future's code.
+    #[wasm_bindgen(js_name = createRoom, unchecked_return_type = "Promise<RoomState>")]
+    pub fn create_room(
         &self,
         name: String,
         game: String,
         config: JsValue,
         password: Option<String>,
         listed: bool,
-    ) -> Result<JsValue, JsValue> {
-        let options = options(game, &config, password, listed)?;
-        self.call(Request::CreateRoom { name, options }, Shape::Key("joined"))
-            .await
+    ) -> Promise {
+        self.try_request(
+            || {
+                let options = options(game, &config, password, listed)?;
+                Ok(Request::CreateRoom { name, options })
+            },
+            Shape::Key("joined"),
+        )
     }
 
     /// Joins the room `room` (seated, or watching with `spectate`); resolves to its state.
-    #[wasm_bindgen(unchecked_return_type = "RoomState")]
-    pub async fn join(
-        &self,
-        room: String,
-        password: Option<String>,
-        spectate: bool,
-    ) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "Promise<RoomState>")]
+    pub fn join(&self, room: String, password: Option<String>, spectate: bool) -> Promise {
         let req = Request::Join {
             room,
             password: password.filter(|p| !p.is_empty()),
@@ -718,16 +727,22 @@ impl Client {
             },
             create: None,
         };
-        self.call(req, Shape::Key("joined")).await
+        self.request(req, Shape::Key("joined"))
     }
 
     /// Takes a seat back with the `resume` token of its `started` (after a reload use
     /// `next = 0`: the whole game stream is sent again). Resolves to the room state.
-    #[wasm_bindgen(unchecked_return_type = "RoomState")]
-    pub async fn resume(&self, token: String, next: f64) -> Result<JsValue, JsValue> {
-        let next = whole(next, "next")?;
-        self.call(Request::Resume { token, next }, Shape::Key("joined"))
-            .await
+    #[wasm_bindgen(unchecked_return_type = "Promise<RoomState>")]
+    pub fn resume(&self, token: String, next: f64) -> Promise {
+        self.try_request(
+            || {
+                Ok(Request::Resume {
+                    token,
+                    next: whole(next, "next")?,
+                })
+            },
+            Shape::Key("joined"),
+        )
     }
 
     /// Says whether you are ready to start.
