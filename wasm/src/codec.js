@@ -156,8 +156,9 @@ class Writer {
     }
     this.byte(Number(b));
   }
+  /** The bytes written: a view (the caller copies them into Wasm memory anyway). */
   finish() {
-    return this.buf.slice(0, this.len);
+    return this.buf.subarray(0, this.len);
   }
 }
 
