@@ -200,7 +200,7 @@ fn bots(seats: &[f64], level: f64) -> Result<Vec<drive::Bot>, JsValue> {
         .collect()
 }
 
-/// The catalog index of `game`, which the codec knows games by; `no_such_game` otherwise.
+/// The catalog index of `game`, which the codec knows games by; `unknown_game` otherwise.
 pub(crate) fn game_index(game: &str) -> Result<u32, JsValue> {
     let catalog = catalog()?;
     catalog.get(game).map_err(js::rule_error)?;
