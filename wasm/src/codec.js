@@ -32,9 +32,13 @@ export function install(text) {
 }
 
 /** A value of `kind` (index into KINDS) of game `game` (catalog index) as postcard bytes. */
+/** One writer for every `encode`: its bytes are copied into Wasm before the next call. */
+let shared = null;
+
 export function encode(game, kind, value) {
   const g = games[game];
-  const w = new Writer();
+  const w = (shared ??= new Writer());
+  w.len = 0;
   try {
     if (kind === 0 && isDefaultConfig(value)) return new Uint8Array(0);
     g.enc[kind](w, value);
@@ -91,6 +95,20 @@ export function encodeLog(game, log) {
 
 function coded(code, message) {
   const err = new Error(message);
+  err.code = code;
+  return err;
+}
+
+/**
+ * A refusal by the rules (not your turn, an illegal move…) as the `Error` `apply` throws. No
+ * stack is taken: V8 would capture one for every refused move, and it would only point into
+ * this module's glue.
+ */
+export function refusal(code, message) {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const err = new Error(message);
+  Error.stackTraceLimit = limit;
   err.code = code;
   return err;
 }

@@ -15,6 +15,7 @@ extern "C" {
     fn codec_encode(game: u32, kind: u8, value: &JsValue) -> Result<js_sys::Uint8Array, JsValue>;
     #[wasm_bindgen(catch, js_name = decode)]
     fn codec_decode(game: u32, kind: u8, bytes: &[u8]) -> Result<JsValue, JsValue>;
+    fn refusal(code: &str, message: &str) -> JsValue;
     #[wasm_bindgen(catch, js_name = encodeLog)]
     fn codec_encode_log(game: u32, log: &JsValue) -> Result<js_sys::Uint8Array, JsValue>;
 }
@@ -114,9 +115,9 @@ pub fn error(code: &str, message: &str) -> JsValue {
     e.into()
 }
 
-/// A rules refusal as a JS error.
+/// A rules refusal as a JS error (made by `codec.js`, without a stack).
 pub(crate) fn rule_error(e: RuleError) -> JsValue {
-    error(e.code(), &e.to_string())
+    refusal(e.code(), &e.to_string())
 }
 
 /// A host refusal as a JS error.
