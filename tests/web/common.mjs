@@ -1,5 +1,5 @@
 // What the browser tests share: Debian's Chromium as this machine can run it, screenshots of
-// every page when a test fails, and playing connect-four on the page.
+// every page when a test fails, making and joining rooms, and playing connect-four on the page.
 import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 
@@ -35,4 +35,35 @@ export async function drop(p, c, r, seat, { tap = false } = {}) {
   if (tap) await p.page.tap(cell(c, 5));
   else await p.page.click(cell(c, 5));
   await p.page.waitForSelector(`${cell(c, r)}[data-seat="${seat}"]`);
+}
+
+const press = (p, sel, tap) => (tap ? p.page.tap(sel) : p.page.click(sel));
+
+/** Makes room `name` for `game` (no password) and waits for its lobby. */
+export async function createRoom(p, game, name, { tap = false } = {}) {
+  await p.page.selectOption('#game', game);
+  await p.page.fill('#room-name', name);
+  await p.page.fill('#room-password', '');
+  await press(p, '#create-room', tap);
+  await p.page.waitForSelector('#lobby:not([hidden])');
+}
+
+/** Joins room `name` (no password) and waits for its lobby. */
+export async function joinRoom(p, name, { tap = false } = {}) {
+  await p.page.fill('#room-name', name);
+  await p.page.fill('#room-password', '');
+  await press(p, '#join-room', tap);
+  await p.page.waitForSelector('#lobby:not([hidden])');
+}
+
+/** Adds a bot to the room (its host) and waits until the member list shows it. */
+export async function addBot(p, { tap = false } = {}) {
+  await press(p, '#add-bot', tap);
+  await p.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+}
+
+/** Leaves the room and waits for the lobby to go. */
+export async function leaveRoom(p, { tap = false } = {}) {
+  await press(p, '#leave', tap);
+  await p.page.waitForSelector('#lobby', { state: 'hidden' });
 }

@@ -7,7 +7,7 @@
 // there are two nodes.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, failureShots, myTurn, drop } from './common.mjs';
+import { launch, failureShots, myTurn, drop, createRoom, joinRoom } from './common.mjs';
 
 const [nodeA, nodeB, shots] = process.argv.slice(2);
 const loopback = (url) => /^http:\/\/127\.0\.0\.1:\d+$/.test(url || '');
@@ -55,13 +55,8 @@ try {
   await signIn(ada, 'Ada');
   await signIn(bob, 'Bob');
   step('a room on A, joined through B');
-  await ada.page.selectOption('#game', 'connect-four');
-  await ada.page.fill('#room-name', 'Across');
-  await ada.page.click('#create-room');
-  await ada.page.waitForSelector('#lobby:not([hidden])');
-  await bob.page.fill('#room-name', 'Across');
-  await bob.page.click('#join-room');
-  await bob.page.waitForSelector('#lobby:not([hidden])');
+  await createRoom(ada, 'connect-four', 'Across');
+  await joinRoom(bob, 'Across');
   await ada.page.waitForFunction(() => document.querySelector('#members').textContent.includes('Bob'));
   await ada.page.click('#ready');
   await bob.page.click('#ready');

@@ -17,7 +17,7 @@
 import { devices } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, failureShots, myTurn, drop as dropAt } from './common.mjs';
+import { launch, failureShots, myTurn, drop as dropAt, createRoom, joinRoom, addBot, leaveRoom } from './common.mjs';
 
 const [base, shots] = process.argv.slice(2);
 // Private addresses only: the test's own hosts in its own namespaces.
@@ -29,6 +29,7 @@ mkdirSync(shots, { recursive: true });
 const TIMEOUT = 20_000;
 const log = (...a) => console.log('[e2e-lan]', ...a);
 const phone = devices['Pixel 7'];
+const touch = { tap: true };
 
 const browser = await launch();
 const problems = [];
@@ -123,13 +124,8 @@ try {
   step('join and meet');
   await enter(ada, "Ada");
   await enter(bob, "Bob");
-  await ada.page.selectOption('#game', 'connect-four');
-  await ada.page.fill('#room-name', 'Kitchen');
-  await ada.page.tap('#create-room');
-  await ada.page.waitForSelector('#lobby:not([hidden])');
-  await bob.page.fill('#room-name', 'kitchen');
-  await bob.page.tap('#join-room');
-  await bob.page.waitForSelector('#lobby:not([hidden])');
+  await createRoom(ada, 'connect-four', 'Kitchen', touch);
+  await joinRoom(bob, 'kitchen', touch);
   await ada.page.waitForFunction(() => /Bob/.test(document.querySelector('#members').textContent));
   await shot(bob, 'lan-2-lobby');
   await ada.page.tap('#ready');
@@ -179,20 +175,11 @@ try {
   step('chameleon');
   // Both phones and a bot at one chameleon table: each phone shows only its own secret, and
   // the phones give clues, vote and guess by tapping until the game ends.
-  for (const p of [ada, bob]) {
-    await p.page.tap('#leave');
-    await p.page.waitForSelector('#lobby', { state: 'hidden' });
-  }
-  await ada.page.selectOption('#game', 'chameleon');
-  await ada.page.fill('#room-name', 'Porch');
-  await ada.page.tap('#create-room');
-  await ada.page.waitForSelector('#lobby:not([hidden])');
-  await bob.page.fill('#room-name', 'porch');
-  await bob.page.tap('#join-room');
-  await bob.page.waitForSelector('#lobby:not([hidden])');
+  for (const p of [ada, bob]) await leaveRoom(p, touch);
+  await createRoom(ada, 'chameleon', 'Porch', touch);
+  await joinRoom(bob, 'porch', touch);
   await ada.page.waitForFunction(() => /Bob/.test(document.querySelector('#members').textContent));
-  await ada.page.tap('#add-bot');
-  await ada.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+  await addBot(ada, touch);
   await ada.page.tap('#ready');
   await bob.page.tap('#ready');
   await ada.page.waitForFunction(() => (document.querySelector('#members').textContent.match(/ready/gi) || []).length >= 2);
@@ -230,15 +217,10 @@ try {
 
   step('tanks');
   // Tanks against a bot on Ada's phone, driven with the touch pad: the arena moves.
-  await ada.page.tap('#leave');
-  await ada.page.waitForSelector('#lobby', { state: 'hidden' });
+  await leaveRoom(ada, touch);
   await bob.page.tap('#leave').catch(() => {});
-  await ada.page.selectOption('#game', 'tanks');
-  await ada.page.fill('#room-name', 'Yard');
-  await ada.page.tap('#create-room');
-  await ada.page.waitForSelector('#lobby:not([hidden])');
-  await ada.page.tap('#add-bot');
-  await ada.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+  await createRoom(ada, 'tanks', 'Yard', touch);
+  await addBot(ada, touch);
   await ada.page.tap('#ready');
   await ada.page.tap('#start');
   await ada.page.waitForSelector('canvas#arena');

@@ -11,7 +11,7 @@
 // 4. A page plays connect-four offline against the bot to the end, then chameleon and tanks,
 //    with every request to the server blocked.
 // Screenshots of each stage go to SCREENSHOT_DIR for a person to look at.
-import { launch } from './common.mjs';
+import { launch, createRoom, addBot } from './common.mjs';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -177,13 +177,8 @@ try {
   // ---- tanks online: Cy against a bot; snapshots arrive, the own tank is forecast from
   // them with the shared rules and drawn at 60 fps -----------------------------------------
   step('tanks online');
-  await cy.page.selectOption('#game', 'tanks');
-  await cy.page.fill('#room-name', 'Arena');
-  await cy.page.fill('#room-password', '');
-  await cy.page.click('#create-room');
-  await cy.page.waitForSelector('#lobby:not([hidden])');
-  await cy.page.click('#add-bot');
-  await cy.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+  await createRoom(cy, 'tanks', 'Arena');
+  await addBot(cy);
   await cy.page.click('#ready');
   await cy.page.click('#start');
   await cy.page.waitForSelector('canvas#arena');
@@ -219,12 +214,8 @@ try {
     }),
   });
   await signIn(dee, 'Dee');
-  await dee.page.selectOption('#game', 'connect-four');
-  await dee.page.fill('#room-name', 'Flaky');
-  await dee.page.click('#create-room');
-  await dee.page.waitForSelector('#lobby:not([hidden])');
-  await dee.page.click('#add-bot');
-  await dee.page.waitForFunction(() => /bot/i.test(document.querySelector('#members').textContent));
+  await createRoom(dee, 'connect-four', 'Flaky');
+  await addBot(dee);
   await dee.page.click('#ready');
   await dee.page.click('#start');
   await dee.page.waitForSelector('#board');

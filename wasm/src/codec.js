@@ -220,6 +220,8 @@ class Reader {
   }
   length() {
     const n = this.uvar();
+    // Elements of no bytes (units) make lists longer than their bytes, but not by millions:
+    // a damaged length is refused before a loop tries to fill it.
     if (typeof n !== 'number' || n > this.b.length - this.i + 1e6) {
       throw new Bad(`a length of ${n} is more than the bytes hold`);
     }

@@ -38,13 +38,16 @@ pub enum BuildError {
 /// The Rust expression `hearth_wasm::export!` includes: the fingerprints of `games`, in
 /// catalog order, as a `&[&str]`.
 pub fn expression(games: Games) -> Result<String, BuildError> {
-    let catalog = Catalog::of(games)?;
+    Ok(fingerprints_of(&Catalog::of(games)?))
+}
+
+fn fingerprints_of(catalog: &Catalog) -> String {
     let fingerprints: Vec<String> = catalog
         .fingerprints()
         .iter()
         .map(ToString::to_string)
         .collect();
-    Ok(format!("&{fingerprints:?}"))
+    format!("&{fingerprints:?}")
 }
 
 /// The whole `main` of a module's `build.rs`: [`fingerprints`], or the build stops with the
@@ -62,12 +65,13 @@ pub fn shapes(games: Games) -> Result<String, BuildError> {
 }
 
 /// Writes `$OUT_DIR/hearth_fingerprints.rs` and `$OUT_DIR/hearth_shapes.json` for
-/// `hearth_wasm::export!`.
+/// `hearth_wasm::export!`, from one catalog.
 pub fn fingerprints(games: Games) -> Result<(), BuildError> {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or(BuildError::NoOutDir)?);
+    let catalog = Catalog::of(games)?;
     for (name, text) in [
-        ("hearth_fingerprints.rs", expression(games)?),
-        ("hearth_shapes.json", shapes(games)?),
+        ("hearth_fingerprints.rs", fingerprints_of(&catalog)),
+        ("hearth_shapes.json", catalog.shapes()?.to_string()),
     ] {
         let path = out.join(name);
         std::fs::write(&path, text).map_err(|source| BuildError::Write { path, source })?;
