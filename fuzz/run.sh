@@ -10,7 +10,7 @@ seconds=${1:-5}
 # cargo-fuzz needs nightly flags (sanitizers, coverage); this stable toolchain allows them so.
 export RUSTC_BOOTSTRAP=1
 target=${CARGO_TARGET_DIR:-$(cd .. && pwd)/target}/fuzz
-targets=(wire_host wire_client game_values snapshot match_log c_abi vector)
+targets=(wire_host ws_frames wire_client game_values snapshot match_log c_abi vector)
 if [ $# -gt 1 ]; then
   targets=("${@:2}")
 fi

@@ -52,6 +52,8 @@ struct Inner {
     leaving: usize,
     /// Every socket that may still be waiting, oldest first (weak: the socket owns itself).
     queue: VecDeque<Weak<ConnState>>,
+    /// How long the queue was after its last sweep.
+    swept: usize,
 }
 
 fn lock(m: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
@@ -90,6 +92,7 @@ impl Admission {
                 open: 0,
                 leaving: 0,
                 queue: VecDeque::new(),
+                swept: 0,
             }),
         })
     }
@@ -126,13 +129,22 @@ impl Admission {
             waker: Mutex::new(None),
             keep_alive: self.keep_alive,
         });
-        // Dead entries are dropped as they reach the front; a full sweep now and then keeps
-        // a long run of live-but-old sockets from letting the queue grow without bound.
-        while inner.queue.front().is_some_and(|w| w.strong_count() == 0) {
+        // Entries that can no longer be evicted (closed, or upgraded to WebSockets, which
+        // never wait again) are dropped as they reach the front, and by a sweep whenever the
+        // queue has doubled since the last one (amortised constant time per socket). A held
+        // WebSocket at the front must not keep the entries behind it: each dead one keeps its
+        // state's memory (a `Weak`), ~100 bytes per socket ever opened.
+        let evictable = |w: &Weak<ConnState>| {
+            w.upgrade()
+                .is_some_and(|s| s.phase.load(Ordering::Acquire) != UPGRADED)
+        };
+        while inner.queue.front().is_some_and(|w| !evictable(w)) {
             inner.queue.pop_front();
         }
-        if inner.queue.len() > 2 * inner.open + 64 {
-            inner.queue.retain(|w| w.strong_count() > 0);
+        if inner.queue.len() >= 2 * inner.swept + 64 {
+            inner.queue.retain(evictable);
+            inner.queue.shrink_to_fit();
+            inner.swept = inner.queue.len();
         }
         inner.queue.push_back(Arc::downgrade(&state));
         drop(inner);
@@ -142,7 +154,9 @@ impl Admission {
                 admission: self.clone(),
                 state: state.clone(),
             },
-            sleep: Box::pin(tokio::time::sleep_until(Instant::now() + self.handshake)),
+            sleep: Some(Box::pin(tokio::time::sleep_until(
+                Instant::now() + self.handshake,
+            ))),
         })
     }
 
@@ -226,6 +240,10 @@ impl ConnState {
     pub(crate) fn upgraded(&self) {
         self.phase.store(UPGRADED, Ordering::Release);
         self.set_deadline(None);
+        // The waker is the HTTP connection's task: a waker keeps its task's memory, which
+        // the WebSocket would otherwise hold for its whole life (1.5 KB per socket,
+        // BENCHMARKS.md *Held sockets*).
+        drop(self.waker.lock().unwrap_or_else(|e| e.into_inner()).take());
     }
 }
 
@@ -251,7 +269,8 @@ impl Drop for Slot {
 pub(crate) struct Guarded<S> {
     io: S,
     slot: Slot,
-    sleep: Pin<Box<Sleep>>,
+    /// The handshake's timer; dropped once upgraded.
+    sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl<S> Guarded<S> {
@@ -263,6 +282,8 @@ impl<S> Guarded<S> {
     fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
         let state = &self.slot.state;
         if state.phase.load(Ordering::Acquire) == UPGRADED {
+            // No deadline from here on: the timer's memory goes back.
+            self.sleep = None;
             return Ok(());
         }
         if state.evicted.load(Ordering::Acquire) {
@@ -274,10 +295,13 @@ impl<S> Guarded<S> {
         *state.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(cx.waker().clone());
         let deadline = *state.deadline.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(deadline) = deadline {
-            if self.sleep.deadline() != deadline {
-                self.sleep.as_mut().reset(deadline);
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
             }
-            if self.sleep.as_mut().poll(cx).is_ready() {
+            if sleep.as_mut().poll(cx).is_ready() {
                 if !state.evicted.swap(true, Ordering::AcqRel) {
                     // Counted once; `evicted` also stops the next read from waiting again.
                     self.slot.admission.metrics.handshake_timeouts.inc();

@@ -4,24 +4,31 @@
 //! write. (A reader and a writer task joined by a lock cost a wake-up, a lock and a task
 //! each per player per tick; see BENCHMARKS.md.) While a write waits for a peer that does
 //! not read, only what can end the connection is heeded: the room's overflow signal, a
-//! close, shutdown, and the idle timeout.
+//! close (shutdown is one), and the idle timeout.
+//!
+//! An idle connection's task waits on its mailbox and its socket and nothing else: the
+//! handshake deadline, the idle timeout and pings run on the host's one clock (`hub::clock`,
+//! which ticks every mailbox), so no socket carries a timer, and the WebSocket framing keeps
+//! no buffer between messages (`ws`). See BENCHMARKS.md, *Held sockets*.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::SinkExt;
+use std::future::poll_fn;
+use std::task::Poll;
+
 use hearth_rules::protocol::{
     ClientMsg, Hello, JoinAs, PROTOCOL_VERSION, Reply, Request, ServerMsg, Welcome, WireBytes,
     WireError, codes, from_json, from_postcard,
 };
 use hearth_rules::{Encoding, GameMeta, Payload};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::hub::{Hub, RoomRef};
 use crate::room::RoomCmd;
 use crate::wire::{Ctl, Frame, Mailbox, Outbox};
+use crate::ws::{FrameError, Message, WebSocket, WsError};
 
 /// How long a closing connection may take to flush its last frames.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -79,7 +86,8 @@ struct Conn {
     hub: Arc<Hub>,
     mailbox: Arc<Mailbox>,
     encoding: Option<Encoding>,
-    session: Option<Session>,
+    /// Boxed: an idle socket's task carries the connection, and the box is a pointer.
+    session: Option<Box<Session>>,
     link: Option<Link>,
     bad_frames: u32,
     tokens: f64,
@@ -129,7 +137,11 @@ fn conn_routing(cluster: &bool) -> Option<Box<Routing>> {
 }
 
 /// Serves one upgraded WebSocket until it closes.
-pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
+///
+/// Not an `async fn`: its arguments would be stored twice in the future (once as captured,
+/// once as locals), and every idle socket's task pays for its future's size
+/// (BENCHMARKS.md, *Held sockets*). The block below uses what it captures in place.
+pub(crate) fn serve(socket: WebSocket, hub: Arc<Hub>) -> impl Future<Output = ()> + Send {
     hub.metrics.connections.inc();
     let mailbox = Mailbox::new(hub.config.limits.outbound_queue, hub.metrics.clone());
     let inbound = Inbound(mailbox.clone());
@@ -150,43 +162,42 @@ pub(crate) async fn serve(mut socket: WebSocket, hub: Arc<Hub>) {
         #[cfg(feature = "cluster")]
         routing: conn_routing(&hub_cluster),
     };
-    #[allow(unused_mut)]
-    let mut exit = conn.run(&mut socket).await;
-    #[cfg(feature = "cluster")]
-    if let Exit::Proxy = exit {
-        exit = Box::pin(conn.proxy(&mut socket)).await;
+    let mut socket = socket;
+    async move {
+        #[allow(unused_mut)]
+        let mut exit = conn.run(&mut socket).await;
+        #[cfg(feature = "cluster")]
+        if let Exit::Proxy = exit {
+            let proxy = Box::pin(conn.proxy(&mut socket));
+            exit = proxy.await;
+        }
+        // Boxed: the goodbye's waits are large and happen once, and a task is as large as
+        // its largest wait, which every idle socket would pay for.
+        let goodbye = Box::pin(farewell(socket, conn, inbound, exit));
+        goodbye.await;
     }
-    // Boxed: the goodbye's waits are large and happen once, and a task is as large as its
-    // largest wait, which every idle socket would pay for (BENCHMARKS.md, *Held sockets*).
-    Box::pin(farewell(socket, conn, inbound, exit)).await;
 }
 
 /// Refuses an upgraded socket before its `hello`: `closing` with `code` and `message` (JSON,
 /// the encoding before a `hello`), then a close frame (1008), within the flush timeout.
 pub(crate) async fn refuse(mut socket: WebSocket, code: &'static str, message: String) {
     let reason: String = message.chars().take(100).collect();
-    let closing = Frame::encode(
+    Frame::encode(
         &ServerMsg::Closing {
             code: code.to_string(),
             message,
         },
         Encoding::Json,
     )
-    .into_message();
-    let close = Message::Close(Some(CloseFrame {
-        code: 1008,
-        reason: Utf8Bytes::from(reason),
-    }));
-    let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
-        socket.feed(closing).await?;
-        socket.send(close).await
-    })
-    .await;
+    .queue_on(&mut socket);
+    socket.queue_close(1008, &reason);
+    let _ = tokio::time::timeout(FLUSH_TIMEOUT, socket.flush()).await;
 }
 
 /// Tells the room and the peer that the connection ends, and why.
 async fn farewell(mut socket: WebSocket, mut conn: Conn, inbound: Inbound, exit: Exit) {
     let hub = conn.hub.clone();
+    hub.unregister(conn.id);
     hub.set_offline(conn.id);
     if let Some(link) = conn.link.take() {
         let _ = link.tx.send(RoomCmd::Gone { link: link.id }).await;
@@ -201,13 +212,6 @@ async fn farewell(mut socket: WebSocket, mut conn: Conn, inbound: Inbound, exit:
             },
             encoding,
         )
-        .into_message()
-    };
-    let close = |code: u16, reason: String| {
-        Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from(reason),
-        }))
     };
     match exit {
         Exit::Abort => {
@@ -216,43 +220,39 @@ async fn farewell(mut socket: WebSocket, mut conn: Conn, inbound: Inbound, exit:
             // (a frame half-written before stays buffered and goes first, so nothing is cut
             // in half).
             drop(inbound);
-            let words = [
-                closing(codes::SLOW_CONSUMER, "this connection did not read fast enough and was dropped; reconnect and resume your seat".into()),
-                close(1008, "slow consumer".into()),
-            ];
-            let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
-                for m in words {
-                    socket.send(m).await?;
-                }
-                Ok::<(), axum::Error>(())
-            })
-            .await;
+            closing(codes::SLOW_CONSUMER, "this connection did not read fast enough and was dropped; reconnect and resume your seat".into())
+                .queue_on(&mut socket);
+            socket.queue_close(1008, "slow consumer");
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, socket.flush()).await;
         }
         Exit::Close(code, message) => {
             // What was queued goes first, then why, then the close frame.
             let reason: String = message.chars().take(100).collect();
-            let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
-                while let Some(frame) = inbound.0.next_reliable() {
-                    socket.feed(frame.into_message()).await?;
-                }
-                socket.feed(closing(code, message)).await?;
-                socket.send(close(1000, reason)).await
-            })
-            .await;
+            while let Some(frame) = inbound.0.next_reliable() {
+                frame.queue_on(&mut socket);
+            }
+            closing(code, message).queue_on(&mut socket);
+            socket.queue_close(1000, &reason);
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, socket.flush()).await;
             drop(inbound);
             // Finish the closing handshake: keep reading (and discarding) until the peer's
             // close arrives, so its pongs and last frames do not meet a reset socket that
             // would destroy the message telling it why.
             let _ = tokio::time::timeout(FLUSH_TIMEOUT, async {
                 while let Some(Ok(msg)) = socket.recv().await {
-                    if matches!(msg, Message::Close(_)) {
+                    if msg == Message::Close {
                         break;
                     }
                 }
             })
             .await;
         }
-        Exit::Gone => {}
+        Exit::Gone => {
+            // A peer that closed gets its close frame echoed, if it still reads.
+            if socket.closed_by_peer() && socket.has_output() {
+                let _ = tokio::time::timeout(FLUSH_TIMEOUT, socket.flush()).await;
+            }
+        }
         #[cfg(feature = "cluster")]
         Exit::Proxy => {}
     }
@@ -261,177 +261,163 @@ async fn farewell(mut socket: WebSocket, mut conn: Conn, inbound: Inbound, exit:
 
 impl Conn {
     async fn run(&mut self, socket: &mut WebSocket) -> Exit {
-        let idle = self.hub.config.limits.idle_timeout;
-        let mut ping = tokio::time::interval(idle / 3);
-        ping.tick().await;
-        let mut last_seen = Instant::now();
-        // A socket that upgrades and never says `hello` must not hold its place for the
-        // whole idle timeout (pings would keep it alive forever).
-        let handshake = self.hub.config.limits.handshake_timeout;
-        // Boxed and dropped after the handshake, so a signed-in socket's task does not carry it.
-        let mut hello_by = Some(Box::pin(tokio::time::sleep(handshake)));
-        let mut shutdown = self.hub.shutdown.clone();
-        if *shutdown.borrow() {
+        let opened = Instant::now();
+        let mut last_seen = opened;
+        let mut last_ping = opened;
+        if !self.hub.register(self.id, &self.mailbox) {
             return Exit::Close(codes::SERVER_SHUTDOWN, "the host is shutting down".into());
         }
         let mailbox = self.mailbox.clone();
-        // One registration for the mailbox's wake-ups, kept across turns of the loop.
-        let notified = mailbox.notified();
-        tokio::pin!(notified);
         loop {
-            if self.session.is_some() {
-                hello_by = None;
-            }
             // The mailbox is looked at after every wake-up, whatever woke the task, so
             // nothing put in it while a write was under way waits for the next one.
             if let Some(exit) = self.heed_ctl() {
                 return exit;
             }
-            let first = match mailbox.next_frame() {
-                Some(frame) => frame,
-                None => tokio::select! {
-                    biased;
-                    () = &mut notified => {
-                        notified.set(mailbox.notified());
-                        continue;
-                    }
-                    msg = socket.recv() => {
-                        let msg = match msg {
-                            None => return Exit::Gone,
-                            Some(Err(e)) => {
-                                if too_large(&e) {
-                                    return Exit::Close(
-                                        codes::FRAME_TOO_LARGE,
-                                        format!("messages are limited to {} bytes; send smaller ones",
-                                            self.hub.config.limits.max_frame_bytes),
-                                    );
-                                }
-                                return Exit::Close(
-                                    codes::BAD_FRAME,
-                                    format!("the connection broke the WebSocket rules or the {}-byte message limit ({e})",
-                                        self.hub.config.limits.max_frame_bytes),
-                                );
-                            }
-                            Some(Ok(msg)) => msg,
-                        };
-                        last_seen = Instant::now();
-                        #[cfg(feature = "cluster")]
-                        if let Some(r) = self.routing.as_mut() {
-                            // A clone is a reference count: the frame may go to another node.
-                            r.frame = Some(msg.clone());
-                        }
-                        let parsed = match msg {
-                            Message::Text(text) => {
-                                self.encoding.get_or_insert(Encoding::Json);
-                                from_json::<ClientMsg<serde_json::Value>>(&text)
-                                    .map(|m| (m.id, m.req.map_payload(Payload::Json)))
-                            }
-                            Message::Binary(bytes) => {
-                                self.encoding.get_or_insert(Encoding::Postcard);
-                                from_postcard::<ClientMsg<WireBytes>>(&bytes)
-                                    .map(|m| (m.id, m.req.map_payload(Payload::from)))
-                            }
-                            Message::Close(_) => return Exit::Gone,
-                            Message::Ping(_) | Message::Pong(_) => continue,
-                        };
-                        match self.on_frame(parsed) {
-                            Step::Done(None) => {}
-                            Step::Done(Some(exit)) => return exit,
-                            step => {
-                                if let Some(exit) = self.finish(step).await {
-                                    return exit;
-                                }
-                            }
+            // The host's clock (no timer per socket: see `Hub::tick`).
+            if mailbox.take_tick() {
+                let now = Instant::now();
+                let limits = &self.hub.config.limits;
+                let (idle, handshake) = (limits.idle_timeout, limits.handshake_timeout);
+                // A socket that upgrades and never says `hello` must not hold its place for
+                // the whole idle timeout (pings would keep it alive forever).
+                if self.session.is_none() && now >= opened + handshake {
+                    self.hub.metrics.handshake_timeouts.inc();
+                    return Exit::Close(
+                        codes::IDLE_TIMEOUT,
+                        format!(
+                            "no `hello` within {} s of connecting; send it first",
+                            handshake.as_secs_f32()
+                        ),
+                    );
+                }
+                if now >= last_seen + idle {
+                    return Exit::Close(
+                        codes::IDLE_TIMEOUT,
+                        format!(
+                            "nothing arrived for {} s; reconnect (and resume your seat) to go on",
+                            idle.as_secs()
+                        ),
+                    );
+                }
+                if now >= last_ping + idle / 3 {
+                    last_ping = now;
+                    Frame::Ping.queue_on(socket);
+                }
+            }
+            // Everything ready goes in one write: a real-time tick queues the replies to its
+            // inputs and then the snapshot, and a write (a system call) per frame was the
+            // larger part of a tick's cost per player.
+            while let Some(frame) = mailbox.next_frame() {
+                frame.queue_on(socket);
+            }
+            if socket.has_output() {
+                // Almost every write completes at once; only a peer that does not read makes
+                // the connection wait, in a boxed future (an idle socket does not carry it).
+                match poll_fn(|cx| Poll::Ready(socket.poll_flush(cx))).await {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(_)) => return Exit::Gone,
+                    Poll::Pending => {
+                        let deadline = last_seen + self.hub.config.limits.idle_timeout;
+                        let wait = Box::pin(self.write(socket, &mailbox, deadline));
+                        if let Some(exit) = wait.await {
+                            return exit;
                         }
                         continue;
                     }
-                    () = async {
-                        match hello_by.as_mut() {
-                            Some(sleep) => sleep.await,
-                            None => std::future::pending().await,
-                        }
-                    }, if hello_by.is_some() => {
-                        self.hub.metrics.handshake_timeouts.inc();
-                        return Exit::Close(
-                            codes::IDLE_TIMEOUT,
-                            format!("no `hello` within {} s of connecting; send it first", handshake.as_secs_f32()),
-                        );
-                    }
-                    _ = ping.tick() => {
-                        if last_seen.elapsed() >= idle {
-                            return Exit::Close(
-                                codes::IDLE_TIMEOUT,
-                                format!("nothing arrived for {} s; reconnect (and resume your seat) to go on", idle.as_secs()),
-                            );
-                        }
-                        Frame::Ping
-                    }
-                    _ = shutdown.changed() => {
-                        return Exit::Close(
-                            codes::SERVER_SHUTDOWN,
-                            "the host is shutting down; try again later".into(),
-                        );
-                    }
-                },
+                }
+            }
+            // Wait for the mailbox (first: what rooms sent goes before reading more) or the
+            // socket. The wait holds nothing but references: its future is as small as an
+            // idle socket's task can be (BENCHMARKS.md, *Held sockets*).
+            let msg = poll_fn(|cx| {
+                if mailbox.poll_ready(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                socket.poll_recv(cx).map(Some)
+            })
+            .await;
+            let Some(msg) = msg else {
+                continue;
             };
-            let deadline = last_seen + idle;
-            if let Some(exit) = self
-                .write(
-                    socket,
-                    first,
-                    &mailbox,
-                    notified.as_mut(),
-                    &mut shutdown,
-                    deadline,
-                )
-                .await
-            {
+            let msg = match msg {
+                None => return Exit::Gone,
+                Some(Err(WsError::Frame(FrameError::TooLarge(_)))) => {
+                    return Exit::Close(
+                        codes::FRAME_TOO_LARGE,
+                        format!(
+                            "messages are limited to {} bytes; send smaller ones",
+                            self.hub.config.limits.max_frame_bytes
+                        ),
+                    );
+                }
+                Some(Err(WsError::Io(_))) => return Exit::Gone,
+                Some(Err(e)) => {
+                    return Exit::Close(
+                        codes::BAD_FRAME,
+                        format!(
+                            "the connection broke the WebSocket rules ({e}); fix the client and reconnect"
+                        ),
+                    );
+                }
+                Some(Ok(msg)) => msg,
+            };
+            last_seen = Instant::now();
+            #[cfg(feature = "cluster")]
+            if let Some(r) = self.routing.as_mut() {
+                // A clone is a reference count: the frame may go to another node.
+                r.frame = Some(msg.clone());
+            }
+            let parsed = match msg {
+                Message::Text(text) => {
+                    self.encoding.get_or_insert(Encoding::Json);
+                    from_json::<ClientMsg<serde_json::Value>>(text.as_str())
+                        .map(|m| (m.id, m.req.map_payload(Payload::Json)))
+                }
+                Message::Binary(bytes) => {
+                    self.encoding.get_or_insert(Encoding::Postcard);
+                    from_postcard::<ClientMsg<WireBytes>>(&bytes)
+                        .map(|m| (m.id, m.req.map_payload(Payload::from)))
+                }
+                Message::Close => return Exit::Gone,
+                // A ping's pong was queued and goes at the top of the loop.
+                Message::Ping | Message::Pong => continue,
+            };
+            // Boxed, and the step gone before the wait: it holds a whole request, and an
+            // idle socket's task would carry room for it (a `match` keeps its scrutinee
+            // until its end, across an `.await` in an arm).
+            let wait = match self.on_frame(parsed) {
+                Step::Done(None) => continue,
+                Step::Done(Some(exit)) => return exit,
+                step => Box::pin(self.finish(step)),
+            };
+            if let Some(exit) = wait.await {
                 return exit;
             }
         }
     }
 
-    /// Writes `first` and every frame ready after it in one write. While the peer does not
-    /// take them, only the room's overflow signal, a close, shutdown or the idle `deadline`
-    /// (nothing read meanwhile) end the wait.
-    async fn write<'m>(
+    /// Waits until the peer takes what is queued. Meanwhile only the room's overflow
+    /// signal, a close (shutdown among them) or the idle `deadline` (nothing read meanwhile)
+    /// end the wait.
+    async fn write(
         &mut self,
         socket: &mut WebSocket,
-        first: Frame,
-        mailbox: &'m Mailbox,
-        mut notified: std::pin::Pin<&mut tokio::sync::futures::Notified<'m>>,
-        shutdown: &mut watch::Receiver<bool>,
+        mailbox: &Mailbox,
         deadline: Instant,
     ) -> Option<Exit> {
-        let burst = async {
-            let mut next = Some(first);
-            // A real-time tick queues the replies to its inputs and then the snapshot, and a
-            // write (a system call) per frame was the larger part of a tick's cost per player.
-            while let Some(frame) = next.take() {
-                socket.feed(frame.into_message()).await?;
-                next = mailbox.next_frame();
-            }
-            socket.flush().await
-        };
-        tokio::pin!(burst);
+        let mut sleep = std::pin::pin!(tokio::time::sleep_until(deadline));
         loop {
             tokio::select! {
                 // A write that can finish does, even if the idle deadline has just passed.
                 biased;
-                written = &mut burst => return written.err().map(|_| Exit::Gone),
-                () = notified.as_mut() => {
-                    notified.set(mailbox.notified());
+                written = socket.flush() => return written.err().map(|_| Exit::Gone),
+                () = poll_fn(|cx| mailbox.poll_ctl(cx)) => {
                     if let Some(exit) = self.heed_ctl() {
                         return Some(exit);
                     }
                 }
-                _ = shutdown.changed() => {
-                    return Some(Exit::Close(
-                        codes::SERVER_SHUTDOWN,
-                        "the host is shutting down; try again later".into(),
-                    ));
-                }
-                () = tokio::time::sleep_until(deadline) => {
+                () = &mut sleep => {
                     tracing::info!("disconnecting a client that has not read for the idle timeout");
                     return Some(Exit::Abort);
                 }
@@ -857,9 +843,8 @@ impl Conn {
         let Some((up, request)) = self.routing.as_mut().and_then(|r| r.upstream.take()) else {
             return Exit::Gone;
         };
-        let mut shutdown = self.hub.shutdown.clone();
         let mailbox = self.mailbox.clone();
-        match crate::proxy::pipe(socket, up, request, &mailbox, &mut shutdown).await {
+        match crate::proxy::pipe(socket, up, request, &mailbox).await {
             crate::proxy::Ended::Client | crate::proxy::Ended::Upstream => Exit::Gone,
             crate::proxy::Ended::Close(code, message) => Exit::Close(code, message),
         }
@@ -920,11 +905,11 @@ impl Conn {
             self.mailbox.clone(),
         );
         let everything = offered.len() == catalog.games().count();
-        self.session = Some(Session {
+        self.session = Some(Box::new(Session {
             player,
             name: identity.name.clone(),
             offered: (!everything).then(|| offered.iter().map(|g| g.name.clone()).collect()),
-        });
+        }));
         Ok(Welcome {
             player,
             name: identity.name,
@@ -1019,16 +1004,4 @@ impl Conn {
             error: WireError::new(code, message),
         });
     }
-}
-
-/// Whether a socket error is the message-size limit.
-fn too_large(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(tungstenite::Error::Capacity(_)) = err.downcast_ref::<tungstenite::Error>() {
-            return true;
-        }
-        source = err.source();
-    }
-    false
 }

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -111,6 +110,7 @@ impl Host {
             metrics.clone(),
         );
         let hub = Arc::new(Hub::new(config, metrics, stop_rx.clone()));
+        tokio::spawn(crate::hub::clock(hub.clone(), stop_rx.clone()));
         let control = HostControl { hub: hub.clone() };
         let mut app = Router::new()
             .route("/ws", get(upgrade))
@@ -387,9 +387,13 @@ async fn upgrade(
     State(hub): State<Arc<Hub>>,
     Extension(admission): Extension<Arc<Admission>>,
     ConnectInfo(peer): ConnectInfo<Peer>,
-    headers: axum::http::HeaderMap,
-    ws: WebSocketUpgrade,
+    request: axum::extract::Request,
 ) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let upgrade = match crate::ws::accept(&parts.method, &parts.headers, &mut parts.extensions) {
+        Ok(upgrade) => upgrade,
+        Err(refusal) => return refusal.into_response(),
+    };
     let limits = &hub.config.limits;
     // Upgrades stop short of the socket cap, so a full host still answers `/healthz`.
     if hub.metrics.connections.get() >= admission.max_websockets() as i64 {
@@ -404,24 +408,39 @@ async fn upgrade(
     }
     // From here the connection's own timeouts apply (`hello` within the handshake time).
     peer.state.upgraded();
-    if hub.config.same_origin_only
-        && let Some(message) = foreign_origin(&headers)
-    {
+    let refusal = if hub.config.same_origin_only {
+        foreign_origin(&parts.headers)
+    } else {
+        None
+    };
+    let max_message = limits.max_frame_bytes;
+    let on_upgrade = upgrade.on_upgrade;
+    // Two tasks, not one with a branch: a task keeps everything its future captured for its
+    // whole life, and every idle socket pays for it (BENCHMARKS.md, *Held sockets*).
+    match refusal {
         // Upgraded, then refused in words: a browser cannot read an HTTP refusal of a
         // WebSocket, but it reads a `closing` message.
-        return ws.on_upgrade(move |socket| {
-            crate::conn::refuse(socket, hearth_rules::protocol::codes::WRONG_ORIGIN, message)
-        });
+        Some(message) => {
+            tokio::spawn(async move {
+                if let Ok(io) = on_upgrade.await {
+                    let socket = crate::ws::WebSocket::new(io, max_message);
+                    let code = hearth_rules::protocol::codes::WRONG_ORIGIN;
+                    crate::conn::refuse(socket, code, message).await;
+                }
+            });
+        }
+        None => {
+            tokio::spawn(async move {
+                // `let … else`, not `if let`: the awaited result would live through the
+                // whole connection in the task's memory.
+                let Ok(io) = on_upgrade.await else {
+                    return;
+                };
+                crate::conn::serve(crate::ws::WebSocket::new(io, max_message), hub).await;
+            });
+        }
     }
-    // Frames are small (BENCHMARKS.md: a few hundred bytes); tungstenite's default 128 KiB
-    // read buffer per socket was 147 KB of server memory per idle connection, and at 4 KiB
-    // it was still the largest allocation per socket (heaptrack). Clients send less than 100
-    // bytes a message once signed in; a larger frame grows the buffer as it arrives.
-    ws.read_buffer_size(256)
-        .write_buffer_size(4 * 1024)
-        .max_message_size(limits.max_frame_bytes)
-        .max_frame_size(limits.max_frame_bytes)
-        .on_upgrade(move |socket| crate::conn::serve(socket, hub))
+    upgrade.response
 }
 
 async fn healthz(State(hub): State<Arc<Hub>>) -> Response {

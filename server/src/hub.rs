@@ -35,6 +35,13 @@ struct OnlineEntry {
     mailbox: Arc<crate::wire::Mailbox>,
 }
 
+#[derive(Default)]
+struct Conns {
+    all: HashMap<u64, Arc<crate::wire::Mailbox>>,
+    /// The host is stopping: connections are told to close.
+    stopping: bool,
+}
+
 struct RoomEntry {
     id: u64,
     tx: mpsc::Sender<RoomCmd>,
@@ -53,6 +60,9 @@ pub(crate) struct Hub {
     rooms: Mutex<HashMap<String, RoomEntry>>,
     tokens: Mutex<HashMap<String, String>>,
     online: Mutex<HashMap<u64, OnlineEntry>>,
+    /// Every open connection's mailbox (signed in or not), for what all of them hear at
+    /// once: the clock's ticks and shutdown.
+    conns: Mutex<Conns>,
     leaderboard_subs: Mutex<HashMap<String, Vec<crate::wire::Outbox>>>,
     next_id: AtomicU64,
     /// A draining host makes no new rooms and reports itself unready on `/healthz`.
@@ -89,6 +99,7 @@ impl Hub {
             rooms: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             online: Mutex::new(HashMap::new()),
+            conns: Mutex::new(Conns::default()),
             leaderboard_subs: Mutex::new(HashMap::new()),
             // Anonymous ids start high so they never collide with account ids.
             next_id: AtomicU64::new(ANONYMOUS_IDS),
@@ -221,6 +232,44 @@ impl Hub {
         tokio::spawn(room.run(rx));
         tracing::info!(room = %name, match_id, "room restored from its log");
         Ok(())
+    }
+
+    /// Counts a connection in, to hear the clock and shutdown; false if the host is
+    /// stopping (the connection should close at once).
+    pub(crate) fn register(&self, conn: u64, mailbox: &Arc<crate::wire::Mailbox>) -> bool {
+        let mut conns = lock(&self.conns);
+        if conns.stopping {
+            return false;
+        }
+        conns.all.insert(conn, mailbox.clone());
+        true
+    }
+
+    /// The connection has ended.
+    pub(crate) fn unregister(&self, conn: u64) {
+        lock(&self.conns).all.remove(&conn);
+    }
+
+    /// Ticks every connection's clock: each looks at its timers (the handshake's deadline,
+    /// the idle timeout, when to ping). One timer for the host instead of one per socket,
+    /// which every idle socket would pay for (BENCHMARKS.md, *Held sockets*).
+    pub(crate) fn tick(&self) {
+        for mailbox in lock(&self.conns).all.values() {
+            mailbox.tick();
+        }
+    }
+
+    /// Tells every connection the host is stopping; connections that open later are closed
+    /// at once.
+    pub(crate) fn stop_connections(&self) {
+        let mut conns = lock(&self.conns);
+        conns.stopping = true;
+        for mailbox in conns.all.values() {
+            mailbox.close_with(
+                codes::SERVER_SHUTDOWN,
+                "the host is shutting down; try again later".into(),
+            );
+        }
     }
 
     /// A connection said hello.
@@ -531,4 +580,22 @@ pub(crate) fn room_setup(
         public: options.public,
         password,
     })
+}
+
+/// The host's one clock for its connections: ticks them every third of the idle timeout
+/// (or half the handshake time, if shorter) until the host stops, then tells each to close.
+pub(crate) async fn clock(hub: Arc<Hub>, mut stop: watch::Receiver<bool>) {
+    let limits = &hub.config.limits;
+    let period = (limits.idle_timeout / 3)
+        .min(limits.handshake_timeout / 2)
+        .max(std::time::Duration::from_millis(10));
+    let mut every = tokio::time::interval(period);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = every.tick() => hub.tick(),
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    hub.stop_connections();
 }

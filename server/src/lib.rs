@@ -46,6 +46,7 @@ mod services;
 pub mod tls;
 mod web;
 mod wire;
+mod ws;
 
 pub use admission::Peer;
 pub use config::{HostConfig, Limits, ManualTicks, RouteFactory, SeedSource};

@@ -7,13 +7,12 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use hearth_rules::protocol::{ServerMsg, WireBytes, WireError, from_json, from_postcard};
-use tokio::sync::watch;
 use tokio_tungstenite::tungstenite;
 
 use crate::wire::{Ctl, Mailbox};
+use crate::ws::{Message, WebSocket};
 
 /// How long reaching a room's node and its answer to `hello` may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -101,14 +100,13 @@ pub(crate) async fn pipe(
     mut up: Upstream,
     request: Message,
     mailbox: &Mailbox,
-    shutdown: &mut watch::Receiver<bool>,
 ) -> Ended {
     if up.ws.send(upstream_message(&request)).await.is_err() {
         return Ended::Upstream;
     }
-    let notified = mailbox.notified();
-    tokio::pin!(notified);
     loop {
+        // The host's clock: the room's node keeps its own watch on the client.
+        mailbox.take_tick();
         while let Some(ctl) = mailbox.take_ctl() {
             match ctl {
                 Ctl::Close { code, message } => return Ended::Close(code, message),
@@ -117,18 +115,20 @@ pub(crate) async fn pipe(
             }
         }
         while let Some(frame) = mailbox.next_frame() {
-            if socket.send(frame.into_message()).await.is_err() {
-                return Ended::Client;
-            }
+            frame.queue_on(socket);
+        }
+        if socket.has_output() && socket.flush().await.is_err() {
+            return Ended::Client;
         }
         tokio::select! {
-            () = &mut notified => notified.set(mailbox.notified()),
+            () = std::future::poll_fn(|cx| mailbox.poll_ready(cx)) => {}
             from_client = socket.recv() => match from_client {
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
+                Some(Ok(Message::Close)) | Some(Err(_)) | None => {
                     let _ = up.ws.close(None).await;
                     return Ended::Client;
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                // A ping's pong is queued and goes at the top of the loop.
+                Some(Ok(Message::Ping | Message::Pong)) => {}
                 Some(Ok(msg)) => {
                     if up.ws.send(upstream_message(&msg)).await.is_err() {
                         return Ended::Upstream;
@@ -136,27 +136,13 @@ pub(crate) async fn pipe(
                 }
             },
             from_node = up.ws.next() => match from_node {
-                Some(Ok(tungstenite::Message::Text(t))) => {
-                    if socket.send(Message::Text(t.as_str().into())).await.is_err() {
-                        return Ended::Client;
-                    }
-                }
-                Some(Ok(tungstenite::Message::Binary(b))) => {
-                    if socket.send(Message::Binary(b)).await.is_err() {
-                        return Ended::Client;
-                    }
-                }
+                Some(Ok(tungstenite::Message::Text(t))) => socket.queue_text(t.as_bytes()),
+                Some(Ok(tungstenite::Message::Binary(b))) => socket.queue_binary(&b),
                 Some(Ok(tungstenite::Message::Close(_))) | Some(Err(_)) | None => {
                     return Ended::Upstream;
                 }
                 Some(Ok(_)) => {}
             },
-            _ = shutdown.changed() => {
-                return Ended::Close(
-                    hearth_rules::protocol::codes::SERVER_SHUTDOWN,
-                    "the host is shutting down; try again later".into(),
-                );
-            }
         }
     }
 }
@@ -164,10 +150,10 @@ pub(crate) async fn pipe(
 /// A client's frame as the upstream socket's type.
 fn upstream_message(m: &Message) -> tungstenite::Message {
     match m {
-        Message::Text(t) => tungstenite::Message::text(t.as_str()),
+        Message::Text(t) => tungstenite::Message::Text(t.clone()),
         Message::Binary(b) => tungstenite::Message::Binary(b.clone()),
-        Message::Ping(p) => tungstenite::Message::Ping(p.clone()),
-        Message::Pong(p) => tungstenite::Message::Pong(p.clone()),
-        Message::Close(_) => tungstenite::Message::Close(None),
+        Message::Ping => tungstenite::Message::Ping(Default::default()),
+        Message::Pong => tungstenite::Message::Pong(Default::default()),
+        Message::Close => tungstenite::Message::Close(None),
     }
 }

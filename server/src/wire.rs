@@ -1,21 +1,21 @@
 //! Encoded frames and the per-connection outbox rooms write into.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use axum::body::Bytes;
-use axum::extract::ws::{Message, Utf8Bytes};
 use hearth_rules::protocol::{ServerMsg, to_json, to_postcard};
 use hearth_rules::{Encoding, Payload};
-use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
+use crate::ws::WebSocket;
 
 /// One encoded message, cheap to clone (shared bytes), ready for any number of sockets.
 #[derive(Debug, Clone)]
 pub(crate) enum Frame {
     /// JSON text.
-    Text(Utf8Bytes),
+    Text(Bytes),
     /// postcard bytes.
     Binary(Bytes),
     /// A keep-alive ping.
@@ -26,17 +26,17 @@ impl Frame {
     /// Encodes `msg` in `encoding`.
     pub(crate) fn encode(msg: &ServerMsg<Payload>, encoding: Encoding) -> Frame {
         match encoding {
-            Encoding::Json => Frame::Text(Utf8Bytes::from(to_json(msg))),
+            Encoding::Json => Frame::Text(Bytes::from(to_json(msg))),
             Encoding::Postcard => Frame::Binary(Bytes::from(to_postcard(msg))),
         }
     }
 
-    /// The WebSocket message.
-    pub(crate) fn into_message(self) -> Message {
+    /// Queues the frame on `socket`.
+    pub(crate) fn queue_on(&self, socket: &mut WebSocket) {
         match self {
-            Frame::Text(t) => Message::Text(t),
-            Frame::Binary(b) => Message::Binary(b),
-            Frame::Ping => Message::Ping(Bytes::new()),
+            Frame::Text(t) => socket.queue_text(t),
+            Frame::Binary(b) => socket.queue_binary(b),
+            Frame::Ping => socket.queue_ping(),
         }
     }
 }
@@ -98,8 +98,6 @@ pub(crate) enum Ctl {
 #[derive(Debug)]
 pub(crate) struct Mailbox {
     state: Mutex<MailState>,
-    /// Woken whenever something is put in the mailbox.
-    notify: Notify,
     /// Most reliable frames waiting before the connection counts as too slow.
     capacity: usize,
     metrics: Arc<Metrics>,
@@ -114,16 +112,42 @@ struct MailState {
     closed: bool,
     /// The overflow control has been sent (once is enough).
     overflowed: bool,
+    /// The hub's clock ticked: time to look at the connection's timers (see `Hub::tick`).
+    tick: bool,
+    /// The connection's task, waiting for something to arrive (one waker in the state, not
+    /// a `Notify` and a `Notified` per socket: BENCHMARKS.md, *Held sockets*).
+    waker: Option<Waker>,
 }
 
-/// A drained queue that grew beyond this many slots is freed, so a burst does not keep its
-/// memory on an idle socket.
-const KEEP_SLOTS: usize = 8;
+impl MailState {
+    /// Whether the connection has anything to do.
+    fn ready(&self) -> bool {
+        !self.frames.is_empty() || self.latest.is_some() || !self.ctl.is_empty() || self.tick
+    }
+}
 
-/// The front of `queue`; a queue drained after growing past [`KEEP_SLOTS`] is freed.
+/// Wakes the connection's task, if it waits, once the lock is let go.
+fn wake(mut st: MutexGuard<'_, MailState>) {
+    let waker = st.waker.take();
+    drop(st);
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+/// Keeps `cx`'s waker to be woken.
+fn park(st: &mut MailState, cx: &Context<'_>) {
+    match &st.waker {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => st.waker = Some(cx.waker().clone()),
+    }
+}
+
+/// The front of `queue`; a drained queue is freed, so an idle socket holds no queue
+/// (BENCHMARKS.md, *Held sockets*: a few hundred bytes each, against an allocation per burst).
 fn pop<T>(queue: &mut VecDeque<T>) -> Option<T> {
     let item = queue.pop_front();
-    if queue.is_empty() && queue.capacity() > KEEP_SLOTS {
+    if queue.is_empty() && queue.capacity() > 0 {
         *queue = VecDeque::new();
     }
     item
@@ -134,7 +158,6 @@ impl Mailbox {
     pub(crate) fn new(capacity: usize, metrics: Arc<Metrics>) -> Arc<Mailbox> {
         Arc::new(Mailbox {
             state: Mutex::new(MailState::default()),
-            notify: Notify::new(),
             capacity,
             metrics,
         })
@@ -145,10 +168,40 @@ impl Mailbox {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Completes when something was put in the mailbox since the last wake-up (a wake-up
-    /// that found nobody waiting is kept for the next call).
-    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.notify.notified()
+    /// Ready once there is something to do: a frame to write, a control or a tick of the
+    /// hub's clock; otherwise the task is woken when there is.
+    pub(crate) fn poll_ready(&self, cx: &Context<'_>) -> Poll<()> {
+        let mut st = self.state();
+        if st.ready() {
+            return Poll::Ready(());
+        }
+        park(&mut st, cx);
+        Poll::Pending
+    }
+
+    /// Ready once a control waits (while a write waits for the peer, frames stay queued).
+    pub(crate) fn poll_ctl(&self, cx: &Context<'_>) -> Poll<()> {
+        let mut st = self.state();
+        if !st.ctl.is_empty() {
+            return Poll::Ready(());
+        }
+        park(&mut st, cx);
+        Poll::Pending
+    }
+
+    /// Whether the hub's clock ticked since the last call.
+    pub(crate) fn take_tick(&self) -> bool {
+        std::mem::take(&mut self.state().tick)
+    }
+
+    /// The hub's clock ticked.
+    pub(crate) fn tick(&self) {
+        let mut st = self.state();
+        if st.closed {
+            return;
+        }
+        st.tick = true;
+        wake(st);
     }
 
     /// The next control, if any.
@@ -191,8 +244,8 @@ impl Mailbox {
                 return false;
             }
             st.ctl.push_back(ctl);
+            wake(st);
         }
-        self.notify.notify_one();
         true
     }
 }
@@ -231,8 +284,8 @@ impl Outbox {
             } else {
                 st.frames.push_back(frame);
             }
+            wake(st);
         }
-        mb.notify.notify_one();
     }
 
     /// Encodes and queues a message for this connection alone.
@@ -251,8 +304,8 @@ impl Outbox {
             if st.latest.replace(frame).is_some() {
                 mb.metrics.snapshots_coalesced.inc();
             }
+            wake(st);
         }
-        mb.notify.notify_one();
     }
 
     /// Sends the last snapshot of a game reliably (it must not be coalesced away), after

@@ -107,6 +107,30 @@ fn main() {
         );
     }
 
+    // What a host's WebSocket framing reads: those requests as masked client frames, several
+    // to a read, fragmented, with pings, pongs and a close between them.
+    let frames = seeds.join("ws_frames");
+    let mask = [0x12, 0x34, 0x56, 0x78];
+    let mut all = Vec::new();
+    for (i, req) in requests(json!({"column": 3})).into_iter().enumerate() {
+        let text = to_json(&ClientMsg { id: i as u32, req });
+        let frame = hearth_ws::client_frame(0x81, mask, text.as_bytes());
+        write(&frames, &format!("text-{i:02}"), &frame);
+        all.extend(frame);
+    }
+    let msg = to_postcard(&ClientMsg {
+        id: 1,
+        req: Request::<WireBytes>::ListRooms,
+    });
+    let (head, tail) = msg.split_at(msg.len() / 2);
+    let mut fragmented = hearth_ws::client_frame(0x02, mask, head);
+    fragmented.extend(hearth_ws::client_frame(0x89, mask, b"ping"));
+    fragmented.extend(hearth_ws::client_frame(0x80, mask, tail));
+    fragmented.extend(hearth_ws::client_frame(0x8A, mask, b""));
+    fragmented.extend(hearth_ws::client_frame(0x88, mask, &[0x03, 0xE8]));
+    write(&frames, "fragmented", &fragmented);
+    write(&frames, "many", &all);
+
     // Snapshots of every game: at the start, after a few moves, and at the end.
     let snapshots = seeds.join("snapshot");
     for game in game_names() {

@@ -64,7 +64,7 @@ impl Member {
         let mut out = Vec::new();
         while let Some(frame) = self.mailbox.next_reliable() {
             if let Frame::Text(text) = frame {
-                out.push(serde_json::from_str(&text).expect("the room sends JSON"));
+                out.push(serde_json::from_slice(&text).expect("the room sends JSON"));
             }
         }
         out
