@@ -63,6 +63,8 @@ pub(crate) struct Hub {
     /// Every open connection's mailbox (signed in or not), for what all of them hear at
     /// once: the clock's ticks and shutdown.
     conns: Mutex<Conns>,
+    /// Where the connections' clock (`Hub::millis`) starts.
+    epoch: tokio::time::Instant,
     leaderboard_subs: Mutex<HashMap<String, Vec<crate::wire::Outbox>>>,
     next_id: AtomicU64,
     /// A draining host makes no new rooms and reports itself unready on `/healthz`.
@@ -100,6 +102,7 @@ impl Hub {
             tokens: Mutex::new(HashMap::new()),
             online: Mutex::new(HashMap::new()),
             conns: Mutex::new(Conns::default()),
+            epoch: tokio::time::Instant::now(),
             leaderboard_subs: Mutex::new(HashMap::new()),
             // Anonymous ids start high so they never collide with account ids.
             next_id: AtomicU64::new(ANONYMOUS_IDS),
@@ -232,6 +235,17 @@ impl Hub {
         tokio::spawn(room.run(rx));
         tracing::info!(room = %name, match_id, "room restored from its log");
         Ok(())
+    }
+
+    /// Milliseconds since the hub was made: the time connections keep (8 bytes, not an
+    /// `Instant`'s 16).
+    pub(crate) fn millis(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The instant `ms` milliseconds after the hub was made.
+    pub(crate) fn instant_at(&self, ms: u64) -> tokio::time::Instant {
+        self.epoch + std::time::Duration::from_millis(ms)
     }
 
     /// Counts a connection in, to hear the clock and shutdown; false if the host is

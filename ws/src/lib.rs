@@ -79,7 +79,9 @@ struct Partial {
 #[derive(Debug)]
 pub struct Framer {
     /// Bytes read that do not make a whole frame yet; empty (unallocated) between frames.
-    inbuf: Vec<u8>,
+    /// (A boxed slice, not a `Vec`: 8 bytes less in every connection's task; appending
+    /// reallocates, which only a frame split across reads does.)
+    inbuf: Box<[u8]>,
     /// Bytes to write that the socket has not taken yet; empty (unallocated) between writes.
     outbuf: Vec<u8>,
     /// How much of `outbuf` the socket took.
@@ -97,7 +99,7 @@ impl Framer {
     /// A framer taking messages of up to `max_message` bytes.
     pub fn new(max_message: u32) -> Self {
         Framer {
-            inbuf: Vec::new(),
+            inbuf: Box::default(),
             outbuf: Vec::new(),
             taken: 0,
             partial: None,
@@ -110,7 +112,7 @@ impl Framer {
     /// Heap bytes the framer holds: a frame not fully arrived, output not written yet, a
     /// fragmented message. Zero between messages.
     pub fn held_bytes(&self) -> usize {
-        self.inbuf.capacity()
+        self.inbuf.len()
             + self.outbuf.capacity()
             + self
                 .partial
@@ -148,7 +150,7 @@ impl Framer {
             return Ok(None);
         }
         if !self.inbuf.is_empty() {
-            self.inbuf.extend_from_slice(read);
+            self.inbuf = [&self.inbuf[..], read].concat().into_boxed_slice();
             return self.next_buffered();
         }
         // The usual case: whole frames in one read, parsed where they landed.
@@ -171,9 +173,9 @@ impl Framer {
     /// Keeps `rest` for the next read, allocating only if there is any.
     fn keep(&mut self, rest: &[u8]) {
         self.inbuf = if rest.is_empty() || self.closed {
-            Vec::new()
+            Box::default()
         } else {
-            rest.to_vec()
+            rest.into()
         };
     }
 
@@ -332,7 +334,7 @@ impl Framer {
 
     /// The socket took `n` bytes of [`Framer::output`]; once it took all, the buffer is freed.
     pub fn written(&mut self, n: usize) {
-        self.taken = (self.taken + n).min(self.outbuf.len());
+        self.taken = self.taken.saturating_add(n).min(self.outbuf.len());
         if self.taken == self.outbuf.len() {
             self.outbuf = Vec::new();
             self.taken = 0;

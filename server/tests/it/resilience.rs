@@ -15,6 +15,13 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
+/// The `closing` message among what a connection received before it closed.
+fn closing_of<'a>(got: &'a [Got], what: &str) -> &'a Value {
+    got.iter()
+        .find_map(|g| g.json.get("closing"))
+        .unwrap_or_else(|| panic!("{what}: no `closing` in {got:?}"))
+}
+
 fn column(c: u8) -> Request<Value> {
     Request::Action {
         action: json!({"column": c}),
@@ -327,10 +334,7 @@ async fn oversized_and_malformed_frames_close_only_that_connection() {
     let mut big = Client::join_host(&host, "Big").await;
     big.send_raw(Message::Text("x".repeat(4096).into())).await;
     let got = big.until_closed().await;
-    let closing = got
-        .iter()
-        .find_map(|g| g.json.get("closing"))
-        .expect("told why");
+    let closing = closing_of(&got, "told why");
     assert_eq!(closing["code"], codes::FRAME_TOO_LARGE);
     assert!(closing["message"].as_str().unwrap().contains("1024 bytes"));
 
@@ -351,10 +355,7 @@ async fn oversized_and_malformed_frames_close_only_that_connection() {
         junk.send_raw(Message::Text("{\"id\":1}".into())).await;
     }
     let rest = junk.until_closed().await;
-    let closing = rest
-        .iter()
-        .find_map(|g| g.json.get("closing"))
-        .expect("told why");
+    let closing = closing_of(&rest, "told why");
     assert_eq!(closing["code"], codes::TOO_MANY_ERRORS);
     assert!(host.metrics().bad_frames.get() >= 4);
     assert_eq!(good.call(Request::Ping).await.unwrap(), json!("pong"));
@@ -381,13 +382,57 @@ async fn a_flooding_client_is_rate_limited_then_closed() {
         .filter(|g| g.json["error"]["error"]["code"] == codes::RATE_LIMITED)
         .count();
     assert!(limited >= 1, "{got:?}");
-    let closing = got
-        .iter()
-        .find_map(|g| g.json.get("closing"))
-        .expect("closed with a reason");
+    let closing = closing_of(&got, "closed with a reason");
     assert_eq!(closing["code"], codes::RATE_LIMITED);
     assert!(host.metrics().rate_limited.get() >= 5);
     assert_eq!(calm.call(Request::Ping).await.unwrap(), json!("pong"));
+    host.shutdown().await;
+}
+
+#[tokio::test]
+async fn fragments_are_one_message_and_a_frame_against_the_websocket_rules_closes_only_its_connection()
+ {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let host = host_with(Limits::default()).await;
+    let mut ada = Client::join_host(&host, "Ada").await;
+    // A request in three fragments, with a ping between two of them, is one request.
+    let text = br#"{"id":900,"req":"ping"}"#;
+    let part =
+        |bytes: &[u8], opcode, fin| Message::Frame(Frame::message(bytes.to_vec(), opcode, fin));
+    ada.send_raw(part(&text[..6], OpCode::Data(Data::Text), false))
+        .await;
+    ada.send_raw(Message::Ping(b"between".to_vec().into()))
+        .await;
+    ada.send_raw(part(&text[6..12], OpCode::Data(Data::Continue), false))
+        .await;
+    ada.send_raw(part(&text[12..], OpCode::Data(Data::Continue), true))
+        .await;
+    assert_eq!(ada.wait_reply(900).await.unwrap(), json!("pong"));
+
+    // A frame with a reserved bit set (no extension was agreed) closes that connection, and
+    // it is told why.
+    let mut bob = Client::join_host(&host, "Bob").await;
+    let mut bad = Frame::message(b"{}".to_vec(), OpCode::Data(Data::Text), true);
+    bad.header_mut().rsv1 = true;
+    bob.send_raw(Message::Frame(bad)).await;
+    let got = bob.until_closed().await;
+    let closing = closing_of(&got, "told why");
+    assert_eq!(closing["code"], codes::BAD_FRAME);
+    assert!(
+        closing["message"]
+            .as_str()
+            .unwrap()
+            .contains("reserved bits"),
+        "{closing}"
+    );
+    // The others play on.
+    assert_eq!(ada.call(Request::Ping).await.unwrap(), json!("pong"));
+
+    // A plain HTTP request to the WebSocket endpoint is told what the endpoint is.
+    let plain = http_get(host.addr(), "/ws").await;
+    assert!(plain.starts_with("HTTP/1.1 426"), "{plain}");
+    assert!(plain.contains("connect with a WebSocket client"), "{plain}");
     host.shutdown().await;
 }
 
@@ -403,10 +448,7 @@ async fn a_silent_connection_times_out() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let got = quiet.until_closed().await;
     eprintln!("{got:?}");
-    let closing = got
-        .iter()
-        .find_map(|g| g.json.get("closing"))
-        .expect("told why");
+    let closing = closing_of(&got, "told why");
     assert_eq!(closing["code"], codes::IDLE_TIMEOUT);
     // A client that reads (and so answers pings) stays connected past the timeout.
     let mut alive = Client::join_host(&host, "Alive").await;
@@ -455,10 +497,7 @@ async fn a_client_that_does_not_read_is_dropped_and_can_resume() {
     }
     // Bob's connection is gone, after whatever was already in flight and the reason.
     let got = bob.until_closed().await;
-    let closing = got
-        .iter()
-        .find_map(|g| g.json.get("closing"))
-        .expect("told why");
+    let closing = closing_of(&got, "told why");
     assert_eq!(closing["code"], codes::SLOW_CONSUMER);
     ada.expect_where("room", |r| r["members"][1]["connected"] == false)
         .await;
@@ -577,10 +616,7 @@ async fn actions_are_recorded_before_they_are_acknowledged_and_shutdown_flushes(
     host.shutdown().await;
     for c in [&mut ada, &mut bob] {
         let got = c.until_closed().await;
-        let closing = got
-            .iter()
-            .find_map(|g| g.json.get("closing"))
-            .expect("told");
+        let closing = closing_of(&got, "told");
         assert_eq!(closing["code"], codes::SERVER_SHUTDOWN);
     }
     assert_eq!(
