@@ -64,8 +64,9 @@ impl WebSocket {
             if self.framer.closed_by_peer() {
                 return Poll::Ready(None);
             }
-            let mut chunk = [0u8; READ_CHUNK];
-            let mut buf = ReadBuf::new(&mut chunk);
+            // Not zero-filled: only what the read fills is looked at.
+            let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
+            let mut buf = ReadBuf::uninit(&mut chunk);
             if let Err(e) = ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf)) {
                 return Poll::Ready(Some(Err(e.into())));
             }
