@@ -267,7 +267,7 @@ impl Conn {
         let mut last_seen = opened;
         let mut last_ping = opened;
         if !self.hub.register(self.id, &self.mailbox) {
-            return Exit::Close(codes::SERVER_SHUTDOWN, "the host is shutting down".into());
+            return Exit::Close(codes::SERVER_SHUTDOWN, crate::hub::SHUTTING_DOWN.into());
         }
         let mailbox = self.mailbox.clone();
         loop {

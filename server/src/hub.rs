@@ -35,6 +35,9 @@ struct OnlineEntry {
     mailbox: Arc<crate::wire::Mailbox>,
 }
 
+/// What every connection is told when the host stops (or when it opens while it stops).
+pub(crate) const SHUTTING_DOWN: &str = "the host is shutting down; try again later";
+
 #[derive(Default)]
 struct Conns {
     all: HashMap<u64, Arc<crate::wire::Mailbox>>,
@@ -279,10 +282,7 @@ impl Hub {
         let mut conns = lock(&self.conns);
         conns.stopping = true;
         for mailbox in conns.all.values() {
-            mailbox.close_with(
-                codes::SERVER_SHUTDOWN,
-                "the host is shutting down; try again later".into(),
-            );
+            mailbox.close_with(codes::SERVER_SHUTDOWN, SHUTTING_DOWN.into());
         }
     }
 
