@@ -256,9 +256,32 @@ struct ServeArgs {
 /// Runs the `hearth` command line (arguments from the process) over the games `games`
 /// registers, and returns the process's exit code. A catalog that does not build (two games
 /// of one name, floats in a game's state) is reported naming the game, and nothing runs.
+///
+/// The game types are traced at start to compute their rules fingerprints, which needs
+/// hearth-rules' `schema` feature (a game project's rules crate asks for it).
 pub fn run(games: Games) -> std::process::ExitCode {
+    run_catalog(Catalog::of(games))
+}
+
+/// [`run`] with fingerprints computed at build time (`Catalog::fingerprints()` of the same
+/// games in a `build.rs`, as `name@version#schema` text), for a binary built without the type
+/// tracer. Stale fingerprints (the games changed since) are reported naming the game, and
+/// nothing runs.
+pub fn run_fingerprinted(games: Games, fingerprints: &[&str]) -> std::process::ExitCode {
+    let parsed: Result<Vec<hearth_rules::Fingerprint>, _> =
+        fingerprints.iter().map(|f| f.parse()).collect();
+    match parsed {
+        Ok(parsed) => run_catalog(Catalog::of_fingerprinted(games, &parsed)),
+        Err(hearth_rules::BadFingerprint(f)) => {
+            eprintln!("hearth: {f:?} is not a rules fingerprint (name@version#schema); rebuild");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_catalog(catalog: Result<Catalog, hearth_rules::RuleError>) -> std::process::ExitCode {
     let cli = Cli::parse();
-    let catalog = match Catalog::of(games) {
+    let catalog = match catalog {
         Ok(catalog) => Arc::new(catalog),
         Err(e) => {
             eprintln!("hearth: the games do not register: {e}");

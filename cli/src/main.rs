@@ -2,5 +2,9 @@
 //! same command from one call with its rules crate's `games` (see `hearth new`).
 
 fn main() -> std::process::ExitCode {
-    hearth_cli::run(hearth_games::games)
+    // Fingerprints traced by build.rs: this binary carries no type tracer.
+    hearth_cli::run_fingerprinted(
+        hearth_games::games,
+        include!(concat!(env!("OUT_DIR"), "/fingerprints.rs")),
+    )
 }

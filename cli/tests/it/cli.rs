@@ -153,6 +153,32 @@ async fn a_scripted_terminal_client_plays_a_whole_game_on_hearth_serve() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The binary takes its games' fingerprints from build.rs (it has no type tracer): they must be
+/// the ones a traced catalog computes, or every client would be refused at its hello.
+#[test]
+fn the_binary_announces_the_fingerprints_traced_from_the_games() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .arg("games")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().find(|w| w.contains('#')))
+        .map(str::to_string)
+        .collect();
+    let traced: Vec<String> = hearth_games::catalog()
+        .fingerprints()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(listed, traced);
+}
+
 #[test]
 fn an_unreachable_server_is_a_message_not_a_panic() {
     let port = free_port();
