@@ -31,25 +31,53 @@ export function install(text) {
   for (const shapes of JSON.parse(text)) games.push(compileGame(shapes));
 }
 
-/** A value of `kind` (index into KINDS) of game `game` (catalog index) as postcard bytes. */
-/** One writer for every `encode`: its bytes are copied into Wasm before the next call. */
+/** One writer for every encoding: its bytes are copied into Wasm before the next call. */
 let shared = null;
 
-export function encode(game, kind, value) {
-  const g = games[game];
+/**
+ * Why the last `encodeInto` or `decodeOr` failed (an `Error` with a `code`), for `takeFailure`.
+ * They return a sentinel instead of throwing: a throw through wasm-bindgen's `catch` glue
+ * costs a closure, an `arguments` object and an externref for every call, failing or not.
+ */
+let failure = null;
+
+/** The `Error` of the last failed `encodeInto` or `decodeOr` (once). */
+export function takeFailure() {
+  const f = failure;
+  failure = null;
+  return f;
+}
+
+/**
+ * A value of `kind` (index into KINDS) of game `game` (catalog index) as postcard bytes,
+ * written straight into `dst` (a view of the module's memory) when they fit. Returns their
+ * length (more than `dst` holds: call `copyEncoded` with room for them), or -1 when the
+ * value is not of that kind (`takeFailure` says why).
+ */
+export function encodeInto(game, kind, value, dst) {
   const w = (shared ??= new Writer());
   w.len = 0;
   try {
-    if (kind === 0 && isDefaultConfig(value)) return new Uint8Array(0);
-    g.enc[kind](w, value);
+    if (kind === 0 && isDefaultConfig(value)) return 0;
+    games[game].enc[kind](w, value);
   } catch (e) {
-    throw decodeError(KINDS[kind], e);
+    failure = e instanceof Bad ? decodeError(KINDS[kind], e) : e;
+    return -1;
   }
-  return w.finish();
+  if (w.len <= dst.length) dst.set(w.buf.subarray(0, w.len));
+  return w.len;
 }
 
-/** Postcard bytes of a value of `kind` of game `game` as its JSON form. */
-export function decode(game, kind, bytes) {
+/** The bytes of the last `encodeInto` that did not fit, into `dst` (room for them). */
+export function copyEncoded(dst) {
+  dst.set(shared.buf.subarray(0, shared.len));
+}
+
+/**
+ * Postcard bytes of a value of `kind` of game `game` as its JSON form; `undefined` when they
+ * do not decode (`takeFailure` says why).
+ */
+export function decodeOr(game, kind, bytes) {
   const g = games[game];
   const r = new Reader(bytes);
   try {
@@ -58,8 +86,23 @@ export function decode(game, kind, bytes) {
     if (r.i !== bytes.length) throw new Bad(`${bytes.length - r.i} unexpected bytes after the value`);
     return value;
   } catch (e) {
-    throw decodeError(KINDS[kind], e, 'postcard');
+    failure = e instanceof Bad ? decodeError(KINDS[kind], e, 'postcard') : e;
+    return undefined;
   }
+}
+
+/** `encodeInto` as a function that returns the bytes (a copy) or throws (the codec's tests). */
+export function encode(game, kind, value) {
+  const n = encodeInto(game, kind, value, new Uint8Array(0));
+  if (n < 0) throw takeFailure();
+  return shared.buf.slice(0, n);
+}
+
+/** `decodeOr` as a function that throws (the codec's tests). */
+export function decode(game, kind, bytes) {
+  const value = decodeOr(game, kind, bytes);
+  if (value === undefined) throw takeFailure();
+  return value;
 }
 
 /**
@@ -82,6 +125,7 @@ export function encodeLog(game, log) {
     try {
       g.enc[1](a, e.action);
     } catch (err) {
+      if (!(err instanceof Bad)) throw err;
       throw coded('replay', `log entry ${e.index} cannot be replayed: ${decodeError('action', err).message}`);
     }
     w.uvar(e.index);
@@ -119,7 +163,6 @@ function isDefaultConfig(v) {
 }
 
 function decodeError(what, e, from = 'JSON') {
-  if (!(e instanceof Bad)) throw e;
   const path = e.path ? `${e.path.join('.')}: ` : '';
   return coded(
     'decode',

@@ -11,10 +11,15 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     #[wasm_bindgen(js_name = install)]
     fn codec_install(shapes: &str);
-    #[wasm_bindgen(catch, js_name = encode)]
-    fn codec_encode(game: u32, kind: u8, value: &JsValue) -> Result<js_sys::Uint8Array, JsValue>;
-    #[wasm_bindgen(catch, js_name = decode)]
-    fn codec_decode(game: u32, kind: u8, bytes: &[u8]) -> Result<JsValue, JsValue>;
+    // Not `catch`: they return a sentinel and keep the error for `takeFailure` (cheaper).
+    #[wasm_bindgen(js_name = encodeInto)]
+    fn codec_encode_into(game: u32, kind: u8, value: &JsValue, dst: &mut [u8]) -> i32;
+    #[wasm_bindgen(js_name = copyEncoded)]
+    fn codec_copy_encoded(dst: &mut [u8]);
+    #[wasm_bindgen(js_name = decodeOr)]
+    fn codec_decode(game: u32, kind: u8, bytes: &[u8]) -> JsValue;
+    #[wasm_bindgen(js_name = takeFailure)]
+    fn codec_take_failure() -> JsValue;
     fn refusal(code: &str, message: &str) -> JsValue;
     #[wasm_bindgen(catch, js_name = encodeLog)]
     fn codec_encode_log(game: u32, log: &JsValue) -> Result<js_sys::Uint8Array, JsValue>;
@@ -87,12 +92,42 @@ pub(crate) fn to_payload(game: u32, kind: Kind, value: &JsValue) -> Result<Paylo
 
 /// [`to_payload`]'s bytes.
 pub(crate) fn to_bytes(game: u32, kind: Kind, value: &JsValue) -> Result<Vec<u8>, JsValue> {
-    Ok(codec_encode(game, kind as u8, value)?.to_vec())
+    let mut bytes = Vec::new();
+    to_bytes_into(game, kind, value, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`to_bytes`] into `bytes` (replacing what it held), so a hot path reuses one allocation:
+/// the codec writes straight into it when it has room (one call into JS, no copy).
+pub(crate) fn to_bytes_into(
+    game: u32,
+    kind: Kind,
+    value: &JsValue,
+    bytes: &mut Vec<u8>,
+) -> Result<(), JsValue> {
+    // Room for most actions and configs, so the codec rarely has to be asked twice.
+    let room = bytes.capacity().max(64);
+    bytes.clear();
+    bytes.resize(room, 0);
+    let Ok(len) = usize::try_from(codec_encode_into(game, kind as u8, value, bytes)) else {
+        return Err(codec_take_failure());
+    };
+    if len > bytes.len() {
+        bytes.resize(len, 0);
+        codec_copy_encoded(bytes);
+    }
+    bytes.truncate(len);
+    Ok(())
 }
 
 /// [`from_payload`] of postcard bytes.
 pub(crate) fn from_bytes(game: u32, kind: Kind, bytes: &[u8]) -> Result<JsValue, JsValue> {
-    codec_decode(game, kind as u8, bytes)
+    let value = codec_decode(game, kind as u8, bytes);
+    if value.is_undefined() {
+        Err(codec_take_failure())
+    } else {
+        Ok(value)
+    }
 }
 
 /// A game value (postcard) as a plain JS value in its JSON form; a value that does not

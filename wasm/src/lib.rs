@@ -225,6 +225,8 @@ pub struct Session {
     events: Vec<u8>,
     /// `apply`'s events buffer, kept for its allocation.
     scratch: Vec<u8>,
+    /// `apply`'s action buffer, kept for its allocation.
+    action: Vec<u8>,
 }
 
 impl Session {
@@ -236,6 +238,7 @@ impl Session {
             refusal: None,
             events: Vec::new(),
             scratch: Vec::new(),
+            action: Vec::new(),
         })
     }
 
@@ -327,11 +330,11 @@ impl Session {
     #[wasm_bindgen(unchecked_return_type = "any[]")]
     pub fn apply(&mut self, seat: f64, action: JsValue) -> Result<JsValue, JsValue> {
         let seat = Seat(small(seat, "seat", "no_such_seat")?);
-        let action = js::to_bytes(self.game, Kind::Action, &action)?;
+        js::to_bytes_into(self.game, Kind::Action, &action, &mut self.action)?;
         let buffer = std::mem::take(&mut self.scratch);
         let events = self
             .inner
-            .apply_bytes(seat, &action, buffer)
+            .apply_bytes(seat, &self.action, buffer)
             .map_err(js::rule_error)?;
         let value = js::from_bytes(self.game, Kind::Events, &events);
         self.scratch = events;

@@ -345,6 +345,19 @@ mod wasm {
             back(&forecast.view(None).expect("view")),
             back(&host.view(None).expect("view"))
         );
+        // A view of 16 tanks is far longer than the buffer the codec is first offered: it
+        // crosses whole (the forecast starts from exactly it).
+        let mut big = Session::new("tanks", JsValue::NULL, 16.0, 9.0).expect("setup");
+        for _ in 0..3 {
+            big.tick().expect("tick");
+        }
+        let view = big.view(None).expect("view");
+        let forecast = Session::predict("tanks", JsValue::NULL, 16.0, view, Some(3.0))
+            .expect("predict from a long view");
+        assert_eq!(
+            back(&forecast.view(None).expect("view")),
+            back(&big.view(None).expect("view"))
+        );
         let e = refused(Session::predict(
             "connect-four",
             JsValue::NULL,
