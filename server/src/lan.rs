@@ -14,8 +14,9 @@ use tokio::sync::watch;
 
 use crate::{Host, HostConfig, HostError, HostHandle};
 
-/// What the page asks a host it was served by (`GET /v1/lan`): present only on LAN hosts, so
-/// the page knows to join with a name instead of signing in.
+/// What the page asks a host it was served by (`GET /v1/lan`): the host's name, games and page
+/// URLs on LAN hosts, so the page knows to join with a name instead of signing in; 204 No
+/// Content from the official server.
 pub const LAN_INFO_PATH: &str = "/v1/lan";
 
 /// How often the announcement is refreshed with the rooms and players.

@@ -583,12 +583,19 @@ pub fn router(api: Api) -> Router {
         .layer(axum::middleware::from_fn(json_errors))
 }
 
-async fn unknown_endpoint() -> ApiError {
+async fn unknown_endpoint(uri: axum::http::Uri) -> Response {
+    // The page asks every host that served it whether it is a LAN host (`GET /v1/lan`, routed
+    // before this catch-all on LAN hosts): "no" is an empty success, not an error a browser
+    // logs in its console.
+    if uri.path() == crate::lan::LAN_INFO_PATH {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "no such endpoint; GET /v1/openapi.json lists them",
     )
+    .into_response()
 }
 
 /// Makes every `/v1` error a `{code, message}` body, including the ones axum writes itself

@@ -1366,6 +1366,9 @@ async fn every_rest_error_is_json_even_the_ones_the_router_writes() {
         assert_eq!(e["code"], code, "{method} {path}: {e}");
         assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
     }
+    // The page's question "are you a LAN host?" gets an empty answer, not an error.
+    let (s, body) = http(addr, "GET", "/v1/lan", None, None).await;
+    assert_eq!(s, 204, "{body}");
     // The web folder still answers outside /v1.
     let (s, page) = http(addr, "GET", "/", None, None).await;
     assert_eq!((s, page.as_str()), (200, Some("<p>hi</p>")));
