@@ -151,7 +151,9 @@ impl Admission {
         Some(Guarded {
             io,
             slot: Slot {
-                admission: self.clone(),
+                place: Some(Place {
+                    admission: self.clone(),
+                }),
                 state: state.clone(),
             },
             sleep: Some(Box::pin(tokio::time::sleep_until(
@@ -247,19 +249,32 @@ impl ConnState {
     }
 }
 
-/// One open socket's place in the count; dropping it gives the place back.
-struct Slot {
+/// One open socket's place in the count; dropping it gives the place back. All a socket
+/// upgraded to a WebSocket keeps of its admission (see [`Guarded::into_upgraded`]).
+pub(crate) struct Place {
     admission: Arc<Admission>,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        lock(&self.admission.inner).open -= 1;
+        self.admission.metrics.sockets.dec();
+    }
+}
+
+/// A socket's place and its handshake state.
+struct Slot {
+    /// Taken only by [`Guarded::into_upgraded`].
+    place: Option<Place>,
     state: Arc<ConnState>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut inner = lock(&self.admission.inner);
-        inner.open -= 1;
-        self.admission.metrics.sockets.dec();
-        if self.state.evicted.load(Ordering::Acquire) {
-            inner.leaving -= 1;
+        if let Some(place) = &self.place
+            && self.state.evicted.load(Ordering::Acquire)
+        {
+            lock(&place.admission.inner).leaving -= 1;
         }
     }
 }
@@ -277,6 +292,21 @@ impl<S> Guarded<S> {
     /// Where it is in its handshake.
     pub(crate) fn state(&self) -> &Arc<ConnState> {
         &self.slot.state
+    }
+
+    /// The socket, upgraded to a WebSocket, with its place in the count and nothing else:
+    /// no handshake state or timer (an idle WebSocket keeps this for its whole life).
+    pub(crate) fn into_upgraded(self) -> (S, Option<Place>) {
+        let Guarded { io, mut slot, .. } = self;
+        let place = slot.place.take();
+        if let Some(place) = &place
+            && slot.state.evicted.swap(false, Ordering::AcqRel)
+        {
+            // Told to make room just as its upgrade went through: it stays, so it is no
+            // longer counted as leaving.
+            lock(&place.admission.inner).leaving -= 1;
+        }
+        (io, place)
     }
 
     fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
@@ -304,8 +334,10 @@ impl<S> Guarded<S> {
             if sleep.as_mut().poll(cx).is_ready() {
                 if !state.evicted.swap(true, Ordering::AcqRel) {
                     // Counted once; `evicted` also stops the next read from waiting again.
-                    self.slot.admission.metrics.handshake_timeouts.inc();
-                    lock(&self.slot.admission.inner).leaving += 1;
+                    if let Some(place) = &self.slot.place {
+                        place.admission.metrics.handshake_timeouts.inc();
+                        lock(&place.admission.inner).leaving += 1;
+                    }
                 }
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,

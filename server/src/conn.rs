@@ -341,56 +341,18 @@ impl Conn {
                 socket.poll_recv(cx).map(Some)
             })
             .await;
-            let Some(msg) = msg else {
+            let Some(read) = msg else {
                 continue;
             };
-            let msg = match msg {
-                None => return Exit::Gone,
-                Some(Err(WsError::Frame(FrameError::TooLarge(_)))) => {
-                    return Exit::Close(
-                        codes::FRAME_TOO_LARGE,
-                        format!(
-                            "messages are limited to {} bytes; send smaller ones",
-                            self.hub.config.limits.max_frame_bytes
-                        ),
-                    );
-                }
-                Some(Err(WsError::Io(_))) => return Exit::Gone,
-                Some(Err(e)) => {
-                    return Exit::Close(
-                        codes::BAD_FRAME,
-                        format!(
-                            "the connection broke the WebSocket rules ({e}); fix the client and reconnect"
-                        ),
-                    );
-                }
-                Some(Ok(msg)) => msg,
+            let step = match self.on_read(read) {
+                Ok(step) => step,
+                Err(exit) => return exit,
             };
             last_seen = self.hub.millis();
-            #[cfg(feature = "cluster")]
-            if let Some(r) = self.routing.as_mut() {
-                // A clone is a reference count: the frame may go to another node.
-                r.frame = Some(msg.clone());
-            }
-            let parsed = match msg {
-                Message::Text(text) => {
-                    self.encoding.get_or_insert(Encoding::Json);
-                    from_json::<ClientMsg<serde_json::Value>>(text.as_str())
-                        .map(|m| (m.id, m.req.map_payload(Payload::Json)))
-                }
-                Message::Binary(bytes) => {
-                    self.encoding.get_or_insert(Encoding::Postcard);
-                    from_postcard::<ClientMsg<WireBytes>>(&bytes)
-                        .map(|m| (m.id, m.req.map_payload(Payload::from)))
-                }
-                Message::Close => return Exit::Gone,
-                // A ping's pong was queued and goes at the top of the loop.
-                Message::Ping | Message::Pong => continue,
-            };
             // Boxed, and the step gone before the wait: it holds a whole request, and an
             // idle socket's task would carry room for it (a `match` keeps its scrutinee
             // until its end, across an `.await` in an arm).
-            let wait = match self.on_frame(parsed) {
+            let wait = match step {
                 Step::Done(None) => continue,
                 Step::Done(Some(exit)) => return exit,
                 step => Box::pin(self.finish(step)),
@@ -459,6 +421,57 @@ impl Conn {
 
     /// Handles one decoded (or undecodable) frame, at once if it can: `Step::Done(Some(_))`
     /// ends the connection, the other steps are waits for [`Conn::finish`].
+    /// What a read from the socket asks for: a step, or the end of the connection.
+    ///
+    /// Not inline in `run`: the message would stay in `run`'s future across the request's
+    /// wait (a `match` that moves out of a value keeps its storage and a drop flag), and
+    /// every idle socket's task would carry room for it (BENCHMARKS.md, *Held sockets*).
+    fn on_read(&mut self, read: Option<Result<Message, WsError>>) -> Result<Step, Exit> {
+        let msg = match read {
+            None => return Err(Exit::Gone),
+            Some(Err(WsError::Frame(FrameError::TooLarge(_)))) => {
+                return Err(Exit::Close(
+                    codes::FRAME_TOO_LARGE,
+                    format!(
+                        "messages are limited to {} bytes; send smaller ones",
+                        self.hub.config.limits.max_frame_bytes
+                    ),
+                ));
+            }
+            Some(Err(WsError::Io(_))) => return Err(Exit::Gone),
+            Some(Err(e)) => {
+                return Err(Exit::Close(
+                    codes::BAD_FRAME,
+                    format!(
+                        "the connection broke the WebSocket rules ({e}); fix the client and reconnect"
+                    ),
+                ));
+            }
+            Some(Ok(msg)) => msg,
+        };
+        #[cfg(feature = "cluster")]
+        if let Some(r) = self.routing.as_mut() {
+            // A clone is a reference count: the frame may go to another node.
+            r.frame = Some(msg.clone());
+        }
+        let parsed = match msg {
+            Message::Text(text) => {
+                self.encoding.get_or_insert(Encoding::Json);
+                from_json::<ClientMsg<serde_json::Value>>(text.as_str())
+                    .map(|m| (m.id, m.req.map_payload(Payload::Json)))
+            }
+            Message::Binary(bytes) => {
+                self.encoding.get_or_insert(Encoding::Postcard);
+                from_postcard::<ClientMsg<WireBytes>>(&bytes)
+                    .map(|m| (m.id, m.req.map_payload(Payload::from)))
+            }
+            Message::Close => return Err(Exit::Gone),
+            // A ping's pong was queued and goes at the top of the loop.
+            Message::Ping | Message::Pong => return Ok(Step::Done(None)),
+        };
+        Ok(self.on_frame(parsed))
+    }
+
     fn on_frame(&mut self, parsed: Result<(u32, Request<Payload>), WireError>) -> Step {
         let (id, req) = match parsed {
             Ok(x) => x,

@@ -10,9 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use hearth_rules::protocol::{PlayerId, RoomSummary};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use tokio::sync::{oneshot, watch};
 
-use crate::admission::{Admission, AdmittedTcp, Peer};
+use crate::admission::{Admission, Admitted, AdmittedTcp, Peer};
 use crate::config::HostConfig;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
@@ -37,23 +39,60 @@ pub enum HostError {
     },
 }
 
-/// Serves `app` on `listener` until `stop` turns true (a macro because the listener types
-/// differ and axum's bounds on them are long).
-macro_rules! spawn_serve {
-    ($listener:expr, $app:expr, $stop:expr) => {{
-        let mut stop = $stop;
-        let app = $app;
-        let listener = $listener;
+/// Serves `app` on `listener` until `stop` turns true, then lets the HTTP connections finish
+/// their requests (WebSockets have left this loop: the hub closes them).
+///
+/// Hearth's own loop rather than `axum::serve`: axum serves through hyper-util's automatic
+/// HTTP/1-or-2 connection, whose private buffering type sits under every upgraded socket, so
+/// a WebSocket could never get its plain TCP socket back from hyper (`ws::WebSocket::new`)
+/// and kept hyper's boxed connection and the handshake's state for its whole life.
+async fn serve_http<L>(mut listener: L, app: Router, mut stop: watch::Receiver<bool>)
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    L::Io: Admitted,
+{
+    // Each connection holds a receiver; the loop's end waits until all are gone.
+    let (open_tx, open_rx) = watch::channel(());
+    loop {
+        let (io, addr) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = stopped(&mut stop) => break,
+        };
+        let peer = Peer {
+            addr,
+            state: io.conn_state().clone(),
+        };
+        let app = app.clone();
+        let mut stop = stop.clone();
+        let open = open_rx.clone();
         tokio::spawn(async move {
-            let serve = axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                });
-            if let Err(e) = serve.await {
-                tracing::error!("the listener failed: {e}");
+            let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer.clone()));
+                tower_service::Service::call(&mut app.clone(), request)
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(io), service)
+                .with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = stopped(&mut stop) => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
             }
-        })
-    }};
+            drop(open);
+        });
+    }
+    drop(open_rx);
+    open_tx.closed().await;
+}
+
+/// Returns once `stop` is true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`: dropped here, not held in a `select!`.
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// The host core: authoritative rooms over WebSocket at `/ws`, plus `/healthz` and
@@ -140,16 +179,16 @@ impl Host {
                             source,
                         }
                     })?;
-                spawn_serve!(listener, app, stop)
+                tokio::spawn(serve_http(listener, app, stop))
             }
-            None => spawn_serve!(
+            None => tokio::spawn(serve_http(
                 AdmittedTcp {
                     listener,
-                    admission
+                    admission,
                 },
                 app,
-                stop
-            ),
+                stop,
+            )),
         };
         let (http, ws) = if secure {
             ("https", "wss")

@@ -19,6 +19,9 @@ pub(crate) use hearth_ws::{FrameError, Message};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::admission::{Guarded, Place};
 
 /// Why reading from the socket failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,17 +39,38 @@ const READ_CHUNK: usize = 4096;
 
 /// The server's end of an upgraded WebSocket connection.
 pub(crate) struct WebSocket {
-    io: TokioIo<Upgraded>,
+    io: Io,
     framer: Framer,
+}
+
+/// What a WebSocket reads and writes.
+enum Io {
+    /// A plain TCP socket, taken back from hyper with its place in the host's count: no
+    /// boxed connection, handshake state or HTTP wrapper kept for the socket's life (an idle
+    /// socket's memory, BENCHMARKS.md *Held sockets*). The place is given back on drop.
+    Tcp {
+        tcp: TcpStream,
+        /// Held for its drop.
+        _place: Option<Place>,
+    },
+    /// Anything else hyper upgraded (TLS).
+    Other(Box<TokioIo<Upgraded>>),
 }
 
 impl WebSocket {
     /// The server's end of `io`, upgraded, taking messages up to `max_message` bytes.
     pub(crate) fn new(io: Upgraded, max_message: usize) -> Self {
-        WebSocket {
-            io: TokioIo::new(io),
-            framer: Framer::new(u32::try_from(max_message).unwrap_or(u32::MAX)),
-        }
+        let mut framer = Framer::new(u32::try_from(max_message).unwrap_or(u32::MAX));
+        let io = match io.downcast::<TokioIo<Guarded<TcpStream>>>() {
+            Ok(parts) => {
+                // Frames a client sent right behind its upgrade request, read by hyper.
+                framer.buffer(&parts.read_buf);
+                let (tcp, place) = parts.io.into_inner().into_upgraded();
+                Io::Tcp { tcp, _place: place }
+            }
+            Err(io) => Io::Other(Box::new(TokioIo::new(io))),
+        };
+        WebSocket { io, framer }
     }
 
     /// Reads the next message; `None` when the connection ended. Pings are answered and a
@@ -67,7 +91,11 @@ impl WebSocket {
             // Not zero-filled: only what the read fills is looked at.
             let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
             let mut buf = ReadBuf::uninit(&mut chunk);
-            if let Err(e) = ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf)) {
+            let read = match &mut self.io {
+                Io::Tcp { tcp, .. } => Pin::new(tcp).poll_read(cx, &mut buf),
+                Io::Other(io) => Pin::new(&mut **io).poll_read(cx, &mut buf),
+            };
+            if let Err(e) = ready!(read) {
                 return Poll::Ready(Some(Err(e.into())));
             }
             if buf.filled().is_empty() {
@@ -114,14 +142,22 @@ impl WebSocket {
     /// Writes what is queued, all of it (the framer then frees its buffer).
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.framer.has_output() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.framer.output()))?;
+            let output = self.framer.output();
+            let n = ready!(match &mut self.io {
+                Io::Tcp { tcp, .. } => Pin::new(tcp).poll_write(cx, output),
+                Io::Other(io) => Pin::new(&mut **io).poll_write(cx, output),
+            })?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.framer.written(n);
         }
-        // A TLS stream has its own buffer to push out; a TCP one returns at once.
-        Pin::new(&mut self.io).poll_flush(cx)
+        match &mut self.io {
+            // Nothing buffered below: written is sent.
+            Io::Tcp { .. } => Poll::Ready(Ok(())),
+            // A TLS stream has its own buffer to push out.
+            Io::Other(io) => Pin::new(&mut **io).poll_flush(cx),
+        }
     }
 
     /// Waits for the next message (see [`WebSocket::poll_recv`]).

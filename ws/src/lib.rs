@@ -143,6 +143,14 @@ impl Framer {
         Ok(None)
     }
 
+    /// Keeps bytes read before this framer existed (what an HTTP server read past the
+    /// upgrade request), for [`Framer::next_buffered`] to parse first.
+    pub fn buffer(&mut self, read: &[u8]) {
+        if !read.is_empty() && !self.closed {
+            self.inbuf = [&self.inbuf[..], read].concat().into_boxed_slice();
+        }
+    }
+
     /// Takes bytes just read: the first message they complete, if any. Bytes after it are
     /// kept for [`Framer::next_buffered`], which should be asked before reading again.
     pub fn next_in(&mut self, read: &[u8]) -> Result<Option<Message>, FrameError> {

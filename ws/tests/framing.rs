@@ -60,6 +60,23 @@ fn several_frames_in_one_read_come_out_one_at_a_time_in_order() {
     assert_eq!(f.held_bytes(), 0);
 }
 
+/// What an HTTP server read past the upgrade request (a whole frame and half of the next)
+/// is handed over first and comes out before, and joined with, what the socket reads next.
+#[test]
+fn bytes_read_before_the_framer_existed_come_out_first() {
+    let mut f = Framer::new(1000);
+    let first = client_frame(0x82, MASK, &[1]);
+    let second = client_frame(0x81, MASK, b"two");
+    let (head, tail) = second.split_at(3);
+    f.buffer(&[first.as_slice(), head].concat());
+    f.buffer(&[]);
+    assert_eq!(
+        feed(&mut f, &[tail]).unwrap(),
+        vec![binary(&[1]), Message::Text("two".into())]
+    );
+    assert_eq!(f.held_bytes(), 0);
+}
+
 #[test]
 fn a_frame_split_byte_by_byte_arrives_whole() {
     let mut f = Framer::new(1000);

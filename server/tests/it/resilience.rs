@@ -436,6 +436,52 @@ async fn fragments_are_one_message_and_a_frame_against_the_websocket_rules_close
     host.shutdown().await;
 }
 
+/// A client may send its first frame right behind its upgrade request, before the `101`
+/// (nothing forbids it): the HTTP layer reads it along with the request, and the WebSocket
+/// must still get it.
+#[tokio::test]
+async fn a_hello_sent_in_the_same_write_as_the_upgrade_is_answered() {
+    use hearth_rules::protocol::{ClientMsg, Hello, PROTOCOL_VERSION, to_json};
+    let host = host_with(Limits::default()).await;
+    let hello = ClientMsg::<Value> {
+        id: 1,
+        req: Request::Hello(Hello {
+            protocol: PROTOCOL_VERSION,
+            fingerprints: vec![],
+            name: "Eager".into(),
+            token: None,
+        }),
+    };
+    let mut bytes =
+        b"GET /ws HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+        Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            .to_vec();
+    bytes.extend(hearth_ws::client_frame(
+        0x81,
+        [1, 2, 3, 4],
+        to_json(&hello).as_bytes(),
+    ));
+    let mut tcp = tokio::net::TcpStream::connect(host.addr()).await.unwrap();
+    tcp.write_all(&bytes).await.unwrap();
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&got).contains("\"welcome\"") {
+        let mut chunk = [0u8; 4096];
+        let n = tokio::time::timeout_at(deadline, tcp.read(&mut chunk))
+            .await
+            .expect("the welcome arrives")
+            .unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&chunk[..n]);
+    }
+    assert!(
+        got.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    host.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_silent_connection_times_out() {
     let host = host_with(Limits {
