@@ -85,6 +85,8 @@ where
             drop(open);
         });
     }
+    // New connections are refused from here, not left waiting in the backlog.
+    drop(listener);
     drop(open_rx);
     open_tx.closed().await;
 }

@@ -580,13 +580,13 @@ function fillSeats() {
   $('#game-description').textContent = meta.description;
 }
 
-/** What the LAN host that served this page says of itself, or null (the official server,
- * or a page opened from files): only LAN hosts answer `GET /v1/lan`. */
+/** What the LAN host that served this page says of itself, or null (the official server
+ * answers `GET /v1/lan` with 204 No Content; a page opened from files cannot ask). */
 async function lanHost() {
   if (location.protocol !== 'http:' && location.protocol !== 'https:') return null;
   try {
     const r = await fetch('/v1/lan', { cache: 'no-store' });
-    if (!r.ok) return null;
+    if (r.status !== 200) return null;
     const info = await r.json();
     return info && typeof info.name === 'string' ? info : null;
   } catch {
