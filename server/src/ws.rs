@@ -53,7 +53,8 @@ enum Io {
         /// Held for its drop.
         _place: Option<Place>,
     },
-    /// Anything else hyper upgraded (TLS).
+    /// Anything else hyper upgraded (TLS); boxed so that it does not make every plain
+    /// socket's task larger.
     Other(Box<TokioIo<Upgraded>>),
 }
 
