@@ -4,6 +4,8 @@
 //! the `accepted` replies to its inputs and one snapshot of a real 8-tank view's size, in one
 //! write. One task per connection, one per room, a single-threaded runtime. Hearth's arena CPU
 //! per player divided by the floor's says how far Hearth is from what this machine allows.
+//! The same server answers device sign-ins (`POST`) with a response of Hearth's size and
+//! nothing behind it: the most sign-ins a second this machine serves over HTTP/1.1.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -78,11 +80,81 @@ pub async fn serve_floor(listener: TcpListener) -> Result<(), BenchError> {
         view: arena_view()?,
         next_player: std::sync::atomic::AtomicU64::new(1),
     });
+    let response = Arc::new(sign_in_response());
     loop {
         let (tcp, _) = listener.accept().await.map_err(err)?;
         let _ = tcp.set_nodelay(true);
-        tokio::spawn(connection(tcp, floor.clone()));
+        let floor = floor.clone();
+        let response = response.clone();
+        tokio::spawn(async move {
+            // Device sign-ins are plain POSTs; everything else is the arena's WebSocket.
+            let mut first = [0u8; 5];
+            match tcp.peek(&mut first).await {
+                Ok(5) if &first == b"POST " => sign_ins(tcp, response).await,
+                _ => connection(tcp, floor).await,
+            }
+        });
     }
+}
+
+/// What `hearth serve` answers a device sign-in (`POST /v1/auth/device`), the same size: its
+/// headers and a body with a token, an expiry and the account (the shape of a running
+/// server's answer; only the values differ).
+fn sign_in_response() -> Vec<u8> {
+    let body = serde_json::json!({
+        "account": {
+            "banned": false, "created_at": 1_796_084_156u64, "display_name": "Bench",
+            "guest": true, "id": 12_345, "role": "player", "username": null,
+        },
+        "expires_at": 1_798_676_156u64,
+        "token": "hth_a8162ce626583b0d54cde2029bc1bd3c",
+    })
+    .to_string();
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\ndate: Tue, 01 Dec 2026 00:00:00 GMT\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The floor's HTTP side: every request on a kept-alive connection is read whole (head and
+/// body) and answered with `response` (see [`sign_in_response`]), in one write; no parsing
+/// beyond the lengths.
+async fn sign_ins(mut tcp: TcpStream, response: Arc<Vec<u8>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    loop {
+        // A whole request: the head, then as many body bytes as it says.
+        let whole = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|end| end + 4 + content_length(&buf[..end]));
+        match whole {
+            Some(len) if buf.len() >= len => {
+                buf.drain(..len);
+                if tcp.write_all(&response).await.is_err() {
+                    return;
+                }
+            }
+            _ => match tcp.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            },
+        }
+    }
+}
+
+/// The `Content-Length` of a request head (0 without one).
+fn content_length(head: &[u8]) -> usize {
+    String::from_utf8_lossy(head)
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0)
 }
 
 fn encode(msg: &ServerMsg<WireBytes>) -> Message {

@@ -214,12 +214,13 @@ pub struct LoginReport {
     pub password_secs: f64,
 }
 
-/// `clients` connections sign in with fresh device ids for `seconds`, then with passwords
-/// (users registered first) for `seconds`.
+/// `clients` connections sign in with fresh device ids for `seconds`, then, if `passwords`,
+/// with passwords (users registered first) for `seconds`.
 pub async fn logins(
     addr: SocketAddr,
     clients: usize,
     seconds: f64,
+    passwords: bool,
 ) -> Result<LoginReport, BenchError> {
     let run = |password: bool| async move {
         let stop = Instant::now() + Duration::from_secs_f64(seconds);
@@ -277,7 +278,10 @@ pub async fn logins(
         Ok::<_, BenchError>((total, lat, secs))
     };
     let (device, device_latency, device_secs) = run(false).await?;
-    let (password, password_latency, password_secs) = run(true).await?;
+    let (password, password_latency, password_secs) = match passwords {
+        true => run(true).await?,
+        false => (0, Latencies::default(), 0.0),
+    };
     Ok(LoginReport {
         device,
         device_latency,

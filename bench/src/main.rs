@@ -50,6 +50,11 @@ enum Scenario {
         /// Concurrent connections (at most 1000).
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// Sign in against the floor instead of Hearth: a minimal HTTP/1.1 server answering
+        /// every device sign-in with a response of the same size, no accounts, no database
+        /// (what this machine allows; see `floor-serve`). Device logins only.
+        #[arg(long)]
+        floor: bool,
     },
     /// Connect-four rooms, one player plus the room's bot each, played as fast as the server
     /// acknowledges; every action is persisted before it is acknowledged.
@@ -91,8 +96,8 @@ enum Scenario {
         #[arg(long)]
         floor: bool,
     },
-    /// Internal: serve the floor on `--bind` until stopped (the arena's wire traffic and
-    /// nothing else).
+    /// Internal: serve the floor on `--bind` until stopped (the arena's wire traffic and the
+    /// device sign-in's HTTP exchange, nothing else).
     #[command(hide = true)]
     FloorServe {
         /// Loopback address to listen on.
@@ -426,7 +431,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         .join()
         .map_err(|_| "the floor server panicked".to_string())?;
     }
-    let floor = matches!(cli.scenario, Scenario::Arena { floor: true, .. });
+    let floor = matches!(
+        cli.scenario,
+        Scenario::Arena { floor: true, .. } | Scenario::Logins { floor: true, .. }
+    );
     let kind = match (floor, cli.on_disk) {
         (true, _) => Kind::Floor,
         (false, true) => Kind::OnDisk,
@@ -457,9 +465,11 @@ async fn run(cli: Cli) -> Result<(), String> {
     // Helper generator processes (`held --processes`): alive until the figures are read.
     let mut helpers = Helpers::default();
     let result: Result<Value, BenchError> = match cli.scenario {
-        Scenario::Logins { clients } => logins(server.addr, clients.clamp(1, 1000), seconds)
-            .await
-            .map(|r| r.json()),
+        Scenario::Logins { clients, floor } => {
+            logins(server.addr, clients.clamp(1, 1000), seconds, !floor)
+                .await
+                .map(|r| r.json())
+        }
         Scenario::Turns { clients } => turns(server.addr, true, clients.clamp(1, 10_000), seconds)
             .await
             .map(|r| r.json()),

@@ -23,7 +23,7 @@ async fn every_scenario_runs_and_counts_real_work() {
         .unwrap();
     let addr = server.addr();
 
-    let l = logins(addr, 2, 0.5).await.unwrap();
+    let l = logins(addr, 2, 0.5, true).await.unwrap();
     assert!(l.device > 0 && l.password > 0, "{l:?}");
     assert_eq!(l.device_latency.len() as u64, l.device);
     let j = l.json();
@@ -65,8 +65,9 @@ async fn every_scenario_runs_and_counts_real_work() {
     server.shutdown().await;
 }
 
-/// The floor speaks enough of the protocol for the arena: the same players join rooms of 8,
-/// get every input acknowledged and see it in a later snapshot of an arena view's size.
+/// The floor speaks enough of the protocol for the arena — the same players join rooms of 8,
+/// get every input acknowledged and see it in a later snapshot of an arena view's size — and
+/// answers device sign-ins with a token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_arena_plays_against_the_floor() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -77,6 +78,9 @@ async fn the_arena_plays_against_the_floor() {
         pid: None,
         floor: true,
     };
+    // Device sign-ins: answered as Hearth answers them (a token), nothing else.
+    let l = logins(addr, 2, 0.3, false).await.unwrap();
+    assert!(l.device > 0 && l.password == 0, "{l:?}");
     let a = arena(target, 16, 1.0).await.unwrap();
     assert_eq!(a.clients, 16);
     assert!(a.inputs > 0 && !a.latency.is_empty(), "{a:?}");
