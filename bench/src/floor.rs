@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::{BenchError, err};
+use crate::{BenchError, content_length, err};
 
 /// A room's latest tick: its number and its snapshot, encoded once for every member.
 #[derive(Clone)]
@@ -143,18 +143,6 @@ async fn sign_ins(mut tcp: TcpStream, response: Arc<Vec<u8>>) {
             },
         }
     }
-}
-
-/// The `Content-Length` of a request head (0 without one).
-fn content_length(head: &[u8]) -> usize {
-    String::from_utf8_lossy(head)
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse().ok())?
-        })
-        .unwrap_or(0)
 }
 
 fn encode(msg: &ServerMsg<WireBytes>) -> Message {

@@ -151,14 +151,7 @@ impl Http {
                     .nth(1)
                     .and_then(|s| s.parse().ok())
                     .ok_or_else(|| err(format!("not an HTTP response: {head}")))?;
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.eq_ignore_ascii_case("content-length")
-                            .then(|| v.trim().parse().ok())?
-                    })
-                    .unwrap_or(0);
+                let len = content_length(&self.buf[..end]);
                 while self.buf.len() < end + 4 + len {
                     let n = self.stream.read(&mut chunk).await.map_err(err)?;
                     if n == 0 {
@@ -177,6 +170,18 @@ impl Http {
             self.buf.extend_from_slice(&chunk[..n]);
         }
     }
+}
+
+/// The `Content-Length` of an HTTP head (0 without one).
+pub(crate) fn content_length(head: &[u8]) -> usize {
+    String::from_utf8_lossy(head)
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
