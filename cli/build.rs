@@ -7,23 +7,19 @@ fn main() {
     fingerprints();
 }
 
+/// Writes `$OUT_DIR/fingerprints.rs`, the `&[&str]` `src/main.rs` includes. A build script
+/// reports failure by panicking; the message names the game.
 #[cfg(feature = "example-games")]
 fn fingerprints() {
-    let catalog = match hearth_rules::Catalog::of(hearth_games::games) {
-        Ok(catalog) => catalog,
-        // A build script reports failure by panicking; the message names the game.
-        Err(e) => panic!("the example games do not build a catalog: {e}"),
+    let text = match hearth_wasm_build::expression(hearth_games::games) {
+        Ok(text) => text,
+        Err(e) => panic!("{e}"),
     };
-    let fingerprints: Vec<String> = catalog
-        .fingerprints()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
     let Some(out) = std::env::var_os("OUT_DIR") else {
         panic!("OUT_DIR is not set: cargo runs build.rs");
     };
     let path = std::path::PathBuf::from(out).join("fingerprints.rs");
-    if let Err(e) = std::fs::write(&path, format!("&{fingerprints:?}")) {
+    if let Err(e) = std::fs::write(&path, text) {
         panic!("cannot write {}: {e}", path.display());
     }
 }

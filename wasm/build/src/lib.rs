@@ -36,7 +36,8 @@ pub enum BuildError {
 }
 
 /// The Rust expression `hearth_wasm::export!` includes: the fingerprints of `games`, in
-/// catalog order, as a `&[&str]`.
+/// catalog order, as a `&[&str]` (also what `hearth_cli::run_fingerprinted` takes; the
+/// `hearth` binary's build.rs writes it).
 pub fn expression(games: Games) -> Result<String, BuildError> {
     Ok(fingerprints_of(&Catalog::of(games)?))
 }
