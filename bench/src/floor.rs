@@ -107,7 +107,7 @@ fn sign_in_response() -> Vec<u8> {
             "guest": true, "id": 12_345, "role": "player", "username": null,
         },
         "expires_at": 1_798_676_156u64,
-        "token": "hth_a8162ce626583b0d54cde2029bc1bd3c",
+        "token": "hth_00064a1b2c3d4e5fa8162ce626583b0d54cde2029bc1bd3c",
     })
     .to_string();
     format!(

@@ -20,7 +20,7 @@ pub struct StoreRecorder {
     store: Arc<dyn Store>,
     /// Set once the host runs, to push leaderboards.
     pub host: Arc<OnceLock<HostControl>>,
-    log: std::sync::mpsc::Sender<Append>,
+    log: std::sync::mpsc::Sender<Job>,
     announce: super::Announce,
 }
 
@@ -29,6 +29,19 @@ struct Append {
     accepted: Accepted,
     done: tokio::sync::oneshot::Sender<Result<(), RecordError>>,
 }
+
+/// What the log writer does, in the order rooms asked.
+enum Job {
+    /// Entries to append; appends queued together share one commit.
+    Append(Append),
+    /// Any other write (a match's start or end), run on the writer between appends: no
+    /// blocking-pool hand-off and no second thread waiting on the store's lock, which cost
+    /// more than the write itself when games start and end a thousand times a second.
+    Run(Write),
+}
+
+/// A write for [`Job::Run`].
+type Write = Box<dyn FnOnce(&dyn Store) + Send>;
 
 /// Most appends committed in one transaction.
 const GROUP_COMMIT_MAX: usize = 512;
@@ -61,67 +74,91 @@ impl StoreRecorder {
     }
 }
 
-/// The log writer: waits for appends, commits every one that is queued in one transaction,
-/// and tells each room its result. Ends when the recorder is dropped.
-fn write_logs(store: &dyn Store, rx: &std::sync::mpsc::Receiver<Append>) {
-    while let Some(mut batch) = super::next_batch(rx, GROUP_COMMIT_MAX) {
-        loop {
-            let items: Vec<LogAppend<'_>> = batch
-                .iter()
-                .map(|a| LogAppend {
-                    match_id: a.accepted.match_id,
-                    entries: &a.accepted.entries,
-                    ticks: a.accepted.ticks,
-                    hash: a.accepted.hash,
-                })
-                .collect();
-            let result = store.append_logs(&items);
-            drop(items);
-            match result {
-                // Matches another node took over are refused alone (their rooms move);
-                // the rest of the batch is written without them.
-                Err(StoreError::Fenced { matches }) => {
-                    let (fenced, rest): (Vec<Append>, Vec<Append>) = batch
-                        .into_iter()
-                        .partition(|a| matches.contains(&a.accepted.match_id));
-                    for a in fenced {
-                        let _ = a.done.send(Err(RecordError::moved(a.accepted.match_id)));
-                    }
-                    batch = rest;
-                    if batch.is_empty() {
-                        break;
-                    }
+/// The log writer: waits for jobs, commits every append queued together in one transaction,
+/// runs the other writes between them in order, and tells each room its result. Ends when the
+/// recorder is dropped.
+fn write_logs(store: &dyn Store, rx: &std::sync::mpsc::Receiver<Job>) {
+    while let Some(jobs) = super::next_batch(rx, GROUP_COMMIT_MAX) {
+        let mut appends = Vec::new();
+        for job in jobs {
+            match job {
+                Job::Append(a) => appends.push(a),
+                Job::Run(write) => {
+                    append_all(store, std::mem::take(&mut appends));
+                    write(store);
                 }
-                result => {
-                    let result = result.map_err(|e| RecordError(e.to_string()));
-                    for a in batch {
-                        let _ = a.done.send(result.clone());
-                    }
-                    break;
+            }
+        }
+        append_all(store, appends);
+    }
+}
+
+/// Commits `batch` in one transaction and answers each room.
+fn append_all(store: &dyn Store, mut batch: Vec<Append>) {
+    while !batch.is_empty() {
+        let items: Vec<LogAppend<'_>> = batch
+            .iter()
+            .map(|a| LogAppend {
+                match_id: a.accepted.match_id,
+                entries: &a.accepted.entries,
+                ticks: a.accepted.ticks,
+                hash: a.accepted.hash,
+            })
+            .collect();
+        let result = store.append_logs(&items);
+        drop(items);
+        match result {
+            // Matches another node took over are refused alone (their rooms move); the rest
+            // of the batch is written without them.
+            Err(StoreError::Fenced { matches }) => {
+                let (fenced, rest): (Vec<Append>, Vec<Append>) = batch
+                    .into_iter()
+                    .partition(|a| matches.contains(&a.accepted.match_id));
+                for a in fenced {
+                    let _ = a.done.send(Err(RecordError::moved(a.accepted.match_id)));
                 }
+                batch = rest;
+            }
+            result => {
+                let result = result.map_err(|e| RecordError(e.to_string()));
+                for a in batch {
+                    let _ = a.done.send(result.clone());
+                }
+                return;
             }
         }
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, super::store::StoreError> + Send + 'static,
-) -> Result<T, RecordError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| RecordError(e.to_string()))?
-        .map_err(|e| RecordError(e.to_string()))
+impl StoreRecorder {
+    /// Runs `write` on the log writer, after everything queued before it.
+    fn on_writer<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T, RecordError>> {
+        let stopped = || RecordError("the match log writer has stopped".into());
+        let (done, result) = tokio::sync::oneshot::channel();
+        let queued = self.log.send(Job::Run(Box::new(move |store| {
+            let _ = done.send(write(store));
+        })));
+        Box::pin(async move {
+            queued.map_err(|_| stopped())?;
+            result
+                .await
+                .map_err(|_| stopped())?
+                .map_err(|e| RecordError(e.to_string()))
+        })
+    }
 }
 
 impl MatchRecorder for StoreRecorder {
     fn started(&self, start: MatchStart) -> BoxFuture<'static, Result<u64, RecordError>> {
-        let store = self.store.clone();
-        Box::pin(blocking(move || store.match_started(&start, now())))
+        self.on_writer(move |store| store.match_started(&start, now()))
     }
 
     fn append(&self, accepted: Accepted) -> BoxFuture<'static, Result<(), RecordError>> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let queued = self.log.send(Append { accepted, done });
+        let queued = self.log.send(Job::Append(Append { accepted, done }));
         Box::pin(async move {
             queued.map_err(|_| RecordError("the match log writer has stopped".into()))?;
             result
@@ -137,37 +174,37 @@ impl MatchRecorder for StoreRecorder {
         hash: u64,
         ticks: u64,
     ) -> BoxFuture<'static, Result<(), RecordError>> {
-        let store = self.store.clone();
         let host = self.host.clone();
         let announce = self.announce.clone();
+        let game = self.on_writer(move |store| {
+            let Some(m) = store.get_match(match_id)? else {
+                return Ok(None);
+            };
+            let rated = rated_players(store, &m)?;
+            store.match_finished(
+                match_id,
+                outcome.as_ref(),
+                hash,
+                ticks,
+                now(),
+                rated.as_deref(),
+            )?;
+            Ok((outcome.is_some() && rated.is_some()).then_some(m.game))
+        });
+        let store = self.store.clone();
         Box::pin(async move {
-            let game = blocking({
-                let store = store.clone();
-                let outcome = outcome.clone();
-                move || {
-                    let Some(m) = store.get_match(match_id)? else {
-                        return Ok(None);
-                    };
-                    let rated = rated_players(&*store, &m)?;
-                    store.match_finished(
-                        match_id,
-                        outcome.as_ref(),
-                        hash,
-                        ticks,
-                        now(),
-                        rated.as_deref(),
-                    )?;
-                    if outcome.is_none() || rated.is_none() {
-                        return Ok(None);
-                    }
-                    Ok(Some((
-                        m.game.clone(),
-                        store.leaderboard(&m.game, LEADERBOARD_ROWS)?,
-                    )))
-                }
-            })
-            .await?;
-            if let (Some((game, standings)), Some(host)) = (game, host.get()) {
+            let Some(game) = game.await? else {
+                return Ok(());
+            };
+            // The standings are read beside the writer, not on it: a read of the board's top
+            // rows should not hold up every room's appends.
+            let board = game.clone();
+            let standings =
+                tokio::task::spawn_blocking(move || store.leaderboard(&board, LEADERBOARD_ROWS))
+                    .await
+                    .map_err(|e| RecordError(e.to_string()))?
+                    .map_err(|e| RecordError(e.to_string()))?;
+            if let Some(host) = host.get() {
                 host.publish_leaderboard(&game, &standings);
                 // Subscribers on the other nodes read the standings themselves.
                 if let Some(announce) = &announce {

@@ -1,7 +1,10 @@
 //! The embedded SQLite store: one file (WAL mode), schema migrations versioned in code.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
 use hearth_rules::protocol::PlayerId;
 use hearth_rules::{DynLogEntry, Outcome, Payload, Seat};
@@ -89,9 +92,125 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// SQLite behind one connection (writes are serialised anyway; reads are short).
+/// SQLite behind one connection (writes are serialised anyway; reads are short), and for a
+/// file a checkpointer thread with a connection of its own.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Declared after `conn`: dropped (and joined) last, so the file is closed when the store
+    /// is gone.
+    _checkpointer: Option<Checkpointer>,
+}
+
+/// WAL pages (16 MB) after which a commit asks the checkpointer to copy them into the
+/// database file. SQLite's own automatic checkpoint runs at 1,000; four times that copies a
+/// page written again and again (an index's last page) once instead of four times, and was
+/// measured faster (BENCHMARKS.md, "Checkpoints off the writer").
+const CHECKPOINT_PAGES: i32 = 4000;
+
+/// WAL pages (64 MB) after which a commit checkpoints itself whatever the checkpointer is
+/// doing, as SQLite's automatic checkpoint would: the bound on the log if the thread falls
+/// behind.
+const BEHIND_PAGES: i32 = 16000;
+
+/// The checkpointer's phases: nothing asked, a checkpoint asked for (and not yet done), one
+/// done that the next commit finishes.
+const IDLE: u8 = 0;
+const ASKED: u8 = 1;
+const COPIED: u8 = 2;
+
+/// Copies the WAL into the database file on its own thread and connection, so no commit
+/// waits for a checkpoint's writes and syncs: on disk the commits that did were what put a
+/// device sign-in's p99 above 10 ms (BENCHMARKS.md, "Checkpoints off the writer").
+struct Checkpointer {
+    wake: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread over its own connection to `path` and hands the writer `conn` a WAL
+    /// hook that wakes it, replacing SQLite's checkpoint inside the commit. `None` (and
+    /// SQLite's own checkpoints kept) when the thread or its connection cannot start.
+    fn start(conn: &mut Connection, path: &Path) -> Option<Checkpointer> {
+        let own = Connection::open(path)
+            .and_then(|c| {
+                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                Ok(c)
+            })
+            .map_err(|e| tracing::warn!("checkpoints stay inside commits: {e}"))
+            .ok()?;
+        // One pending wake-up is enough: the checkpoint copies whatever is there by then.
+        let (wake, woken) = mpsc::sync_channel(1);
+        let phase = Arc::new(AtomicU8::new(IDLE));
+        let thread_phase = phase.clone();
+        let thread = std::thread::Builder::new()
+            .name("hearth-checkpoints".into())
+            .spawn(move || checkpoints(&own, &woken, &thread_phase))
+            .map_err(|e| tracing::warn!("checkpoints stay inside commits: {e}"))
+            .ok()?;
+        let hook_wake = wake.clone();
+        let hook_phase = phase.clone();
+        let hooked = conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
+            if pages < CHECKPOINT_PAGES {
+                return Ok(());
+            }
+            // When the thread has copied most of the log, this commit copies the few pages
+            // written since: the file is then caught up, and SQLite starts the log over at
+            // the next commit (which it never does while a stream of commits keeps the
+            // thread's checkpoints one step behind).
+            let copied = hook_phase
+                .compare_exchange(COPIED, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+            if copied || pages >= BEHIND_PAGES {
+                // The commit has happened; a failed checkpoint only means the log is
+                // copied later, so it is not the commit's error.
+                if let Err(e) = wal.checkpoint() {
+                    tracing::warn!("a checkpoint failed (the WAL is copied later): {e}");
+                }
+            } else if hook_phase
+                .compare_exchange(IDLE, ASKED, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                let _ = hook_wake.try_send(());
+            }
+            Ok(())
+        }));
+        let checkpointer = Checkpointer {
+            wake: Some(wake),
+            thread: Some(thread),
+        };
+        match hooked {
+            Ok(()) => Some(checkpointer),
+            Err(e) => {
+                tracing::warn!("checkpoints stay inside commits: {e}");
+                None
+            }
+        }
+    }
+}
+
+/// The checkpointer's loop: a passive checkpoint (it never blocks a writer) per wake-up,
+/// until the store is dropped.
+fn checkpoints(conn: &Connection, woken: &Receiver<()>, phase: &AtomicU8) {
+    while woken.recv().is_ok() {
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            Ok(()) => phase.store(COPIED, Ordering::Release),
+            Err(e) => {
+                tracing::warn!("a checkpoint failed (the WAL is copied later): {e}");
+                phase.store(IDLE, Ordering::Release);
+            }
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        // The writer's hook holds a sender too; it went with the writer's connection, which
+        // the store drops first. Dropping ours ends the loop.
+        self.wake = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -174,11 +293,18 @@ impl SqliteStore {
             rate(&tx, match_id, players, outcome)?;
         }
         let outcome = outcome.map(|o| serde_json::to_string(o).unwrap_or_default());
-        tx.execute(
+        cached(
+            &tx,
             "UPDATE matches SET status = ?2, outcome = ?3, hash = ?4, ticks = ?5, ended_at = ?6 WHERE id = ?1",
-            params![match_id as i64, status, outcome, hearth_rules::hash_hex(hash), ticks as i64, now],
-        )
-        .map_err(backend)?;
+            params![
+                match_id as i64,
+                status,
+                outcome,
+                hearth_rules::hash_hex(hash),
+                ticks as i64,
+                now
+            ],
+        )?;
         if crash {
             // As in `write_logs`: the killed process leaves the transaction uncommitted.
             return Err(StoreError::Backend("killed before the commit".into()));
@@ -225,7 +351,10 @@ impl SqliteStore {
         }
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {shown}: {e}")))?;
-        Self::prepare(conn, &shown)
+        let mut store = Self::prepare(conn, &shown)?;
+        let conn = store.conn.get_mut().unwrap_or_else(|e| e.into_inner());
+        store._checkpointer = Checkpointer::start(conn, path);
+        Ok(store)
     }
 
     /// A database in memory only (`hearth serve --memory`, tests).
@@ -261,6 +390,9 @@ impl SqliteStore {
         }
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
+        // Room for every statement of the hot paths (sign-ins, tokens, logs, match starts and
+        // ends, ratings: about 20); rusqlite keeps 16, and a full cache parses again.
+        conn.set_prepared_statement_cache_capacity(64);
         // WAL: readers do not block the writer; synchronous=NORMAL is durable against a
         // killed process (the WAL is in the OS before a commit returns).
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -282,6 +414,7 @@ impl SqliteStore {
         tx.commit().map_err(backend)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            _checkpointer: None,
         })
     }
 
@@ -407,7 +540,7 @@ impl SqliteStore {
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<StoredMatch>, StoreError> {
         let conn = self.db();
-        let mut stmt = conn.prepare(sql).map_err(backend)?;
+        let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
         let rows: Vec<StoredMatch> = stmt
             .query_map(args, match_row)
             .map_err(backend)?
@@ -417,6 +550,18 @@ impl SqliteStore {
             .map(|m| Self::with_players(&conn, m))
             .collect()
     }
+}
+
+/// Runs a statement from the connection's cache: parsing it again on every call was 6 % of
+/// the server's time when games start and end a thousand times a second.
+fn cached(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute(params))
+        .map_err(backend)
 }
 
 fn taken(e: rusqlite::Error, what: &str) -> StoreError {
@@ -636,7 +781,8 @@ impl Store for SqliteStore {
         let players = &start.players;
         let mut conn = self.db();
         let tx = conn.transaction().map_err(backend)?;
-        tx.execute(
+        cached(
+            &tx,
             "INSERT INTO matches (room, game, fingerprint, config, seed, seats, started_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -648,15 +794,14 @@ impl Store for SqliteStore {
                 players.len() as i64,
                 now
             ],
-        )
-        .map_err(backend)?;
+        )?;
         let id = tx.last_insert_rowid();
         for (seat, (account, name)) in players.iter().enumerate() {
-            tx.execute(
+            cached(
+                &tx,
                 "INSERT INTO match_seats (match_id, seat, account, name) VALUES (?1, ?2, ?3, ?4)",
                 params![id, seat as i64, *account as i64, name],
-            )
-            .map_err(backend)?;
+            )?;
         }
         tx.commit().map_err(backend)?;
         Ok(id as u64)
@@ -769,36 +914,29 @@ fn rate(
     outcome: &Outcome,
 ) -> Result<(), StoreError> {
     // Once per match, even if the end is reported twice (e.g. after a recovery).
-    let fresh = tx
-        .execute(
-            "UPDATE matches SET rated = 1 WHERE id = ?1 AND rated = 0",
-            params![match_id as i64],
-        )
-        .map_err(backend)?;
+    let fresh = cached(
+        tx,
+        "UPDATE matches SET rated = 1 WHERE id = ?1 AND rated = 0",
+        params![match_id as i64],
+    )?;
     if fresh == 0 {
         return Ok(());
     }
     let game: String = tx
-        .query_row(
-            "SELECT game FROM matches WHERE id = ?1",
-            params![match_id as i64],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT game FROM matches WHERE id = ?1")
+        .and_then(|mut s| s.query_row(params![match_id as i64], |r| r.get(0)))
         .map_err(backend)?;
     let game = game.as_str();
     let mut ratings = Vec::with_capacity(players.len());
     for p in players {
-        tx.execute(
+        cached(
+            tx,
             "INSERT INTO ratings (game, account) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![game, *p as i64],
-        )
-        .map_err(backend)?;
+        )?;
         let r: i64 = tx
-            .query_row(
-                "SELECT rating FROM ratings WHERE game = ?1 AND account = ?2",
-                params![game, *p as i64],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT rating FROM ratings WHERE game = ?1 AND account = ?2")
+            .and_then(|mut s| s.query_row(params![game, *p as i64], |r| r.get(0)))
             .map_err(backend)?;
         ratings.push(r as i32);
     }
@@ -806,12 +944,12 @@ fn rate(
         .iter()
         .zip(super::leaderboard::changes(&ratings, outcome))
     {
-        tx.execute(
+        cached(
+            tx,
             "UPDATE ratings SET wins = wins + ?3, losses = losses + ?4, draws = draws + ?5, rating = ?6
              WHERE game = ?1 AND account = ?2",
             params![game, *p as i64, c.wins, c.losses, c.draws, c.rating],
-        )
-        .map_err(backend)?;
+        )?;
     }
     Ok(())
 }

@@ -1446,3 +1446,118 @@ async fn a_restart_restores_the_newest_unfinished_match_of_a_room() {
     assert_eq!(status(dead), "abandoned");
     assert_eq!(status(live), "running");
 }
+
+/// A token carries the microsecond it was issued, and its stored key starts with it, so the
+/// tokens' index grows at its end; a token issued before that (hash only) still signs in,
+/// and one shaped like a new token but never issued does not.
+#[test]
+fn tokens_old_and_new_sign_in_and_new_ones_are_stored_in_issue_order() {
+    let dir = scratch("token-order");
+    let store = SqliteStore::open(&dir.join("t.db")).unwrap();
+    let account = store.device_account("device-order-01", "Ord", 0).unwrap();
+    let now = accounts::now();
+    let old = "hth_8f1b2c3d4e5f60718293a4b5c6d7e8f9";
+    let (first, first_key) = accounts::new_token().unwrap();
+    let (second, second_key) = accounts::new_token().unwrap();
+    assert!(
+        first.starts_with("hth_") && first.len() == 4 + 48,
+        "{first}"
+    );
+    assert!(first_key < second_key, "a later token's key sorts after");
+    assert_eq!(
+        accounts::token_hash(old).len(),
+        32,
+        "an old token: the hash alone"
+    );
+    for token in [old, first.as_str(), second.as_str()] {
+        store
+            .add_token(&accounts::token_hash(token), account.id, now + 60, now)
+            .unwrap();
+        let found = accounts::account_for_token(&store, token)
+            .ok()
+            .map(|a| a.id);
+        assert_eq!(found, Some(account.id), "{token}");
+    }
+    let forged = format!("{}{}", &second[..20], "0".repeat(32));
+    assert!(accounts::account_for_token(&store, &forged).is_err());
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// On disk the WAL is copied into the database file by a thread of the store's own, not
+/// inside a commit: after a burst of writes the file catches up without another commit,
+/// the log does not grow past its bound, and every entry is there when the file is opened
+/// again.
+#[test]
+fn a_busy_file_is_checkpointed_beside_its_writer_and_keeps_every_entry() {
+    use hearth_rules::{DynLogEntry, Payload, Seat};
+    let dir = scratch("checkpoints");
+    let db = dir.join("c.db");
+    let store = SqliteStore::open(&db).unwrap();
+    let fingerprint = hearth_games::catalog()
+        .get("connect-four")
+        .unwrap()
+        .fingerprint
+        .clone();
+    let id = store
+        .match_started(
+            &hearth_server::MatchStart {
+                room: "busy".into(),
+                game: "connect-four".into(),
+                fingerprint,
+                seats: 2,
+                seed: 1,
+                config: Payload::Postcard(vec![]),
+                players: vec![],
+            },
+            0,
+        )
+        .unwrap();
+    // 6,000 pages of 4 KiB: past the 4,000 at which the checkpointer is asked to copy.
+    let (blob, per_commit, commits) = (64 * 1024, 6, 64);
+    let mut index = 0;
+    for commit in 0..commits {
+        let entries: Vec<DynLogEntry> = (0..per_commit)
+            .map(|i| {
+                index += 1;
+                DynLogEntry {
+                    index: index - 1,
+                    tick: commit,
+                    seat: Seat(0),
+                    action: Payload::Postcard(vec![(i % 251) as u8; blob]),
+                }
+            })
+            .collect();
+        store
+            .append_logs(&[LogAppend {
+                match_id: id,
+                entries: &entries,
+                ticks: commit,
+                hash: commit,
+            }])
+            .unwrap();
+    }
+    let written = (blob * per_commit) as u64 * commits;
+    let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let caught_up = (0..300).any(|_| {
+        if size(&db) >= written / 2 {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        false
+    });
+    assert!(
+        caught_up,
+        "the database file holds {} of {written} bytes written",
+        size(&db)
+    );
+    let wal = size(&db.with_extension("db-wal"));
+    assert!(wal < 16_000 * 4096, "the WAL grew to {wal} bytes");
+    drop(store);
+    let store = SqliteStore::open(&db).unwrap();
+    let log = store.match_log(id).unwrap();
+    assert_eq!(log.len() as u64, index);
+    assert!(log.iter().all(|e| e.action.to_bytes().len() == blob));
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
