@@ -1458,6 +1458,8 @@ fn tokens_old_and_new_sign_in_and_new_ones_are_stored_in_issue_order() {
     let now = accounts::now();
     let old = "hth_8f1b2c3d4e5f60718293a4b5c6d7e8f9";
     let (first, first_key) = accounts::new_token().unwrap();
+    // Issue times are in microseconds: two tokens in the same one sort by their hashes.
+    std::thread::sleep(std::time::Duration::from_millis(2));
     let (second, second_key) = accounts::new_token().unwrap();
     assert!(
         first.starts_with("hth_") && first.len() == 4 + 48,
