@@ -136,17 +136,26 @@ impl StoreRecorder {
         &self,
         write: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     ) -> BoxFuture<'static, Result<T, RecordError>> {
-        let stopped = || RecordError("the match log writer has stopped".into());
         let (done, result) = tokio::sync::oneshot::channel();
-        let queued = self.log.send(Job::Run(Box::new(move |store| {
-            let _ = done.send(write(store));
-        })));
+        self.queue(
+            Job::Run(Box::new(move |store| {
+                let _ = done.send(write(store).map_err(|e| RecordError(e.to_string())));
+            })),
+            result,
+        )
+    }
+
+    /// Queues `job` for the log writer; the future is its answer on `result`.
+    fn queue<T: Send + 'static>(
+        &self,
+        job: Job,
+        result: tokio::sync::oneshot::Receiver<Result<T, RecordError>>,
+    ) -> BoxFuture<'static, Result<T, RecordError>> {
+        let stopped = || RecordError("the match log writer has stopped".into());
+        let queued = self.log.send(job);
         Box::pin(async move {
             queued.map_err(|_| stopped())?;
-            result
-                .await
-                .map_err(|_| stopped())?
-                .map_err(|e| RecordError(e.to_string()))
+            result.await.map_err(|_| stopped())?
         })
     }
 }
@@ -158,13 +167,7 @@ impl MatchRecorder for StoreRecorder {
 
     fn append(&self, accepted: Accepted) -> BoxFuture<'static, Result<(), RecordError>> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let queued = self.log.send(Job::Append(Append { accepted, done }));
-        Box::pin(async move {
-            queued.map_err(|_| RecordError("the match log writer has stopped".into()))?;
-            result
-                .await
-                .map_err(|_| RecordError("the match log writer has stopped".into()))?
-        })
+        self.queue(Job::Append(Append { accepted, done }), result)
     }
 
     fn finished(

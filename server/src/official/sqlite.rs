@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -122,7 +122,6 @@ const COPIED: u8 = 2;
 /// waits for a checkpoint's writes and syncs: on disk the commits that did were what put a
 /// device sign-in's p99 above 10 ms (BENCHMARKS.md, "Checkpoints off the writer").
 struct Checkpointer {
-    wake: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -147,8 +146,7 @@ impl Checkpointer {
             .spawn(move || checkpoints(&own, &woken, &thread_phase))
             .map_err(|e| tracing::warn!("checkpoints stay inside commits: {e}"))
             .ok()?;
-        let hook_wake = wake.clone();
-        let hook_phase = phase.clone();
+        let hook_phase = phase;
         let hooked = conn.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
             if pages < CHECKPOINT_PAGES {
                 return Ok(());
@@ -170,12 +168,11 @@ impl Checkpointer {
                 .compare_exchange(IDLE, ASKED, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                let _ = hook_wake.try_send(());
+                let _ = wake.try_send(());
             }
             Ok(())
         }));
         let checkpointer = Checkpointer {
-            wake: Some(wake),
             thread: Some(thread),
         };
         match hooked {
@@ -204,9 +201,8 @@ fn checkpoints(conn: &Connection, woken: &Receiver<()>, phase: &AtomicU8) {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        // The writer's hook holds a sender too; it went with the writer's connection, which
-        // the store drops first. Dropping ours ends the loop.
-        self.wake = None;
+        // The writer's hook holds the only sender; it went with the writer's connection,
+        // which the store drops first, and that ended the loop.
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -473,12 +469,12 @@ impl SqliteStore {
         now: i64,
     ) -> Result<Account, StoreError> {
         // Cached statements: a device sign-in is the hottest write path there is.
-        conn.prepare_cached(
+        cached(
+            conn,
             "INSERT INTO accounts (display_name, device_id, created_at, last_seen) VALUES (?1, ?2, ?3, ?3)
              ON CONFLICT(device_id) DO UPDATE SET last_seen = excluded.last_seen",
-        )
-        .and_then(|mut s| s.execute(params![display_name, device_id, now]))
-        .map_err(backend)?;
+            params![display_name, device_id, now],
+        )?;
         conn.prepare_cached(&format!(
             "SELECT {ACCOUNT_COLS} FROM accounts WHERE device_id = ?1"
         ))
@@ -489,9 +485,11 @@ impl SqliteStore {
     /// Purges expired tokens (an index range scan: `tokens_expiry`), so the table does not
     /// grow forever; run whenever tokens are issued.
     fn purge_tokens_in(conn: &Connection, now: i64) -> Result<(), StoreError> {
-        conn.prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")
-            .and_then(|mut s| s.execute(params![now]))
-            .map_err(backend)?;
+        cached(
+            conn,
+            "DELETE FROM tokens WHERE expires_at <= ?1",
+            params![now],
+        )?;
         Ok(())
     }
 
@@ -502,11 +500,11 @@ impl SqliteStore {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        conn.prepare_cached(
+        cached(
+            conn,
             "INSERT INTO tokens (hash, account, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .and_then(|mut s| s.execute(params![token_hash, account as i64, expires_at, now]))
-        .map_err(backend)?;
+            params![token_hash, account as i64, expires_at, now],
+        )?;
         Ok(())
     }
 
