@@ -118,6 +118,7 @@ trait ErasedSession: Send + Sync {
         events: Vec<u8>,
     ) -> Result<Vec<u8>, RuleError>;
     fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError>;
+    fn tick_bytes(&mut self, events: Vec<u8>) -> Result<Vec<u8>, RuleError>;
     fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError>;
     fn views(&self, viewers: &[Viewer], encoding: Encoding) -> Result<Views, RuleError>;
     fn legal_actions(&self, seat: Seat, encoding: Encoding) -> Result<Payload, RuleError>;
@@ -163,6 +164,10 @@ impl<G: Game> ErasedSession for Session<G> {
     fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError> {
         let events = Session::tick(self)?;
         Ok(Payload::encode(events, encoding))
+    }
+    fn tick_bytes(&mut self, events: Vec<u8>) -> Result<Vec<u8>, RuleError> {
+        let out = Session::tick(self)?;
+        Ok(crate::codec::to_postcard_in(out, events))
     }
     fn view(&self, viewer: Viewer, encoding: Encoding) -> Result<Payload, RuleError> {
         Ok(Payload::encode(&Session::view(self, viewer)?, encoding))
@@ -706,6 +711,13 @@ impl DynSession {
     /// Advances a real-time game by one tick; returns the events.
     pub fn tick(&mut self, encoding: Encoding) -> Result<Payload, RuleError> {
         self.inner.tick(encoding)
+    }
+
+    /// [`DynSession::tick`] with the events as postcard written into `events` (cleared
+    /// first; pass the previous result back to reuse its allocation), as
+    /// [`DynSession::apply_bytes`] does.
+    pub fn tick_bytes(&mut self, events: Vec<u8>) -> Result<Vec<u8>, RuleError> {
+        self.inner.tick_bytes(events)
     }
 
     /// What `viewer` may see.

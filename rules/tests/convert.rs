@@ -118,3 +118,39 @@ fn apply_bytes_is_apply_in_postcard_and_a_refusal_changes_nothing() {
     assert_eq!(e.code(), "decode");
     assert_eq!(a.hash(), b.hash());
 }
+
+#[test]
+fn tick_bytes_is_tick_in_postcard_into_the_buffer_given() {
+    let catalog = Catalog::of(hearth_games::games).unwrap();
+    let config = Payload::Json(json!({}));
+    let mut a = catalog.create("tanks", &config, 4, 11).unwrap();
+    let mut b = catalog.create("tanks", &config, 4, 11).unwrap();
+    let fire = catalog
+        .convert(
+            "tanks",
+            ValueKind::Action,
+            &Payload::Json(json!({"turn": 1, "thrust": 1, "fire": true})),
+            Encoding::Postcard,
+        )
+        .unwrap();
+    // A stale buffer is cleared, not appended to.
+    let mut buffer = vec![9u8; 40];
+    let mut with_events = 0;
+    for tick in 0..400 {
+        if tick % 7 == 0 {
+            let seat = Seat((tick / 7 % 4) as u8);
+            a.apply(seat, &fire).unwrap();
+            b.apply(seat, &fire).unwrap();
+        }
+        let want = a.tick(Encoding::Postcard).unwrap().to_bytes();
+        let got = b.tick_bytes(std::mem::take(&mut buffer)).unwrap();
+        assert_eq!(got, want, "tick {tick}");
+        with_events += usize::from(got != [0]);
+        buffer = got;
+        assert_eq!(a.hash(), b.hash());
+    }
+    assert!(with_events > 0, "tanks firing for 400 ticks hit something");
+    let mut turns = catalog.create("connect-four", &config, 2, 1).unwrap();
+    let e = turns.tick_bytes(Vec::new()).unwrap_err();
+    assert_eq!(e.code(), "not_real_time");
+}

@@ -1,5 +1,6 @@
 // Apply throughput of the browser module under node: every golden vector played through
-// `Session` with JS objects, as a page would, and through the binary entry points (postcard
+// `Session` with JS objects, as a page would (`apply`, which throws on refusal, and
+// `tryApply`, which returns null), and through the binary entry points (postcard
 // actions made beforehand with `encodeAction`, `applyBytes`/`tickBytes`, events back as
 // postcard), for a few seconds after a warm-up. The native side of the comparison is
 // `cargo bench -p hearth-games --bench rules -- "golden vectors"` (the same steps through the
@@ -24,6 +25,20 @@ function playAll() {
     for (const step of v.steps) {
       if (step.op === 'tick') s.tick();
       else try { s.apply(step.seat, step.action); } catch { /* refusals are part of the vectors */ }
+    }
+    if (s.hash.length !== 16) throw new Error('no hash');
+    s.free();
+  }
+}
+
+// The same with `tryApply`: refusals and malformed actions return null (`lastRefusal` says
+// why) instead of throwing an `Error`.
+function playAllTry() {
+  for (const v of vectors) {
+    const s = new Session(v.game, v.config, v.seats, v.seed);
+    for (const step of v.steps) {
+      if (step.op === 'tick') s.tick();
+      else s.tryApply(step.seat, step.action);
     }
     if (s.hash.length !== 16) throw new Error('no hash');
     s.free();
@@ -92,13 +107,15 @@ function measure(fn, seconds) {
 
 const seconds = Number(process.argv[2] || 5);
 const playPerSec = measure(playAll, seconds) * steps;
+const tryPerSec = measure(playAllTry, seconds) * steps;
 const bytesPerSec = measure(playAllBytes, seconds) * binarySteps;
 const entries = records.reduce((n, r) => n + r.log.length, 0);
 const replayPerSec = measure(replayAll, seconds) * steps;
 console.log(`${vectors.length} vectors, ${steps} steps (${entries} accepted actions), node ${process.version}:`);
 console.log(`  Session.apply/tick from JS: ${Math.round(playPerSec).toLocaleString('en')} steps/s (${(1e6 / playPerSec).toFixed(2)} µs a step)`);
+console.log(`  Session.tryApply/tick from JS: ${Math.round(tryPerSec).toLocaleString('en')} steps/s (${(1e6 / tryPerSec).toFixed(2)} µs a step)`);
 console.log(`  Session.applyBytes/tickBytes from JS, ${binarySteps} encodable steps: ${Math.round(bytesPerSec).toLocaleString('en')} steps/s (${(1e6 / bytesPerSec).toFixed(2)} µs a step)`);
 console.log(`  Session.replay (inside Wasm): ${Math.round(replayPerSec).toLocaleString('en')} steps/s (${(1e6 / replayPerSec).toFixed(3)} µs a step)`);
 console.log(JSON.stringify({ bench: 'wasm golden vectors', steps, entries,
-  apply_steps_per_sec: Math.round(playPerSec), binary_steps: binarySteps,
+  apply_steps_per_sec: Math.round(playPerSec), try_apply_steps_per_sec: Math.round(tryPerSec), binary_steps: binarySteps,
   apply_bytes_steps_per_sec: Math.round(bytesPerSec), replay_steps_per_sec: Math.round(replayPerSec) }));

@@ -22,85 +22,139 @@ class Bad {
   constructor(message) {
     this.message = message;
     this.path = undefined;
+    this.what = 'value';
+    this.from = 'JSON';
+  }
+  /** This, as a failure of a `what` (a kind) read from `from` (JSON or postcard). */
+  within(what, from) {
+    this.what = what;
+    this.from = from;
+    return this;
   }
 }
 
-/** Installs the shapes (JSON text: an array of games in catalog order). */
-export function install(text) {
+/** The module's memory, so values cross as a pointer and a length instead of a view. */
+let memory = null;
+let heap = new Uint8Array(0);
+
+/** The module's memory as bytes (a new view after it grew: the old one is detached). */
+function bytesOfMemory() {
+  if (heap.byteLength === 0) heap = new Uint8Array(memory.buffer);
+  return heap;
+}
+
+/** Installs the shapes (JSON text: an array of games in catalog order) and the memory. */
+export function install(text, wasmMemory) {
+  memory = wasmMemory ?? null;
   games.length = 0;
   for (const shapes of JSON.parse(text)) games.push(compileGame(shapes));
 }
 
 /** One writer for every encoding: its bytes are copied into Wasm before the next call. */
 let shared = null;
+/** One reader for every decoding (nothing inside a decode decodes again). */
+let reader = null;
 
 /**
- * Why the last `encodeInto` or `decodeOr` failed (an `Error` with a `code`), for `takeFailure`.
- * They return a sentinel instead of throwing: a throw through wasm-bindgen's `catch` glue
- * costs a closure, an `arguments` object and an externref for every call, failing or not.
+ * Why the last `encodeInto` or `decodeOr` failed, for `takeFailure` or `takeFailureMessage`:
+ * a `Bad` (with the kind and encoding it was read as), or what else was thrown. They return a
+ * sentinel instead of throwing: a throw through wasm-bindgen's `catch` glue costs a closure,
+ * an `arguments` object and an externref for every call, failing or not. The `Error` is made
+ * only when asked for: with its stack it costs more than the rest of a step (`tryApply`
+ * asks for the message alone).
  */
 let failure = null;
 
-/** The `Error` of the last failed `encodeInto` or `decodeOr` (once). */
+/** The `Error` (with a `code`) of the last failed `encodeInto` or `decodeOr` (once). */
 export function takeFailure() {
   const f = failure;
   failure = null;
-  return f;
+  return f instanceof Bad ? decodeError(f) : f;
 }
 
-/**
- * A value of `kind` (index into KINDS) of game `game` (catalog index) as postcard bytes,
- * written straight into `dst` (a view of the module's memory) when they fit. Returns their
- * length (more than `dst` holds: call `copyEncoded` with room for them), or -1 when the
- * value is not of that kind (`takeFailure` says why).
- */
-export function encodeInto(game, kind, value, dst) {
+/** `takeFailure`'s message alone: no `Error` and no stack are made. */
+export function takeFailureMessage() {
+  const f = failure;
+  failure = null;
+  if (f instanceof Bad) return decodeMessage(f);
+  return f instanceof Error ? f.message : String(f);
+}
+
+/** A value of `kind` into the shared writer: its length, or -1 (`failure` says why). */
+function encodeShared(game, kind, value) {
   const w = (shared ??= new Writer());
   w.len = 0;
   try {
     if (kind === 0 && isDefaultConfig(value)) return 0;
     games[game].enc[kind](w, value);
   } catch (e) {
-    failure = e instanceof Bad ? decodeError(KINDS[kind], e) : e;
+    failure = e instanceof Bad ? e.within(KINDS[kind], 'JSON') : e;
     return -1;
   }
-  if (w.len <= dst.length) dst.set(w.buf.subarray(0, w.len));
   return w.len;
 }
 
-/** The bytes of the last `encodeInto` that did not fit, into `dst` (room for them). */
-export function copyEncoded(dst) {
-  dst.set(shared.buf.subarray(0, shared.len));
+/** The shared writer's bytes into the module's memory at `ptr`. */
+function copyOut(ptr) {
+  const h = bytesOfMemory();
+  const { buf, len } = shared;
+  // A loop beats making a subarray for the few bytes of an action.
+  if (len <= 64) for (let i = 0; i < len; i++) h[ptr + i] = buf[i];
+  else h.set(buf.subarray(0, len), ptr);
 }
 
 /**
- * Postcard bytes of a value of `kind` of game `game` as its JSON form; `undefined` when they
- * do not decode (`takeFailure` says why).
+ * A value of `kind` (index into KINDS) of game `game` (catalog index) as postcard bytes,
+ * written straight into the module's memory at `ptr` when they fit in `room` bytes. Returns
+ * their length (more than `room`: call `copyEncoded` with room for them), or -1 when the
+ * value is not of that kind (`takeFailure` says why).
  */
-export function decodeOr(game, kind, bytes) {
+export function encodeInto(game, kind, value, ptr, room) {
+  const n = encodeShared(game, kind, value);
+  if (n > 0 && n <= room) copyOut(ptr);
+  return n;
+}
+
+/** The bytes of the last `encodeInto` that did not fit, into the module's memory at `ptr`. */
+export function copyEncoded(ptr) {
+  copyOut(ptr);
+}
+
+/**
+ * The `len` postcard bytes at `ptr` in the module's memory, a value of `kind` of game
+ * `game`, as its JSON form; `undefined` when they do not decode (`takeFailure` says why).
+ */
+export function decodeOr(game, kind, ptr, len) {
+  return decodeFrom(game, kind, bytesOfMemory(), ptr, ptr + len);
+}
+
+function decodeFrom(game, kind, bytes, start, end) {
   const g = games[game];
-  const r = new Reader(bytes);
+  const r = (reader ??= new Reader(bytes, start, end));
+  r.b = bytes;
+  r.i = start;
+  r.end = end;
   try {
-    if (kind === 0 && bytes.length === 0) return structuredClone(g.defaultConfig);
+    if (kind === 0 && end === start) return structuredClone(g.defaultConfig);
     const value = g.dec[kind](r);
-    if (r.i !== bytes.length) throw new Bad(`${bytes.length - r.i} unexpected bytes after the value`);
+    if (r.i !== end) throw new Bad(`${end - r.i} unexpected bytes after the value`);
     return value;
   } catch (e) {
-    failure = e instanceof Bad ? decodeError(KINDS[kind], e, 'postcard') : e;
+    failure = e instanceof Bad ? e.within(KINDS[kind], 'postcard') : e;
     return undefined;
   }
 }
 
 /** `encodeInto` as a function that returns the bytes (a copy) or throws (the codec's tests). */
 export function encode(game, kind, value) {
-  const n = encodeInto(game, kind, value, new Uint8Array(0));
+  const n = encodeShared(game, kind, value);
   if (n < 0) throw takeFailure();
   return shared.buf.slice(0, n);
 }
 
 /** `decodeOr` as a function that throws (the codec's tests). */
 export function decode(game, kind, bytes) {
-  const value = decodeOr(game, kind, bytes);
+  const value = decodeFrom(game, kind, bytes, 0, bytes.length);
   if (value === undefined) throw takeFailure();
   return value;
 }
@@ -126,7 +180,7 @@ export function encodeLog(game, log) {
       g.enc[1](a, e.action);
     } catch (err) {
       if (!(err instanceof Bad)) throw err;
-      throw coded('replay', `log entry ${e.index} cannot be replayed: ${decodeError('action', err).message}`);
+      throw coded('replay', `log entry ${e.index} cannot be replayed: ${decodeMessage(err.within('action', 'JSON'))}`);
     }
     w.uvar(e.index);
     w.uvar(e.tick);
@@ -162,12 +216,14 @@ function isDefaultConfig(v) {
     || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
 }
 
-function decodeError(what, e, from = 'JSON') {
-  const path = e.path ? `${e.path.join('.')}: ` : '';
-  return coded(
-    'decode',
-    `could not decode the ${what} from ${from}: ${path}${e.message}; send it in the shape documented for this game`,
-  );
+/** A failed value's `Error` (code `decode`). */
+function decodeError(bad) {
+  return coded('decode', decodeMessage(bad));
+}
+
+function decodeMessage(bad) {
+  const path = bad.path ? `${bad.path.join('.')}: ` : '';
+  return `could not decode the ${bad.what} from ${bad.from}: ${path}${bad.message}; send it in the shape documented for this game`;
 }
 
 /** `e`, with `name` put in front of its path (where in the value it went wrong). */
@@ -200,6 +256,31 @@ class Writer {
     this.buf.set(a, this.len);
     this.len += a.length;
   }
+  /** A string as postcard writes it: its length in UTF-8, then those bytes. */
+  str(v) {
+    const n = v.length;
+    if (n < 128) {
+      // Short ASCII (most names, words and clues) is copied a code unit at a time: the
+      // encoder would make an array for every string.
+      this.room(n + 1);
+      const buf = this.buf;
+      const at = this.len + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 128) break;
+        buf[at + i] = c;
+      }
+      if (i === n) {
+        buf[this.len] = n;
+        this.len = at + n;
+        return;
+      }
+    }
+    const b = utf8.encode(v);
+    this.uvar(b.length);
+    this.bytes(b);
+  }
   /** A varint of a whole number ≥ 0 (a number or a BigInt). */
   uvar(n) {
     if (typeof n === 'number' && n <= Number.MAX_SAFE_INTEGER) {
@@ -223,20 +304,48 @@ class Writer {
   }
 }
 
+/** Reads `b` from `i` up to `end` (a value's bytes inside the module's memory). */
 class Reader {
-  constructor(bytes) {
+  constructor(bytes, start, end) {
     this.b = bytes;
-    this.i = 0;
+    this.i = start;
+    this.end = end;
   }
   byte() {
-    if (this.i >= this.b.length) throw new Bad('the bytes end in the middle of the value');
+    if (this.i >= this.end) throw new Bad('the bytes end in the middle of the value');
     return this.b[this.i++];
   }
   take(n) {
-    if (this.i + n > this.b.length) throw new Bad('the bytes end in the middle of the value');
+    if (this.i + n > this.end) throw new Bad('the bytes end in the middle of the value');
     const s = this.b.subarray(this.i, this.i + n);
     this.i += n;
     return s;
+  }
+  /** A string (its length in bytes, then UTF-8). */
+  str() {
+    const n = this.length();
+    if (this.i + n > this.end) throw new Bad('the bytes end in the middle of the value');
+    if (n <= 32) {
+      // Short ASCII is read a byte at a time: the decoder would need a view of the bytes.
+      const b = this.b;
+      const at = this.i;
+      let s = '';
+      let k = 0;
+      for (; k < n; k++) {
+        const c = b[at + k];
+        if (c >= 128) break;
+        s += String.fromCharCode(c);
+      }
+      if (k === n) {
+        this.i += n;
+        return s;
+      }
+    }
+    try {
+      return fromUtf8.decode(this.take(n));
+    } catch {
+      throw new Bad('a string is not UTF-8');
+    }
   }
   /** A varint: a number while exact, else a BigInt. */
   uvar() {
@@ -265,7 +374,7 @@ class Reader {
     const n = this.uvar();
     // Elements of no bytes (units) make lists longer than their bytes, but not by millions:
     // a damaged length is refused before a loop tries to fill it.
-    if (typeof n !== 'number' || n > this.b.length - this.i + 1e6) {
+    if (typeof n !== 'number' || n > this.end - this.i + 1e6) {
       throw new Bad(`a length of ${n} is more than the bytes hold`);
     }
     return n;
@@ -287,12 +396,16 @@ function compileGame(shapes) {
     if (typeof t === 'string') return encPrimitive(t);
     switch (t[0]) {
       case 'type': {
+        // Compiled on first use (so recursive types work), then called directly.
         const name = t[1];
+        let f = null;
         return (w, v) => {
-          let f = enc.get(name);
-          if (!f) {
-            f = encContainer(named(name), encOf, fill[name]);
-            enc.set(name, f);
+          if (f === null) {
+            f = enc.get(name);
+            if (!f) {
+              f = encContainer(named(name), encOf, fill[name]);
+              enc.set(name, f);
+            }
           }
           return f(w, v);
         };
@@ -363,11 +476,14 @@ function compileGame(shapes) {
     switch (t[0]) {
       case 'type': {
         const name = t[1];
+        let f = null;
         return (r) => {
-          let f = dec.get(name);
-          if (!f) {
-            f = decContainer(named(name), decOf);
-            dec.set(name, f);
+          if (f === null) {
+            f = dec.get(name);
+            if (!f) {
+              f = decContainer(named(name), decOf);
+              dec.set(name, f);
+            }
           }
           return f(r);
         };
@@ -466,7 +582,7 @@ function encTuple(items) {
 function encFields(fields, encOf, fill) {
   const compiled = fields.map(([name, t]) => [name, encOf(t), typeof t !== 'string' && t[0] === 'option']);
   const known = new Set(fields.map(([name]) => name));
-  return (w, v) => {
+  const general = (w, v) => {
     if (Array.isArray(v)) {
       if (v.length > fields.length || (v.length < fields.length && fill === undefined)) {
         throw new Bad(`expected an object, or an array of ${fields.length}, got ${show(v)}`);
@@ -482,13 +598,23 @@ function encFields(fields, encOf, fill) {
       return;
     }
     if (!isObject(v)) throw new Bad(`expected an object, got ${show(v)}`);
-    for (const k in v) {
-      if (v[k] === undefined) continue;
-      if (!known.has(k)) {
-        throw new Bad(`unknown field \`${k}\`, expected ${fields.length ? fields.map(([n]) => `\`${n}\``).join(', ') : 'none'}`);
+    // A plain object's unknown fields are looked for only when it has more keys than the
+    // fields it gave (usually it has not): a walk over every key with a set lookup each is
+    // slower. Other objects (their keys may be inherited) are always walked.
+    let given = 0;
+    for (let i = 0; i < compiled.length; i++) {
+      if (v[compiled[i][0]] !== undefined) given++;
+    }
+    if (Object.getPrototypeOf(v) !== Object.prototype || Object.keys(v).length !== given) {
+      for (const k in v) {
+        if (v[k] === undefined) continue;
+        if (!known.has(k)) {
+          throw new Bad(`unknown field \`${k}\`, expected ${fields.length ? fields.map(([n]) => `\`${n}\``).join(', ') : 'none'}`);
+        }
       }
     }
-    for (const [name, f, optional] of compiled) {
+    for (let i = 0; i < compiled.length; i++) {
+      const [name, f, optional] = compiled[i];
       let x = v[name];
       if (x === undefined) {
         if (fill !== undefined) x = fill[name];
@@ -501,15 +627,68 @@ function encFields(fields, encOf, fill) {
       }
     }
   };
+  const fast = everyFieldGiven(fields.map(([name]) => name));
+  return fast ? fast(general, ...compiled.map(([, f]) => f)) : general;
+}
+
+/**
+ * For a plain object that gives every field and nothing else (what pages send), the fields
+ * encoded straight from generated code, with no key walk and no bookkeeping per field;
+ * anything else, or anything that fails (so that the error names its field), goes to
+ * `general` from where it started. `null` where the page forbids making code (see
+ * `objectLiteral`); `general` alone then.
+ */
+function everyFieldGiven(names) {
+  if (names.length === 0 || names.includes('__proto__')) return null;
+  const params = names.map((_, i) => `f${i}`);
+  const reads = names.map((n, i) => `x${i} = v[${JSON.stringify(n)}]`).join(', ');
+  const given = names.map((_, i) => `x${i} !== undefined`).join(' && ');
+  const writes = names.map((_, i) => `f${i}(w, x${i});`).join(' ');
+  const body = `return (w, v) => {
+    if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+      const ${reads};
+      if (${given} && Object.keys(v).length === ${names.length}) {
+        const mark = w.len;
+        try { ${writes} return; } catch { w.len = mark; }
+      }
+    }
+    general(w, v);
+  };`;
+  try {
+    return new Function('general', ...params, body);
+  } catch {
+    return null;
+  }
 }
 
 function decFields(fields, decOf) {
-  const compiled = fields.map(([name, t]) => [name, decOf(t)]);
+  const names = fields.map(([name]) => name);
+  const decoders = fields.map(([, t]) => decOf(t));
+  const literal = objectLiteral(names);
+  if (literal) return literal(...decoders);
   return (r) => {
     const out = {};
-    for (const [name, f] of compiled) out[name] = f(r);
+    for (let i = 0; i < names.length; i++) out[names[i]] = decoders[i](r);
     return out;
   };
+}
+
+/**
+ * `(f0, f1, …) => (r) => ({name0: f0(r), name1: f1(r), …})`, made with `new Function`: an
+ * object literal gives every decoded value of a type one shape from the start, which V8
+ * reads and builds much faster than an object grown a property at a time. `null` where the
+ * page forbids making code (a Content-Security-Policy without 'unsafe-eval'), or for a name
+ * a literal would not make an own property of; the callers then loop.
+ */
+function objectLiteral(names) {
+  if (names.includes('__proto__')) return null;
+  const params = names.map((_, i) => `f${i}`);
+  const props = names.map((n, i) => `${JSON.stringify(n)}: f${i}(r)`).join(', ');
+  try {
+    return new Function(...params, `return (r) => ({${props}});`);
+  } catch {
+    return null;
+  }
 }
 
 function encContainer(c, encOf, fill) {
@@ -575,13 +754,18 @@ function decContainer(c, decOf) {
     case 'struct':
       return decFields(c[1], decOf);
     case 'enum': {
-      const variants = c[1].map(([name, content]) => [name, content[0] === 'unit' ? null : decContainer(content, decOf)]);
+      // A unit variant decodes to its name, another to `{name: content}`.
+      const variants = c[1].map(([name, content]) => {
+        if (content[0] === 'unit') return name;
+        const f = decContainer(content, decOf);
+        const literal = objectLiteral([name]);
+        return literal ? literal(f) : (r) => ({ [name]: f(r) });
+      });
       return (r) => {
         const index = r.uvar();
-        const variant = variants[index];
-        if (!variant) throw new Bad(`variant index ${index} is not one of the ${variants.length}`);
-        const [name, f] = variant;
-        return f === null ? name : { [name]: f(r) };
+        if (index >= variants.length) throw new Bad(`variant index ${index} is not one of the ${variants.length}`);
+        const v = variants[index];
+        return typeof v === 'string' ? v : v(r);
       };
     }
     default:
@@ -668,6 +852,16 @@ function whole(t, v) {
   return typeof v === 'number' && !Number.isSafeInteger(v) ? BigInt(v) : v;
 }
 
+/**
+ * `whole` with the common case first: a small integer in range (for types up to 32 bits,
+ * whose bounds are plain numbers) is checked without a table lookup.
+ */
+function wholeOf(t) {
+  const [lo, hi] = RANGES[t];
+  if (typeof lo !== 'number') return (v) => whole(t, v);
+  return (v) => (Number.isInteger(v) && v >= lo && v <= hi ? v : whole(t, v));
+}
+
 function encPrimitive(t) {
   switch (t) {
     case 'unit':
@@ -679,24 +873,32 @@ function encPrimitive(t) {
         if (typeof v !== 'boolean') throw new Bad(`expected true or false, got ${show(v)}`);
         w.byte(v ? 1 : 0);
       };
-    case 'u8':
-      return (w, v) => w.byte(whole(t, v));
-    case 'i8':
-      return (w, v) => w.byte(whole(t, v) & 255);
+    case 'u8': {
+      const check = wholeOf(t);
+      return (w, v) => w.byte(check(v));
+    }
+    case 'i8': {
+      const check = wholeOf(t);
+      return (w, v) => w.byte(check(v) & 255);
+    }
     case 'u16':
     case 'u32':
     case 'u64':
-    case 'u128':
-      return (w, v) => w.uvar(whole(t, v));
+    case 'u128': {
+      const check = wholeOf(t);
+      return (w, v) => w.uvar(check(v));
+    }
     case 'i16':
     case 'i32':
     case 'i64':
-    case 'i128':
+    case 'i128': {
+      const check = wholeOf(t);
       return (w, v) => {
-        const n = whole(t, v);
+        const n = check(v);
         if (typeof n === 'number') w.uvar(n >= 0 ? 2 * n : -2 * n - 1);
         else w.uvar(n >= 0n ? 2n * n : -2n * n - 1n);
       };
+    }
     case 'f32':
     case 'f64': {
       const size = t === 'f32' ? 4 : 8;
@@ -712,16 +914,12 @@ function encPrimitive(t) {
     case 'char':
       return (w, v) => {
         if (typeof v !== 'string' || [...v].length !== 1) throw new Bad(`expected one character, got ${show(v)}`);
-        const b = utf8.encode(v);
-        w.uvar(b.length);
-        w.bytes(b);
+        w.str(v);
       };
     case 'str':
       return (w, v) => {
         if (typeof v !== 'string') throw new Bad(`expected a string, got ${show(v)}`);
-        const b = utf8.encode(v);
-        w.uvar(b.length);
-        w.bytes(b);
+        w.str(v);
       };
     case 'bytes':
       return (w, v) => {
@@ -772,14 +970,7 @@ function decPrimitive(t) {
       };
     case 'char':
     case 'str':
-      return (r) => {
-        try {
-          return fromUtf8.decode(r.take(r.length()));
-        } catch (e) {
-          if (e instanceof Bad) throw e;
-          throw new Bad('a string is not UTF-8');
-        }
-      };
+      return (r) => r.str();
     case 'bytes':
       return (r) => Array.from(r.take(r.length()));
     default:

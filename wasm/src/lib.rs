@@ -158,17 +158,20 @@ fn number(value: f64) -> String {
 
 /// A JS number as a small count or index, refused clearly otherwise.
 pub(crate) fn small(value: f64, what: &str, code: &str) -> Result<u8, JsValue> {
-    if value.fract() == 0.0 && (0.0..=255.0).contains(&value) {
-        Ok(value as u8)
-    } else {
-        Err(js::error(
-            code,
-            &format!(
-                "{what} {} is not a whole number from 0 to 255",
-                number(value)
-            ),
-        ))
-    }
+    byte(value).ok_or_else(|| js::error(code, &not_small(value, what)))
+}
+
+/// A JS number that is a whole number from 0 to 255.
+fn byte(value: f64) -> Option<u8> {
+    (value.fract() == 0.0 && (0.0..=255.0).contains(&value)).then_some(value as u8)
+}
+
+/// Why `value` is not a [`small`] number.
+fn not_small(value: f64, what: &str) -> String {
+    format!(
+        "{what} {} is not a whole number from 0 to 255",
+        number(value)
+    )
 }
 
 /// A JS number as a seed or tick (whole, 0 ≤ n < 2^53, so it is exact in JS).
@@ -219,7 +222,8 @@ pub struct Session {
     inner: DynSession,
     /// The game's catalog index, which the codec knows it by.
     game: u32,
-    /// Why the last `applyBytes` was refused (`code`, message), until the next one.
+    /// Why the last `applyBytes` or `tryApply` was refused (`code`, message), until the
+    /// next one.
     refusal: Option<(&'static str, String)>,
     /// The events of the last `applyBytes` or `tickBytes` (postcard), for `lastEvents`.
     events: Vec<u8>,
@@ -341,6 +345,38 @@ impl Session {
         value
     }
 
+    /// `apply` without exceptions, for hot loops with JS values: the events the action
+    /// caused, or `null` when the rules refused it or it is not an action of this game
+    /// (nothing changed), with `{code, message}` in `lastRefusal`. No JS `Error` is made: one
+    /// costs more than the step itself, and its stack more again (BENCHMARKS.md, *The
+    /// browser module*).
+    #[wasm_bindgen(js_name = tryApply, unchecked_return_type = "any[] | null")]
+    pub fn try_apply(&mut self, seat: f64, action: JsValue) -> Result<JsValue, JsValue> {
+        let Some(seat) = byte(seat) else {
+            self.refusal = Some(("no_such_seat", not_small(seat, "seat")));
+            return Ok(JsValue::NULL);
+        };
+        if !js::encode_into(self.game, Kind::Action, &action, &mut self.action) {
+            self.refusal = Some(("decode", js::take_failure_message()));
+            return Ok(JsValue::NULL);
+        }
+        let buffer = std::mem::take(&mut self.scratch);
+        match self.inner.apply_bytes(Seat(seat), &self.action, buffer) {
+            Ok(events) => {
+                self.refusal = None;
+                // Events the rules just made always decode; if they did not (a bug), this
+                // throws as `apply` would.
+                let value = js::from_bytes(self.game, Kind::Events, &events);
+                self.scratch = events;
+                value
+            }
+            Err(e) => {
+                self.refusal = Some((e.code(), e.to_string()));
+                Ok(JsValue::NULL)
+            }
+        }
+    }
+
     /// Applies `seat`'s action given as postcard bytes (the protocol's own encoding; make them
     /// once with `encodeAction`). For hot loops: no JS objects, and a refusal throws
     /// nothing. Returns the byte length of the events it caused, which `lastEvents` hands
@@ -369,8 +405,8 @@ impl Session {
         self.events.clone()
     }
 
-    /// Why the last `applyBytes` returned -1: `{code, message}`, or `null` after one
-    /// that was accepted.
+    /// Why the last `applyBytes` returned -1 or `tryApply` `null`: `{code, message}`, or
+    /// `null` after one that was accepted.
     #[wasm_bindgen(getter, js_name = lastRefusal, unchecked_return_type = "{code: string, message: string} | null")]
     pub fn last_refusal(&self) -> JsValue {
         match &self.refusal {
@@ -386,11 +422,8 @@ impl Session {
     /// over (see `applyBytes`).
     #[wasm_bindgen(js_name = tickBytes)]
     pub fn tick_bytes(&mut self) -> Result<u32, JsValue> {
-        let events = self
-            .inner
-            .tick(Encoding::Postcard)
-            .map_err(js::rule_error)?;
-        self.events = events.into_bytes();
+        let buffer = std::mem::take(&mut self.events);
+        self.events = self.inner.tick_bytes(buffer).map_err(js::rule_error)?;
         Ok(u32::try_from(self.events.len()).unwrap_or(u32::MAX))
     }
 
@@ -410,11 +443,11 @@ impl Session {
     /// One tick of a real-time game; its events.
     #[wasm_bindgen(unchecked_return_type = "any[]")]
     pub fn tick(&mut self) -> Result<JsValue, JsValue> {
-        let events = self
-            .inner
-            .tick(Encoding::Postcard)
-            .map_err(js::rule_error)?;
-        self.js(Kind::Events, &events)
+        let buffer = std::mem::take(&mut self.scratch);
+        let events = self.inner.tick_bytes(buffer).map_err(js::rule_error)?;
+        let value = js::from_bytes(self.game, Kind::Events, &events);
+        self.scratch = events;
+        value
     }
 
     /// What `seat` sees; `null` (or nothing) for a spectator.

@@ -249,10 +249,12 @@ fn circle_hits_wall(map: MapId, x: i32, y: i32) -> bool {
     false
 }
 
+#[inline]
 fn point_in_wall(map: MapId, x: i32, y: i32) -> bool {
     map.wall(x.div_euclid(TILE), y.div_euclid(TILE))
 }
 
+#[inline]
 fn dist2(ax: i32, ay: i32, bx: i32, by: i32) -> i64 {
     let (dx, dy) = (i64::from(ax - bx), i64::from(ay - by));
     dx * dx + dy * dy
@@ -280,26 +282,25 @@ impl Tanks {
     /// A spawn tile at least four tiles from every living tank if there is one, chosen by the
     /// game's generator.
     fn spawn_point(&self, rng: &mut Rng, exclude: usize) -> (i32, i32) {
-        let spawns: Vec<(i32, i32)> = self
-            .config
-            .map
-            .spawns()
-            .into_iter()
-            .map(|(tx, ty)| tile_centre(tx, ty))
-            .collect();
+        let spawns = self.config.map.spawns().map(|(tx, ty)| tile_centre(tx, ty));
         let far = 4 * i64::from(TILE);
-        let clear: Vec<(i32, i32)> = spawns
-            .iter()
-            .copied()
-            .filter(|&(x, y)| {
-                self.tanks
-                    .iter()
-                    .enumerate()
-                    .all(|(i, t)| i == exclude || t.hp == 0 || dist2(x, y, t.x, t.y) >= far * far)
-            })
-            .collect();
-        let pool = if clear.is_empty() { &spawns } else { &clear };
-        pool[rng.index(pool.len())]
+        let clear = |&(x, y): &(i32, i32)| {
+            self.tanks
+                .iter()
+                .enumerate()
+                .all(|(i, t)| i == exclude || t.hp == 0 || dist2(x, y, t.x, t.y) >= far * far)
+        };
+        // The n-th clear spawn, or any when none is clear, counted rather than collected.
+        let clear_count = spawns.iter().filter(|s| clear(s)).count();
+        if clear_count == 0 {
+            return spawns[rng.index(spawns.len())];
+        }
+        let n = rng.index(clear_count);
+        spawns
+            .into_iter()
+            .filter(|s| clear(s))
+            .nth(n)
+            .unwrap_or(spawns[0])
     }
 
     fn face_centre(x: i32, y: i32) -> u8 {
@@ -436,7 +437,7 @@ impl Game for Tanks {
                 config.duration_secs
             )));
         }
-        let mut spawns = config.map.spawns();
+        let mut spawns = *config.map.spawns();
         rng.shuffle(&mut spawns);
         let tanks = spawns
             .iter()

@@ -116,6 +116,48 @@ const OPEN: [&str; MAP_HEIGHT] = [
     "################################",
 ];
 
+/// Spawn tiles on every map (one per seat at most).
+pub const SPAWNS: usize = 16;
+
+/// A map's walls and spawn tiles, worked out from its rows when Hearth is built.
+struct Layout {
+    /// One `u32` per row, bit `x` set for a wall at column `x`.
+    walls: [u32; MAP_HEIGHT],
+    /// The spawn tiles (`s`) in reading order.
+    spawns: [(i32, i32); SPAWNS],
+}
+
+/// The [`Layout`] of `rows`; building fails unless they hold [`SPAWNS`] spawn tiles.
+const fn layout(rows: &[&str; MAP_HEIGHT]) -> Layout {
+    let mut out = Layout {
+        walls: [0; MAP_HEIGHT],
+        spawns: [(0, 0); SPAWNS],
+    };
+    let mut n = 0;
+    let mut y = 0;
+    while y < MAP_HEIGHT {
+        let row = rows[y].as_bytes();
+        let mut x = 0;
+        while x < MAP_WIDTH {
+            match row[x] {
+                b'#' => out.walls[y] |= 1 << x,
+                b's' => {
+                    out.spawns[n] = (x as i32, y as i32);
+                    n += 1;
+                }
+                _ => {}
+            }
+            x += 1;
+        }
+        y += 1;
+    }
+    assert!(n == SPAWNS, "every map has 16 spawn tiles");
+    out
+}
+
+static ARENA_LAYOUT: Layout = layout(&ARENA);
+static OPEN_LAYOUT: Layout = layout(&OPEN);
+
 impl MapId {
     /// The map's rows, top to bottom.
     pub fn rows(self) -> &'static [&'static str; MAP_HEIGHT] {
@@ -126,24 +168,27 @@ impl MapId {
     }
 
     /// Whether tile `(tx, ty)` is wall; everything outside the map is wall.
+    // Inlined, and one bit per tile: bullets and tanks ask this several times a tick each,
+    // and the browser module builds the games for size, where a call per tile showed in
+    // profiles (BENCHMARKS.md, *The browser module*).
+    #[inline]
     pub fn wall(self, tx: i32, ty: i32) -> bool {
         if tx < 0 || ty < 0 || tx >= MAP_WIDTH as i32 || ty >= MAP_HEIGHT as i32 {
             return true;
         }
-        self.rows()[ty as usize].as_bytes()[tx as usize] == b'#'
+        self.layout().walls[ty as usize] >> tx & 1 == 1
     }
 
     /// Spawn tiles in reading order.
-    pub fn spawns(self) -> Vec<(i32, i32)> {
-        let mut out = Vec::new();
-        for (y, row) in self.rows().iter().enumerate() {
-            for (x, b) in row.bytes().enumerate() {
-                if b == b's' {
-                    out.push((x as i32, y as i32));
-                }
-            }
+    pub fn spawns(self) -> &'static [(i32, i32); SPAWNS] {
+        &self.layout().spawns
+    }
+
+    fn layout(self) -> &'static Layout {
+        match self {
+            MapId::Arena => &ARENA_LAYOUT,
+            MapId::Open => &OPEN_LAYOUT,
         }
-        out
     }
 }
 
@@ -171,7 +216,25 @@ mod tests {
                     && rows[MAP_HEIGHT - 1].bytes().all(|b| b == b'#')
             );
             assert!(rows.iter().all(|r| r.starts_with('#') && r.ends_with('#')));
-            assert_eq!(map.spawns().len(), 16, "{map:?}");
+            let tiles: Vec<(i32, i32)> = (0..MAP_HEIGHT as i32)
+                .flat_map(|y| (0..MAP_WIDTH as i32).map(move |x| (x, y)))
+                .filter(|&(x, y)| rows[y as usize].as_bytes()[x as usize] == b's')
+                .collect();
+            assert_eq!(&tiles[..], &map.spawns()[..], "{map:?}");
+        }
+    }
+
+    #[test]
+    fn walls_are_the_maps_hashes_and_everything_outside() {
+        for map in [MapId::Arena, MapId::Open] {
+            for ty in -2..MAP_HEIGHT as i32 + 2 {
+                for tx in -2..MAP_WIDTH as i32 + 2 {
+                    let inside =
+                        (0..MAP_WIDTH as i32).contains(&tx) && (0..MAP_HEIGHT as i32).contains(&ty);
+                    let want = !inside || map.rows()[ty as usize].as_bytes()[tx as usize] == b'#';
+                    assert_eq!(map.wall(tx, ty), want, "{map:?} ({tx}, {ty})");
+                }
+            }
         }
     }
 }

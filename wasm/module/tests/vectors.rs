@@ -123,7 +123,19 @@ mod wasm {
             match step["op"].as_str() {
                 Some("apply") => {
                     let seat = step["seat"].as_f64().expect("seat");
-                    let result = s.apply(seat, js(&step["action"]));
+                    // Every other step through `tryApply`: null and `lastRefusal` instead of
+                    // a thrown error, the same rules either way.
+                    let result = if i % 2 == 0 {
+                        s.apply(seat, js(&step["action"]))
+                    } else {
+                        match s.try_apply(seat, js(&step["action"])).expect("tryApply") {
+                            events if events.is_null() => Err(s.last_refusal()),
+                            events => {
+                                assert!(s.last_refusal().is_null(), "{name} step {i}");
+                                Ok(events)
+                            }
+                        }
+                    };
                     match (&result, step["error"].as_str()) {
                         (Ok(_), None) => {}
                         (Err(e), Some(want)) => assert_eq!(code(e), want, "{name} step {i}"),
@@ -166,6 +178,34 @@ mod wasm {
         let e = refused(s.apply(0.0, js(&serde_json::json!({"row": "x"}))));
         assert_eq!(code(&e), "decode");
         assert_eq!(s.hash(), before);
+        // The same through `tryApply`: null, and why in `lastRefusal`, never a throw.
+        for (seat, action, want) in [
+            (0.0, serde_json::json!({"column": 9}), "illegal_action"),
+            (1.0, serde_json::json!({"column": 0}), "not_your_turn"),
+            (0.5, serde_json::json!({"column": 0}), "no_such_seat"),
+            (0.0, serde_json::json!({"row": "x"}), "decode"),
+            (0.0, serde_json::json!(7), "decode"),
+        ] {
+            let got = s
+                .try_apply(seat, js(&action))
+                .expect("tryApply does not throw");
+            assert!(got.is_null(), "{action}");
+            assert_eq!(code(&s.last_refusal()), want, "{action}");
+            let message = js_sys::Reflect::get(&s.last_refusal(), &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+                .unwrap_or_default();
+            assert!(!message.is_empty(), "{action}");
+        }
+        assert_eq!(s.hash(), before);
+        let events = s
+            .try_apply(0.0, js(&serde_json::json!({"column": 3})))
+            .expect("tryApply");
+        assert_eq!(
+            back(&events),
+            serde_json::json!([{"dropped": {"seat": 0, "column": 3, "row": 0}}])
+        );
+        assert!(s.last_refusal().is_null());
         let e = refused(Session::new("chess", JsValue::NULL, 2.0, 1.0));
         assert_eq!(code(&e), "unknown_game");
         let message: String = js_sys::Error::from(e).message().into();
@@ -174,6 +214,36 @@ mod wasm {
         assert_eq!(code(&e), "bad_request");
         let e = refused(Session::restore(&[1, 2, 3]));
         assert_eq!(code(&e), "snapshot");
+    }
+
+    /// Values longer than the codec's first guess of room (64 bytes) and strings outside
+    /// ASCII cross into and out of the module's memory intact.
+    #[wasm_bindgen_test]
+    fn long_and_non_ascii_values_cross_the_boundary_intact() {
+        hearth_install();
+        let config = serde_json::json!({"max_clue_len": 40});
+        let mut s = Session::new("chameleon", js(&config), 3.0, 5.0).expect("setup");
+        // 400 bytes of action: decoded whole by the rules, then refused for its length.
+        let long = "é".repeat(200);
+        for seat in 0..3 {
+            let e = refused(s.apply(f64::from(seat), js(&serde_json::json!({"clue": long}))));
+            assert_ne!(code(&e), "decode", "seat {seat}");
+        }
+        // Outside ASCII: the rules read the very character that was sent.
+        let e = refused(s.apply(0.0, js(&serde_json::json!({"clue": "Crème brûlée"}))));
+        let message: String = js_sys::Error::from(e).message().into();
+        assert!(message.contains("`è`"), "{message}");
+        let clue = "sea breeze";
+        let seat = (0..3)
+            .find(|&seat| {
+                s.apply(f64::from(seat), js(&serde_json::json!({"clue": clue})))
+                    .is_ok()
+            })
+            .expect("someone's turn to give a clue");
+        // A view of some hundred bytes, read out of the module's memory.
+        let view = back(&s.view(Some(f64::from(seat))).expect("view"));
+        assert_eq!(view["clues"][seat as usize], clue, "{view}");
+        assert_eq!(view["words"].as_array().map(Vec::len), Some(16), "{view}");
     }
 
     /// The protocol's values the module builds as JS objects read exactly as their JSON does.
