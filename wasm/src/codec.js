@@ -639,7 +639,7 @@ function encFields(fields, encOf, fill) {
  * `objectLiteral`); `general` alone then.
  */
 function everyFieldGiven(names) {
-  if (names.length === 0 || names.includes('__proto__')) return null;
+  if (!mayGenerate() || names.length === 0 || names.includes('__proto__')) return null;
   const params = names.map((_, i) => `f${i}`);
   const reads = names.map((n, i) => `x${i} = v[${JSON.stringify(n)}]`).join(', ');
   const given = names.map((_, i) => `x${i} !== undefined`).join(' && ');
@@ -673,6 +673,22 @@ function decFields(fields, decOf) {
   };
 }
 
+/** Whether this page lets the codec make code (asked once, not once per type). */
+let generate = null;
+
+function mayGenerate() {
+  if (generate === null) {
+    try {
+      generate = typeof new Function('return 1') === 'function';
+    } catch {
+      // A Content-Security-Policy without 'unsafe-eval': the browser reports the refusal
+      // once, here, instead of for every type.
+      generate = false;
+    }
+  }
+  return generate;
+}
+
 /**
  * `(f0, f1, …) => (r) => ({name0: f0(r), name1: f1(r), …})`, made with `new Function`: an
  * object literal gives every decoded value of a type one shape from the start, which V8
@@ -681,7 +697,7 @@ function decFields(fields, decOf) {
  * a literal would not make an own property of; the callers then loop.
  */
 function objectLiteral(names) {
-  if (names.includes('__proto__')) return null;
+  if (!mayGenerate() || names.includes('__proto__')) return null;
   const params = names.map((_, i) => `f${i}`);
   const props = names.map((n, i) => `${JSON.stringify(n)}: f${i}(r)`).join(', ');
   try {
