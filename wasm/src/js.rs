@@ -113,27 +113,17 @@ pub(crate) fn to_payload(game: u32, kind: Kind, value: &JsValue) -> Result<Paylo
 /// [`to_payload`]'s bytes.
 pub(crate) fn to_bytes(game: u32, kind: Kind, value: &JsValue) -> Result<Vec<u8>, JsValue> {
     let mut bytes = Vec::new();
-    to_bytes_into(game, kind, value, &mut bytes)?;
-    Ok(bytes)
-}
-
-/// [`to_bytes`] into `bytes` (replacing what it held), so a hot path reuses one allocation:
-/// the codec writes straight into it when it has room (one call into JS, no copy).
-pub(crate) fn to_bytes_into(
-    game: u32,
-    kind: Kind,
-    value: &JsValue,
-    bytes: &mut Vec<u8>,
-) -> Result<(), JsValue> {
-    if encode_into(game, kind, value, bytes) {
-        Ok(())
+    if encode_into(game, kind, value, &mut bytes) {
+        Ok(bytes)
     } else {
-        Err(codec_take_failure())
+        Err(take_failure())
     }
 }
 
-/// [`to_bytes_into`] that says only whether `value` encoded; when not, the codec keeps why
-/// for [`take_failure_message`] (no JS `Error` is made).
+/// `value` as postcard into `bytes` (replacing what it held, so a hot path reuses one
+/// allocation: the codec writes straight into it when it has room, one call into JS, no
+/// copy). Says only whether it encoded; when not, the codec keeps why for [`take_failure`]
+/// or [`take_failure_message`] (no JS `Error` is made until asked).
 pub(crate) fn encode_into(game: u32, kind: Kind, value: &JsValue, bytes: &mut Vec<u8>) -> bool {
     // Room for most actions and configs, so the codec rarely has to be asked twice.
     let room = bytes.capacity().max(64);
@@ -153,6 +143,11 @@ pub(crate) fn encode_into(game: u32, kind: Kind, value: &JsValue, bytes: &mut Ve
     true
 }
 
+/// Why the last [`encode_into`] failed, as the `decode` `Error` (its stack taken here).
+pub(crate) fn take_failure() -> JsValue {
+    codec_take_failure()
+}
+
 /// Why the last [`encode_into`] failed, as the `decode` error's message.
 pub(crate) fn take_failure_message() -> String {
     codec_take_failure_message()
@@ -167,7 +162,7 @@ pub(crate) fn from_bytes(game: u32, kind: Kind, bytes: &[u8]) -> Result<JsValue,
     }
     let value = codec_decode(game, kind as u8, address(bytes), length(bytes));
     if value.is_undefined() {
-        Err(codec_take_failure())
+        Err(take_failure())
     } else {
         Ok(value)
     }

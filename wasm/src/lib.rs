@@ -249,6 +249,39 @@ impl Session {
     fn js(&self, kind: Kind, value: &Payload) -> Result<JsValue, JsValue> {
         from_payload(self.game, kind, value)
     }
+
+    /// What `apply` and `tryApply` share: the action encoded into the kept buffer and
+    /// applied, its events as JS values (an `Err` inside only if the events the rules just
+    /// made did not decode: a bug, thrown either way), or why nothing changed.
+    fn apply_js(
+        &mut self,
+        seat: f64,
+        action: &JsValue,
+    ) -> Result<Result<JsValue, JsValue>, Refused> {
+        let seat = byte(seat).ok_or(Refused::Seat(seat))?;
+        if !js::encode_into(self.game, Kind::Action, action, &mut self.action) {
+            return Err(Refused::Decode);
+        }
+        let buffer = std::mem::take(&mut self.scratch);
+        let events = self
+            .inner
+            .apply_bytes(Seat(seat), &self.action, buffer)
+            .map_err(Refused::Rules)?;
+        let value = js::from_bytes(self.game, Kind::Events, &events);
+        self.scratch = events;
+        Ok(value)
+    }
+}
+
+/// Why an action changed nothing; `apply` throws it as an `Error`, `tryApply` keeps it in
+/// `lastRefusal`.
+enum Refused {
+    /// Not a seat number.
+    Seat(f64),
+    /// Not an action of this game (the codec keeps why).
+    Decode,
+    /// Refused by the rules.
+    Rules(hearth_rules::RuleError),
 }
 
 #[wasm_bindgen]
@@ -333,16 +366,12 @@ impl Session {
     /// Applies `seat`'s action; the events it caused. Throws on refusal (nothing changes).
     #[wasm_bindgen(unchecked_return_type = "any[]")]
     pub fn apply(&mut self, seat: f64, action: JsValue) -> Result<JsValue, JsValue> {
-        let seat = Seat(small(seat, "seat", "no_such_seat")?);
-        js::to_bytes_into(self.game, Kind::Action, &action, &mut self.action)?;
-        let buffer = std::mem::take(&mut self.scratch);
-        let events = self
-            .inner
-            .apply_bytes(seat, &self.action, buffer)
-            .map_err(js::rule_error)?;
-        let value = js::from_bytes(self.game, Kind::Events, &events);
-        self.scratch = events;
-        value
+        match self.apply_js(seat, &action) {
+            Ok(events) => events,
+            Err(Refused::Seat(seat)) => Err(js::error("no_such_seat", &not_small(seat, "seat"))),
+            Err(Refused::Decode) => Err(js::take_failure()),
+            Err(Refused::Rules(e)) => Err(js::rule_error(e)),
+        }
     }
 
     /// `apply` without exceptions, for hot loops with JS values: the events the action
@@ -352,26 +381,17 @@ impl Session {
     /// browser module*).
     #[wasm_bindgen(js_name = tryApply, unchecked_return_type = "any[] | null")]
     pub fn try_apply(&mut self, seat: f64, action: JsValue) -> Result<JsValue, JsValue> {
-        let Some(seat) = byte(seat) else {
-            self.refusal = Some(("no_such_seat", not_small(seat, "seat")));
-            return Ok(JsValue::NULL);
-        };
-        if !js::encode_into(self.game, Kind::Action, &action, &mut self.action) {
-            self.refusal = Some(("decode", js::take_failure_message()));
-            return Ok(JsValue::NULL);
-        }
-        let buffer = std::mem::take(&mut self.scratch);
-        match self.inner.apply_bytes(Seat(seat), &self.action, buffer) {
+        match self.apply_js(seat, &action) {
             Ok(events) => {
                 self.refusal = None;
-                // Events the rules just made always decode; if they did not (a bug), this
-                // throws as `apply` would.
-                let value = js::from_bytes(self.game, Kind::Events, &events);
-                self.scratch = events;
-                value
+                events
             }
-            Err(e) => {
-                self.refusal = Some((e.code(), e.to_string()));
+            Err(refused) => {
+                self.refusal = Some(match refused {
+                    Refused::Seat(seat) => ("no_such_seat", not_small(seat, "seat")),
+                    Refused::Decode => ("decode", js::take_failure_message()),
+                    Refused::Rules(e) => (e.code(), e.to_string()),
+                });
                 Ok(JsValue::NULL)
             }
         }
