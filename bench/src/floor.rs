@@ -5,19 +5,24 @@
 //! write. One task per connection, one per room, a single-threaded runtime. Hearth's arena CPU
 //! per player divided by the floor's says how far Hearth is from what this machine allows.
 //! The same server answers device sign-ins (`POST`) with a response of Hearth's size and
-//! nothing behind it: the most sign-ins a second this machine serves over HTTP/1.1.
+//! nothing behind it: the most sign-ins a second this machine serves over HTTP/1.1. And it
+//! plays the `turns` scenario's connect-four rooms with the frames Hearth sends (replies,
+//! `started`, entries, room states) but no store, no room task and a bot that takes the
+//! first legal column, everything one request causes in one write: the most acknowledged
+//! turns a second this machine serves over WebSocket.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use hearth_games::connect_four::{ConnectFour, ConnectFourConfig, Move};
 use hearth_games::tanks::{MapId, TankInput, Tanks, TanksConfig};
 use hearth_rules::protocol::{
     ClientMsg, Member, PROTOCOL_VERSION, Reply, Request, RoomPhase, RoomState, ServerMsg, Started,
-    Welcome, WireBytes, from_postcard, to_postcard,
+    Welcome, WireBytes, WireError, from_postcard, to_postcard,
 };
-use hearth_rules::{Game, Seat, Session, SyncMode, Viewer};
+use hearth_rules::{Game, Seat, Session, SyncMode, Viewer, hash_hex};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
@@ -168,6 +173,8 @@ async fn connection(tcp: TcpStream, floor: Arc<Floor>) {
     let mut started = false;
     // Inputs since the last tick: acknowledged with the next snapshot, as Hearth does.
     let mut inputs: Vec<u32> = Vec::new();
+    // A connect-four room of this player and a bot (the `turns` scenario).
+    let mut turns: Option<TurnRoom> = None;
     loop {
         tokio::select! {
             msg = ws.next() => {
@@ -179,10 +186,29 @@ async fn connection(tcp: TcpStream, floor: Arc<Floor>) {
                 let Ok(ClientMsg { id, req }) = from_postcard::<ClientMsg<WireBytes>>(&bytes) else {
                     break;
                 };
+                if let Some(room) = turns.as_mut() {
+                    let frames = room.answer(id, req);
+                    // Everything the request causes, the bot's move included, in one write.
+                    let mut ok = true;
+                    for m in frames {
+                        ok &= ws.feed(m).await.is_ok();
+                    }
+                    if !ok || ws.flush().await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 let answer = match req {
                     Request::Action { .. } => {
                         inputs.push(id);
                         continue;
+                    }
+                    Request::Join { room: name, create: Some(c), .. } if c.game == "connect-four" => {
+                        let config = from_postcard::<ConnectFourConfig>(&c.config.0).unwrap_or_default();
+                        let room = TurnRoom::new(name, player, config);
+                        let joined = reply(id, Reply::Joined(room.state()));
+                        turns = Some(room);
+                        joined
                     }
                     Request::Hello(hello) => reply(id, Reply::Welcome(Welcome {
                         player,
@@ -290,6 +316,176 @@ async fn connection(tcp: TcpStream, floor: Arc<Floor>) {
             }
         }
     }
+}
+
+/// The player's side of a `turns` room: one member, the bot in seat 1, a game at a time.
+struct TurnRoom {
+    name: String,
+    player: u64,
+    config: ConnectFourConfig,
+    bot: bool,
+    ready: bool,
+    game: Option<Session<ConnectFour>>,
+    /// Seeds for the games, in turn.
+    games: u64,
+}
+
+impl TurnRoom {
+    fn new(name: String, player: u64, config: ConnectFourConfig) -> TurnRoom {
+        TurnRoom {
+            name,
+            player,
+            config,
+            bot: false,
+            ready: false,
+            game: None,
+            games: 0,
+        }
+    }
+
+    /// The room as its member sees it (the shape of Hearth's `room` push).
+    fn state(&self) -> RoomState {
+        let member = |player, name: &str, seat, ready, bot| Member {
+            player,
+            name: name.into(),
+            seat: Some(seat),
+            ready,
+            connected: true,
+            bot,
+        };
+        let mut members = vec![member(self.player, "Bench", 0, self.ready, false)];
+        if self.bot {
+            members.push(member(0, "Bot 1", 1, true, true));
+        }
+        let phase = match &self.game {
+            Some(g) => match g.outcome() {
+                Some(outcome) => RoomPhase::Over {
+                    outcome,
+                    hash: hash_hex(g.hash()),
+                },
+                None => RoomPhase::Playing,
+            },
+            None => RoomPhase::Lobby,
+        };
+        RoomState {
+            name: self.name.clone(),
+            game: "connect-four".into(),
+            host: self.player,
+            you: self.player,
+            max_seats: 2,
+            public: false,
+            has_password: false,
+            members,
+            phase,
+        }
+    }
+
+    /// The frames answering request `id`, pushes included, in the order Hearth sends them.
+    fn answer(&mut self, id: u32, req: Request<WireBytes>) -> Vec<Message> {
+        let mut out = Vec::with_capacity(4);
+        match req {
+            Request::AddBot { .. } => {
+                self.bot = true;
+                out.push(reply(id, Reply::Ok));
+                out.push(encode(&ServerMsg::Room(self.state())));
+            }
+            Request::Ready { ready } => {
+                self.ready = ready;
+                out.push(reply(id, Reply::Ok));
+                out.push(encode(&ServerMsg::Room(self.state())));
+            }
+            Request::Start => {
+                self.games += 1;
+                match Session::<ConnectFour>::new(self.config.clone(), 2, self.games) {
+                    Ok(game) => self.game = Some(game),
+                    Err(e) => {
+                        out.push(refuse(id, e.code(), e.to_string()));
+                        return out;
+                    }
+                }
+                self.ready = false;
+                out.push(reply(id, Reply::Ok));
+                out.push(encode(&ServerMsg::Started(Started {
+                    game: "connect-four".into(),
+                    sync: SyncMode::PerfectInformation,
+                    seats: 2,
+                    players: vec![self.player, 0],
+                    seat: Some(0),
+                    seed: Some(self.games),
+                    config: WireBytes(to_postcard(&self.config)),
+                    tick_rate: None,
+                    resume: None,
+                })));
+                out.push(encode(&ServerMsg::Room(self.state())));
+                self.bot_moves(&mut out);
+            }
+            Request::Action { action, .. } => {
+                let Some(game) = self.game.as_mut() else {
+                    out.push(refuse(id, "not_playing", "no game is running".into()));
+                    return out;
+                };
+                let applied = from_postcard::<Move>(&action.0)
+                    .map_err(|e| ("bad_action", e.to_string()))
+                    .and_then(|mv| {
+                        game.apply(Seat(0), mv)
+                            .map(|events| to_postcard(&events))
+                            .map_err(|e| (e.code(), e.to_string()))
+                    });
+                match applied {
+                    Ok(events) => {
+                        let index = game.log().len() as u64 - 1;
+                        let tick = game.tick_count();
+                        out.push(reply(id, Reply::Accepted { index, tick }));
+                        out.push(entry(index, tick, 0, action.0, events));
+                        self.bot_moves(&mut out);
+                    }
+                    Err((code, message)) => out.push(refuse(id, code, message)),
+                }
+            }
+            _ => out.push(reply(id, Reply::Ok)),
+        }
+        out
+    }
+
+    /// The bot's moves while it is its turn (the first legal column: no search), then the
+    /// room's state if the game ended.
+    fn bot_moves(&mut self, out: &mut Vec<Message>) {
+        let Some(game) = self.game.as_mut() else {
+            return;
+        };
+        while let Some(mv) = game
+            .legal_actions(Seat(1))
+            .ok()
+            .and_then(|l| l.into_iter().next())
+        {
+            let action = to_postcard(&mv);
+            let Ok(events) = game.apply(Seat(1), mv).map(|e| to_postcard(&e)) else {
+                break;
+            };
+            let index = game.log().len() as u64 - 1;
+            out.push(entry(index, game.tick_count(), 1, action, events));
+        }
+        if game.is_over() {
+            out.push(encode(&ServerMsg::Room(self.state())));
+        }
+    }
+}
+
+fn entry(seq: u64, tick: u64, seat: u8, action: Vec<u8>, events: Vec<u8>) -> Message {
+    encode(&ServerMsg::Entry {
+        seq,
+        tick,
+        seat,
+        action: WireBytes(action),
+        events: WireBytes(events),
+    })
+}
+
+fn refuse(id: u32, code: &str, message: String) -> Message {
+    encode(&ServerMsg::Error {
+        id: Some(id),
+        error: WireError::new(code, message),
+    })
 }
 
 /// A room's clock: 20 ticks a second, one snapshot encoded per tick for all its members,

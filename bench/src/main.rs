@@ -62,6 +62,12 @@ enum Scenario {
         /// Concurrent players (at most 10000).
         #[arg(long, default_value_t = 64)]
         clients: usize,
+        /// Play against the floor instead of Hearth: a minimal server sending the same
+        /// frames (replies, entries, room states) with no store, accounts or room task and a
+        /// bot that takes the first legal column, everything one request causes in one write
+        /// (what this machine allows; see `floor-serve`).
+        #[arg(long)]
+        floor: bool,
     },
     /// Idle signed-in sockets held open: the server's memory per socket. One process may open
     /// about 19,000 (the open-file limit here is 20,000 per process): `--processes` spreads
@@ -96,8 +102,8 @@ enum Scenario {
         #[arg(long)]
         floor: bool,
     },
-    /// Internal: serve the floor on `--bind` until stopped (the arena's wire traffic and the
-    /// device sign-in's HTTP exchange, nothing else).
+    /// Internal: serve the floor on `--bind` until stopped (the arena's and the turns' wire
+    /// traffic and the device sign-in's HTTP exchange, nothing else).
     #[command(hide = true)]
     FloorServe {
         /// Loopback address to listen on.
@@ -433,7 +439,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     let floor = matches!(
         cli.scenario,
-        Scenario::Arena { floor: true, .. } | Scenario::Logins { floor: true, .. }
+        Scenario::Arena { floor: true, .. }
+            | Scenario::Logins { floor: true, .. }
+            | Scenario::Turns { floor: true, .. }
     );
     let kind = match (floor, cli.on_disk) {
         (true, _) => Kind::Floor,
@@ -470,9 +478,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map(|r| r.json())
         }
-        Scenario::Turns { clients } => turns(server.addr, true, clients.clamp(1, 10_000), seconds)
-            .await
-            .map(|r| r.json()),
+        Scenario::Turns { clients, floor } => {
+            turns(server.addr, !floor, clients.clamp(1, 10_000), seconds)
+                .await
+                .map(|r| r.json())
+        }
         Scenario::Held {
             clients,
             child: true,

@@ -67,9 +67,10 @@ async fn every_scenario_runs_and_counts_real_work() {
 
 /// The floor speaks enough of the protocol for the arena — the same players join rooms of 8,
 /// get every input acknowledged and see it in a later snapshot of an arena view's size — and
-/// answers device sign-ins with a token.
+/// for the turns (legal bot moves the players' own rules accept, games that end and start
+/// again), and answers device sign-ins with a token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_arena_plays_against_the_floor() {
+async fn the_arena_and_the_turns_play_against_the_floor() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let floor = tokio::spawn(hearth_bench::floor::serve_floor(listener));
@@ -90,6 +91,12 @@ async fn the_arena_plays_against_the_floor() {
     assert!(a.bytes_per_sec > 16.0 * 15.0 * 300.0, "{a:?}");
     // The generator counts its own work while the rooms play.
     assert!(a.generator_cpu_percent > 0.0, "{a:?}");
+    // Turns: every entry is checked by the player's own connect-four session (an illegal bot
+    // move or a wrong index fails the run), games end (`over` in a room state) and restart.
+    let t = turns(addr, false, 3, 0.5).await.unwrap();
+    assert!(t.games > 3, "{t:?}");
+    // The bot answers every move that does not end the game.
+    assert!(t.entries > t.actions + t.games, "{t:?}");
     floor.abort();
 }
 

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 
 use hearth_rules::protocol::PlayerId;
 use hearth_rules::{DynLogEntry, Outcome, Payload, Seat};
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::store::{
@@ -222,8 +223,8 @@ impl SqliteStore {
         batch: &[LogAppend<'_>],
         crash_after: Option<usize>,
     ) -> Result<(), StoreError> {
-        let mut conn = self.db();
-        let tx = conn.transaction().map_err(backend)?;
+        let conn = self.db();
+        let tx = Tx::begin(&conn)?;
         {
             let mut insert = tx
                 .prepare_cached("INSERT INTO match_log (match_id, idx, tick, seat, action) VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -266,7 +267,7 @@ impl SqliteStore {
         if crash_after.is_some() {
             return Err(StoreError::Backend("killed before the commit".into()));
         }
-        tx.commit().map_err(backend)
+        tx.commit()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -281,10 +282,10 @@ impl SqliteStore {
         crash: bool,
     ) -> Result<(), StoreError> {
         let status = super::store::end_status(outcome);
-        let mut conn = self.db();
+        let conn = self.db();
         // The end and the rating in one transaction: whoever sees the match over sees the
         // leaderboard moved.
-        let tx = conn.transaction().map_err(backend)?;
+        let tx = Tx::begin(&conn)?;
         if let (Some(outcome), Some(players)) = (outcome, rated) {
             rate(&tx, match_id, players, outcome)?;
         }
@@ -305,7 +306,7 @@ impl SqliteStore {
             // As in `write_logs`: the killed process leaves the transaction uncommitted.
             return Err(StoreError::Backend("killed before the commit".into()));
         }
-        tx.commit().map_err(backend)
+        tx.commit()
     }
 
     /// [`Store::match_finished`] (unrated), killed after its update, before the commit.
@@ -389,6 +390,13 @@ impl SqliteStore {
         // Room for every statement of the hot paths (sign-ins, tokens, logs, match starts and
         // ends, ratings: about 20); rusqlite keeps 16, and a full cache parses again.
         conn.set_prepared_statement_cache_capacity(64);
+        // The query planner's stability guarantee. Without it SQLite (built with STAT4) plans
+        // a statement with ORDER BY, LIMIT or a join for the values bound to it, and so
+        // prepares it again on every run: the cache saved nothing for a match's seats at
+        // every end or the token lookup of every `hello` (7 % of the server's time in the
+        // turns benchmark). Their plans do not depend on the values anyway.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(backend)?;
         // WAL: readers do not block the writer; synchronous=NORMAL is durable against a
         // killed process (the WAL is in the OS before a commit returns).
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -435,6 +443,21 @@ fn account_row(r: &Row<'_>) -> rusqlite::Result<Account> {
         created_at: r.get(6)?,
     })
 }
+
+/// A match's players, by seat.
+const SEATS_SQL: &str = "SELECT account, name FROM match_seats WHERE match_id = ?1 ORDER BY seat";
+
+/// The account a token signs in, if the token is current.
+static TOKEN_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.hash = ?1 AND t.expires_at > ?2",
+        ACCOUNT_COLS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+});
 
 const MATCH_COLS: &str = "id, room, game, fingerprint, config, seed, seats, started_at, ended_at, status, outcome, hash, ticks, log_hash, log_ticks";
 
@@ -517,11 +540,7 @@ impl SqliteStore {
     }
 
     fn with_players(conn: &Connection, mut m: StoredMatch) -> Result<StoredMatch, StoreError> {
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT account, name FROM match_seats WHERE match_id = ?1 ORDER BY seat",
-            )
-            .map_err(backend)?;
+        let mut stmt = conn.prepare_cached(SEATS_SQL).map_err(backend)?;
         m.players = stmt
             .query_map(params![m.id as i64], |r| {
                 Ok((r.get::<_, i64>(0)? as PlayerId, r.get::<_, String>(1)?))
@@ -547,6 +566,42 @@ impl SqliteStore {
         rows.into_iter()
             .map(|m| Self::with_players(&conn, m))
             .collect()
+    }
+}
+
+/// A transaction whose `BEGIN` and `COMMIT` come from the connection's statement cache:
+/// rusqlite's `Transaction` parses both again on every call (`execute_batch`: 4 % of the
+/// server's samples in the turns benchmark, where games start, append and end thousands of
+/// times a second). Rolled back when dropped uncommitted or when its commit failed.
+struct Tx<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> Tx<'c> {
+    fn begin(conn: &'c Connection) -> Result<Tx<'c>, StoreError> {
+        cached(conn, "BEGIN", [])?;
+        Ok(Tx { conn })
+    }
+
+    fn commit(self) -> Result<(), StoreError> {
+        cached(self.conn, "COMMIT", []).map(drop)
+    }
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit() {
+            // Nothing to report to: the caller already has the error that got here.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -719,12 +774,12 @@ impl Store for SqliteStore {
         expires_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        let mut conn = self.db();
+        let conn = self.db();
         // One transaction, so one commit (one WAL write on disk) for the purge and the insert.
-        let tx = conn.transaction().map_err(backend)?;
+        let tx = Tx::begin(&conn)?;
         Self::purge_tokens_in(&tx, now)?;
         Self::insert_token_in(&tx, token_hash, account, expires_at, now)?;
-        tx.commit().map_err(backend)
+        tx.commit()
     }
 
     fn device_sign_ins(
@@ -732,10 +787,10 @@ impl Store for SqliteStore {
         batch: &[DeviceSignIn],
         now: i64,
     ) -> Result<Vec<Account>, StoreError> {
-        let mut conn = self.db();
+        let conn = self.db();
         // The whole batch is one transaction: one WAL write and one commit for every sign-in
         // that queued meanwhile, instead of two commits each.
-        let tx = conn.transaction().map_err(backend)?;
+        let tx = Tx::begin(&conn)?;
         Self::purge_tokens_in(&tx, now)?;
         let mut accounts = Vec::with_capacity(batch.len());
         for s in batch {
@@ -745,22 +800,14 @@ impl Store for SqliteStore {
             }
             accounts.push(account);
         }
-        tx.commit().map_err(backend)?;
+        tx.commit()?;
         Ok(accounts)
     }
 
     fn token_account(&self, token_hash: &[u8], now: i64) -> Result<Option<Account>, StoreError> {
         let conn = self.db();
         // Every socket's `hello` asks this: cached, not parsed per call.
-        let sql = format!(
-            "SELECT {} FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.hash = ?1 AND t.expires_at > ?2",
-            ACCOUNT_COLS
-                .split(", ")
-                .map(|c| format!("a.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        conn.prepare_cached(&sql)
+        conn.prepare_cached(&TOKEN_SQL)
             .and_then(|mut s| {
                 s.query_row(params![token_hash, now], account_row)
                     .optional()
@@ -777,8 +824,8 @@ impl Store for SqliteStore {
 
     fn match_started(&self, start: &crate::MatchStart, now: i64) -> Result<u64, StoreError> {
         let players = &start.players;
-        let mut conn = self.db();
-        let tx = conn.transaction().map_err(backend)?;
+        let conn = self.db();
+        let tx = Tx::begin(&conn)?;
         cached(
             &tx,
             "INSERT INTO matches (room, game, fingerprint, config, seed, seats, started_at)
@@ -801,7 +848,7 @@ impl Store for SqliteStore {
                 params![id, seat as i64, *account as i64, name],
             )?;
         }
-        tx.commit().map_err(backend)?;
+        tx.commit()?;
         Ok(id as u64)
     }
 
@@ -906,7 +953,7 @@ impl Store for SqliteStore {
 /// Applies a finished match to its game's standings inside `tx`, once per match (a match
 /// finished again after a recovery is not rated twice).
 fn rate(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     match_id: u64,
     players: &[PlayerId],
     outcome: &Outcome,
@@ -950,4 +997,47 @@ fn rate(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hot paths' statements with ORDER BY or a join run from the statement cache as
+    /// prepared: SQLite does not prepare them again for each value bound.
+    #[test]
+    fn statements_with_order_by_or_a_join_are_not_prepared_again_per_run() {
+        let store = SqliteStore::memory().unwrap();
+        let account = store.device_account("device-1", "Ada", 10).unwrap();
+        store
+            .add_token(b"token-hash", account.id, 1_000, 10)
+            .unwrap();
+        let start = crate::MatchStart {
+            room: "r".into(),
+            game: "connect-four".into(),
+            fingerprint: hearth_rules::Fingerprint {
+                game: "connect-four".into(),
+                version: 1,
+                schema: 1,
+            },
+            seats: 2,
+            config: hearth_rules::Payload::Postcard(vec![0]),
+            seed: 7,
+            players: vec![(account.id, "Ada".into()), (0, "Bot".into())],
+        };
+        for _ in 0..3 {
+            let id = store.match_started(&start, 10).unwrap();
+            assert_eq!(store.get_match(id).unwrap().unwrap().players.len(), 2);
+            assert!(store.token_account(b"token-hash", 20).unwrap().is_some());
+        }
+        let conn = store.db();
+        for sql in [SEATS_SQL, TOKEN_SQL.as_str()] {
+            let stmt = conn.prepare_cached(sql).unwrap();
+            assert_eq!(
+                stmt.get_status(rusqlite::StatementStatus::RePrepare),
+                0,
+                "{sql}"
+            );
+        }
+    }
 }

@@ -74,26 +74,49 @@ pub(crate) enum Work {
 
 /// What the room does once a record is durable.
 pub(crate) enum Then {
-    /// A turn-based action was applied: acknowledge it (if a member sent it), tell everyone,
-    /// then let bots act (from bot round `bot_round`).
+    /// Turn-based actions were applied: acknowledge the first (if a member sent it), tell
+    /// everyone about each, then let bots act (from bot round `bot_round`).
     Turn {
         /// Who to acknowledge: the member's index and request id (`None` for a bot).
         member: Option<(usize, u32)>,
-        /// Who acted.
-        seat: Seat,
-        /// The action (postcard).
-        action: Payload,
-        /// Its log index.
-        index: u64,
-        /// The tick count when applied.
-        tick: u64,
-        /// Its events (postcard).
-        events: Payload,
+        /// The actions, in log order: the one asked for and, in perfect-information games,
+        /// the bot turns that followed it, recorded together.
+        turns: Vec<Applied>,
         /// Bot rounds already played after the last member's action.
         bot_round: u32,
     },
     /// A real-time tick ran: acknowledge its inputs and send the snapshots.
     Tick(Box<TickDone>),
+}
+
+/// One applied turn-based action, waiting for its record.
+pub(crate) struct Applied {
+    /// Who acted.
+    pub(crate) seat: Seat,
+    /// The action (postcard).
+    pub(crate) action: Payload,
+    /// Its log index.
+    pub(crate) index: u64,
+    /// The tick count when applied.
+    pub(crate) tick: u64,
+    /// Its events (postcard).
+    pub(crate) events: Payload,
+    /// The state hash after it (the desync guard's).
+    pub(crate) hash: u64,
+}
+
+impl Applied {
+    /// `action` by `seat`, the last entry of `session`'s log, which caused `events`.
+    fn last(session: &DynSession, seat: Seat, action: Payload, events: Payload) -> Applied {
+        Applied {
+            seat,
+            action,
+            index: session.log_len() - 1,
+            tick: session.tick_count(),
+            events,
+            hash: session.hash(),
+        }
+    }
 }
 
 /// A game set up by `start`, waiting for its match id.
@@ -639,20 +662,19 @@ impl Room {
         match then {
             Then::Turn {
                 member,
-                seat,
-                action,
-                index,
-                tick,
-                events,
+                turns,
                 bot_round,
             } => {
-                let game = self.game.as_mut()?;
-                game.hashes.push(game.session.hash());
-                self.hub.metrics().action(true);
-                if let Some((idx, id)) = member {
-                    self.reply(idx, id, Reply::Accepted { index, tick });
+                for (i, turn) in turns.into_iter().enumerate() {
+                    let game = self.game.as_mut()?;
+                    game.hashes.push(turn.hash);
+                    self.hub.metrics().action(true);
+                    if let (0, Some((idx, id))) = (i, member) {
+                        let (index, tick) = (turn.index, turn.tick);
+                        self.reply(idx, id, Reply::Accepted { index, tick });
+                    }
+                    self.after_turn(turn.seat, &turn.action, turn.index, &turn.events);
                 }
-                self.after_turn(seat, &action, index, &events);
                 self.next_bot(bot_round)
             }
             Then::Tick(done) => {

@@ -246,7 +246,8 @@ async fn a_turn_is_acknowledged_only_after_the_recorder_kept_it() {
 }
 
 #[tokio::test]
-async fn a_bot_turn_is_recorded_before_the_next_bot_moves_and_a_failed_record_closes_the_room() {
+async fn a_move_and_the_bots_answer_are_one_record_told_once_kept_and_a_failed_record_closes_the_room()
+ {
     let recorder = Arc::new(GatedRecorder::default());
     let (mut room, _host) = room_with(Arc::new(recorder.clone()));
     let mut a = join(&mut room, 1).await;
@@ -254,41 +255,62 @@ async fn a_bot_turn_is_recorded_before_the_next_bot_moves_and_a_failed_record_cl
     ask(&mut room, &a, 3, Request::Ready { ready: true }).await;
     ask(&mut room, &a, 4, Request::Start).await;
     let _ = a.drain();
-    // Ada moves; her move and then the bot's answer are each one record, in that order.
-    let work = room.handle(
-        RoomCmd::Request {
-            link: a.link,
-            id: 5,
-            req: Request::Action {
-                action: Payload::Json(json!({"column": 0})),
-                tick: None,
-            },
+    let link = a.link;
+    let action = |id: u32, column: u8| RoomCmd::Request {
+        link,
+        id,
+        req: Request::Action {
+            action: Payload::Json(json!({ "column": column })),
+            tick: None,
         },
-        Instant::now(),
-    );
+    };
+    // Ada moves; the bot answers at once, and both are one record (perfect information).
+    let work = room.handle(action(5, 0), Instant::now());
     let Some(Work::Record { entries, then, .. }) = work else {
         panic!("the move waits for its record");
     };
-    assert_eq!(entries.len(), 1);
-    let bot_turn = room.recorded(then);
+    let seats: Vec<u8> = entries.iter().map(|e| e.seat.0).collect();
+    assert_eq!(seats, [0, 1], "Ada's move, then the bot's answer");
     room.flush();
-    assert_eq!(replies(&a.drain(), 5).len(), 1, "acknowledged once kept");
-    let Some(Work::Record { entries, then, .. }) = bot_turn else {
-        panic!("the bot's answer waits for its own record");
-    };
-    assert_eq!(entries.len(), 1, "only the bot's entry");
+    let before = a.drain();
     assert!(
-        !a.drain().iter().any(|f| f["entry"]["seq"] == 1),
-        "the bot's move is told only once kept"
+        replies(&before, 5).is_empty(),
+        "not acknowledged before kept"
     );
-    // The recorder fails on the bot's move: the room closes rather than going on unrecorded.
+    assert!(
+        !before.iter().any(|f| f.get("entry").is_some()),
+        "{before:?}"
+    );
+    // Kept: the acknowledgement and both entries, in log order; then it is Ada's turn.
+    assert!(room.recorded(then).is_none(), "no bot wants to act again");
+    room.flush();
+    let after = a.drain();
+    assert_eq!(replies(&after, 5).len(), 1, "acknowledged once kept");
+    let seqs: Vec<&Value> = after
+        .iter()
+        .filter_map(|f| f.get("entry"))
+        .map(|e| &e["seq"])
+        .collect();
+    assert_eq!(seqs, [0, 1], "{after:?}");
+    // The recorder fails on the next move: the room closes rather than going on unrecorded,
+    // and neither the move nor the bot's answer is told.
     recorder
         .fail
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let work = room.record(1, then);
+    let work = room.handle(action(6, 1), Instant::now());
     room.carry_out(work).await;
     assert!(room.failed.is_some(), "a lost record closes the room");
-    assert!(!a.drain().iter().any(|f| f["entry"]["seq"] == 1));
+    let lost = a.drain();
+    assert!(
+        replies(&lost, 6)
+            .iter()
+            .all(|r| r["reply"].get("accepted").is_none()),
+        "{lost:?}"
+    );
+    assert!(
+        !lost.iter().any(|f| f["entry"]["seq"].as_u64() >= Some(2)),
+        "{lost:?}"
+    );
 }
 
 #[tokio::test]

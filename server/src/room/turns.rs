@@ -60,7 +60,10 @@ impl Room {
     }
 
     /// Applies a turn-based action; the record to make before anyone hears of it, and what
-    /// follows (`Then::Turn`).
+    /// follows (`Then::Turn`). In a perfect-information game the bot turns it makes due are
+    /// applied too and recorded with it: one commit, and one write to the player for the
+    /// acknowledgement and the bots' replies. (A hidden-information game's views are made
+    /// from the state after each action, so there bots wait for the record.)
     pub(super) fn apply_turn(
         &mut self,
         seat: Seat,
@@ -77,18 +80,24 @@ impl Room {
             }
         };
         let game = self.game_or_err()?;
-        let index = game.session.log_len() - 1;
-        let tick = game.session.tick_count();
+        let first = Applied::last(&game.session, seat, action, events);
+        let (from, perfect) = (first.index, game.sync == SyncMode::PerfectInformation);
+        let mut turns = vec![first];
+        let mut bot_round = bot_round;
+        if perfect {
+            while turns.len() <= super::bots::BOT_TURNS_PER_RECORD
+                && let Some(turn) = self.bot_applies(bot_round)
+            {
+                turns.push(turn);
+                bot_round += 1;
+            }
+        }
         let then = Then::Turn {
             member,
-            seat,
-            action,
-            index,
-            tick,
-            events,
+            turns,
             bot_round,
         };
-        Ok(self.record(index, then))
+        Ok(self.record(from, then))
     }
 
     /// Tells everyone about an applied (and recorded) turn-based action.
