@@ -24,7 +24,14 @@ pub fn hash_hex(hash: u64) -> String {
 
 /// Bytes as lower-case hex (golden vectors, stored configs, tokens).
 pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // One allocation, not one per byte: tokens and session keys are made per sign-in.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// Bytes from hex digits (either case); `None` for anything else, an odd length included.

@@ -20,7 +20,7 @@ impl From<RandomError> for WireError {
 /// A random token of 128 bits as 32 hex digits.
 pub fn random_token() -> Result<String, RandomError> {
     let bytes: [u8; 16] = random_bytes()?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hearth_rules::to_hex(&bytes))
 }
 
 /// A random seed below 2^53, so that JSON clients in JavaScript read it exactly.

@@ -224,10 +224,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 pub fn session_key(token: &str) -> String {
     // The digest alone: the issue time in front of a stored key orders an index, and would
     // only make every socket's key longer.
-    Blake2s256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hearth_rules::to_hex(&Blake2s256::digest(token.as_bytes()))
 }
 
 /// Checks a username: 3–24 ASCII letters, digits, `_` or `-`.
