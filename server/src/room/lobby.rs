@@ -617,26 +617,13 @@ impl Room {
                 };
                 hashes.push(replay.hash());
                 if sync == SyncMode::PerfectInformation {
-                    let json_action = replay
-                        .convert_action(&entry.action, Encoding::Json)
-                        .unwrap_or(Payload::Json(serde_json::Value::Null));
-                    let json_events = replay
-                        .convert_events(&events, Encoding::Json)
-                        .unwrap_or(Payload::Json(serde_json::Value::Null));
-                    let msg = |action: Payload, events: Payload| ServerMsg::Entry {
-                        seq: entry.index,
-                        tick: entry.tick,
-                        seat: entry.seat.0,
-                        action,
+                    streams[0].push(Arc::new(StreamItem::entry(
+                        entry.index,
+                        entry.tick,
+                        entry.seat.0,
+                        entry.action.clone(),
                         events,
-                    };
-                    streams[0].push(Arc::new(StreamItem {
-                        json: Frame::encode(&msg(json_action, json_events), Encoding::Json),
-                        postcard: Frame::encode(
-                            &msg(entry.action.clone(), events),
-                            Encoding::Postcard,
-                        ),
-                    }));
+                    )));
                 }
             }
         }

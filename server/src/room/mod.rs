@@ -338,17 +338,93 @@ struct MemberSlot {
     bot: Option<u8>,
 }
 
-/// A stream message encoded in both encodings (kept for resumes).
+/// A stream message (kept for members who join or resume later): its postcard frame, and its
+/// JSON frame — for a perfect-information entry made when a member speaking JSON first needs
+/// it (converting every entry to JSON, with no JSON member to send it to, was 5 % of a turn's
+/// server time).
 struct StreamItem {
-    json: Frame,
     postcard: Frame,
+    json: Json,
+}
+
+/// A stream message's JSON frame.
+enum Json {
+    /// Made with the postcard one (a view).
+    Made(Frame),
+    /// An entry's, made on first use from its postcard action and events.
+    Later {
+        seq: u64,
+        tick: u64,
+        seat: u8,
+        action: Payload,
+        events: Payload,
+        frame: std::sync::OnceLock<Frame>,
+    },
 }
 
 impl StreamItem {
-    fn get(&self, encoding: Encoding) -> Frame {
-        match encoding {
-            Encoding::Json => self.json.clone(),
-            Encoding::Postcard => self.postcard.clone(),
+    /// A perfect-information entry (postcard action and events); its JSON frame waits.
+    fn entry(seq: u64, tick: u64, seat: u8, action: Payload, events: Payload) -> StreamItem {
+        let msg = ServerMsg::Entry {
+            seq,
+            tick,
+            seat,
+            action: action.clone(),
+            events: events.clone(),
+        };
+        StreamItem {
+            postcard: Frame::encode(&msg, Encoding::Postcard),
+            json: Json::Later {
+                seq,
+                tick,
+                seat,
+                action,
+                events,
+                frame: std::sync::OnceLock::new(),
+            },
+        }
+    }
+
+    /// A message already made in both encodings.
+    fn both(json: Frame, postcard: Frame) -> StreamItem {
+        StreamItem {
+            postcard,
+            json: Json::Made(json),
+        }
+    }
+
+    /// The frame in `encoding`; an entry's JSON payloads are converted by `session`'s codecs
+    /// (a value that does not convert, a bug in the game's types, becomes `null`).
+    fn get(&self, encoding: Encoding, session: &DynSession) -> Frame {
+        if let Encoding::Postcard = encoding {
+            return self.postcard.clone();
+        }
+        match &self.json {
+            Json::Made(frame) => frame.clone(),
+            Json::Later {
+                seq,
+                tick,
+                seat,
+                action,
+                events,
+                frame,
+            } => frame
+                .get_or_init(|| {
+                    let null = || Payload::Json(serde_json::Value::Null);
+                    let msg = ServerMsg::Entry {
+                        seq: *seq,
+                        tick: *tick,
+                        seat: *seat,
+                        action: session
+                            .convert_action(action, Encoding::Json)
+                            .unwrap_or_else(|_| null()),
+                        events: session
+                            .convert_events(events, Encoding::Json)
+                            .unwrap_or_else(|_| null()),
+                    };
+                    Frame::encode(&msg, Encoding::Json)
+                })
+                .clone(),
         }
     }
 }

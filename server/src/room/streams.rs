@@ -49,7 +49,7 @@ impl Room {
             Some(items) => {
                 let from = usize::try_from(next).unwrap_or(usize::MAX).min(items.len());
                 for item in &items[from..] {
-                    self.out.send(outbox, item.get(enc));
+                    self.out.send(outbox, item.get(enc, &game.session));
                 }
             }
             None if game.sync == SyncMode::HiddenInformation => {
@@ -93,34 +93,18 @@ impl Room {
             return;
         };
         let tick = game.session.tick_count();
-        let both = |p: &Payload, kind: bool| -> (Payload, Payload) {
-            let json = if kind {
-                game.session.convert_action(p, Encoding::Json)
-            } else {
-                game.session.convert_events(p, Encoding::Json)
-            };
-            (
-                json.unwrap_or(Payload::Json(serde_json::Value::Null)),
-                p.clone(),
-            )
-        };
-        let (action_json, action_pc) = both(action, true);
-        let (events_json, events_pc) = both(events, false);
-        let msg = |action: Payload, events: Payload| ServerMsg::Entry {
-            seq: index,
+        let item = Arc::new(StreamItem::entry(
+            index,
             tick,
             seat,
-            action,
-            events,
-        };
-        let item = Arc::new(StreamItem {
-            json: Frame::encode(&msg(action_json, events_json), Encoding::Json),
-            postcard: Frame::encode(&msg(action_pc, events_pc), Encoding::Postcard),
-        });
+            action.clone(),
+            events.clone(),
+        ));
         game.streams[0].push(item.clone());
         for m in &self.members {
             if let Some(outbox) = &m.outbox {
-                self.out.send(outbox, item.get(outbox.encoding));
+                self.out
+                    .send(outbox, item.get(outbox.encoding, &game.session));
             }
         }
     }
@@ -151,10 +135,10 @@ impl Room {
                 view,
                 events,
             };
-            Some(StreamItem {
-                json: Frame::encode(&msg(json, events_json.clone()), Encoding::Json),
-                postcard: Frame::encode(&msg(pc, events_pc.clone()), Encoding::Postcard),
-            })
+            Some(StreamItem::both(
+                Frame::encode(&msg(json, events_json.clone()), Encoding::Json),
+                Frame::encode(&msg(pc, events_pc.clone()), Encoding::Postcard),
+            ))
         };
         let mut seat_items = Vec::with_capacity(game.players.len());
         for s in 0..game.players.len() {
@@ -182,7 +166,8 @@ impl Room {
                 None => spectator_item.as_ref(),
             };
             if let Some(item) = item {
-                self.out.send(outbox, item.get(outbox.encoding));
+                self.out
+                    .send(outbox, item.get(outbox.encoding, &game.session));
             }
         }
     }

@@ -69,6 +69,17 @@ impl Member {
         }
         out
     }
+
+    /// Everything sent so far to a member speaking postcard.
+    fn drain_postcard(&mut self) -> Vec<ServerMsg<hearth_rules::protocol::WireBytes>> {
+        let mut out = Vec::new();
+        while let Some(frame) = self.mailbox.next_reliable() {
+            if let Frame::Binary(bytes) = frame {
+                out.push(hearth_rules::protocol::from_postcard(&bytes).expect("postcard frames"));
+            }
+        }
+        out
+    }
 }
 
 /// A room of `game` with `config`, in its lobby.
@@ -116,8 +127,17 @@ fn room_with(recorder: Arc<dyn MatchRecorder>) -> (Room, Arc<TestHost>) {
 }
 
 async fn join(room: &mut Room, player: PlayerId) -> Member {
+    join_speaking(room, player, Encoding::Json, JoinAs::Player).await
+}
+
+async fn join_speaking(
+    room: &mut Room,
+    player: PlayerId,
+    encoding: Encoding,
+    join_as: JoinAs,
+) -> Member {
     let mailbox = Mailbox::new(256, Arc::new(Metrics::default()));
-    let outbox = Outbox::new(Encoding::Json, mailbox.clone());
+    let outbox = Outbox::new(encoding, mailbox.clone());
     let link = player * 10;
     let work = room.handle(
         RoomCmd::Join {
@@ -127,7 +147,7 @@ async fn join(room: &mut Room, player: PlayerId) -> Member {
             outbox,
             id: 1,
             password: None,
-            join_as: JoinAs::Player,
+            join_as,
             creator: player == 1,
         },
         Instant::now(),
@@ -311,6 +331,50 @@ async fn a_move_and_the_bots_answer_are_one_record_told_once_kept_and_a_failed_r
         !lost.iter().any(|f| f["entry"]["seq"].as_u64() >= Some(2)),
         "{lost:?}"
     );
+}
+
+/// An entry reaches a member speaking postcard and one speaking JSON alike (the JSON made
+/// only when needed), and a member who joins later gets the stream in their encoding.
+#[tokio::test]
+async fn entries_reach_postcard_and_json_members_alike_and_later_ones_get_the_stream() {
+    let (mut room, _host) = room_with(Arc::new(crate::NullRecorder::default()));
+    let mut a = join(&mut room, 1).await;
+    let mut b = join_speaking(&mut room, 2, Encoding::Postcard, JoinAs::Player).await;
+    for m in [&a, &b] {
+        ask(&mut room, m, 2, Request::Ready { ready: true }).await;
+    }
+    ask(&mut room, &a, 3, Request::Start).await;
+    let _ = (a.drain(), b.drain_postcard());
+    let column = |c: u8| Request::Action {
+        action: Payload::Json(json!({ "column": c })),
+        tick: None,
+    };
+    ask(&mut room, &a, 4, column(3)).await;
+    let json_entry = |frames: &[Value]| -> Vec<Value> {
+        frames
+            .iter()
+            .filter_map(|f| f.get("entry").cloned())
+            .collect()
+    };
+    let seen = json_entry(&a.drain());
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["action"], json!({ "column": 3 }));
+    assert_eq!(seen[0]["seat"], 0);
+    let binary: Vec<_> = b
+        .drain_postcard()
+        .into_iter()
+        .filter_map(|m| match m {
+            ServerMsg::Entry {
+                seq, seat, action, ..
+            } => Some((seq, seat, action.0)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(binary, [(0, 0, vec![3])], "the same entry in postcard");
+    // A spectator speaking JSON joins later: the stream so far, converted for them.
+    let mut c = join_speaking(&mut room, 3, Encoding::Json, JoinAs::Spectator).await;
+    let late = json_entry(&c.drain());
+    assert_eq!(late, seen, "the same entry for a later member");
 }
 
 #[tokio::test]
