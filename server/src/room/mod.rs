@@ -340,7 +340,7 @@ struct MemberSlot {
 
 /// A stream message (kept for members who join or resume later): its postcard frame, and its
 /// JSON frame — for a perfect-information entry made when a member speaking JSON first needs
-/// it (converting every entry to JSON, with no JSON member to send it to, was 5 % of a turn's
+/// it (converting every entry to JSON, with no JSON member to send it to, was 6 % of a turn's
 /// server time).
 struct StreamItem {
     postcard: Frame,
@@ -352,36 +352,45 @@ enum Json {
     /// Made with the postcard one (a view).
     Made(Frame),
     /// An entry's, made on first use from its postcard action and events.
-    Later {
-        seq: u64,
-        tick: u64,
-        seat: u8,
-        action: Payload,
-        events: Payload,
-        frame: std::sync::OnceLock<Frame>,
-    },
+    Later(Entry, std::sync::OnceLock<Frame>),
+}
+
+/// A perfect-information log entry with its postcard action and events.
+struct Entry {
+    seq: u64,
+    tick: u64,
+    seat: u8,
+    action: Payload,
+    events: Payload,
+}
+
+impl Entry {
+    /// Its message, with `action` and `events` in the encoding wanted.
+    fn msg(&self, action: Payload, events: Payload) -> ServerMsg<Payload> {
+        ServerMsg::Entry {
+            seq: self.seq,
+            tick: self.tick,
+            seat: self.seat,
+            action,
+            events,
+        }
+    }
 }
 
 impl StreamItem {
     /// A perfect-information entry (postcard action and events); its JSON frame waits.
     fn entry(seq: u64, tick: u64, seat: u8, action: Payload, events: Payload) -> StreamItem {
-        let msg = ServerMsg::Entry {
+        let entry = Entry {
             seq,
             tick,
             seat,
-            action: action.clone(),
-            events: events.clone(),
+            action,
+            events,
         };
+        let msg = entry.msg(entry.action.clone(), entry.events.clone());
         StreamItem {
             postcard: Frame::encode(&msg, Encoding::Postcard),
-            json: Json::Later {
-                seq,
-                tick,
-                seat,
-                action,
-                events,
-                frame: std::sync::OnceLock::new(),
-            },
+            json: Json::Later(entry, std::sync::OnceLock::new()),
         }
     }
 
@@ -401,27 +410,17 @@ impl StreamItem {
         }
         match &self.json {
             Json::Made(frame) => frame.clone(),
-            Json::Later {
-                seq,
-                tick,
-                seat,
-                action,
-                events,
-                frame,
-            } => frame
+            Json::Later(entry, frame) => frame
                 .get_or_init(|| {
                     let null = || Payload::Json(serde_json::Value::Null);
-                    let msg = ServerMsg::Entry {
-                        seq: *seq,
-                        tick: *tick,
-                        seat: *seat,
-                        action: session
-                            .convert_action(action, Encoding::Json)
+                    let msg = entry.msg(
+                        session
+                            .convert_action(&entry.action, Encoding::Json)
                             .unwrap_or_else(|_| null()),
-                        events: session
-                            .convert_events(events, Encoding::Json)
+                        session
+                            .convert_events(&entry.events, Encoding::Json)
                             .unwrap_or_else(|_| null()),
-                    };
+                    );
                     Frame::encode(&msg, Encoding::Json)
                 })
                 .clone(),
