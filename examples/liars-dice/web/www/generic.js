@@ -147,6 +147,7 @@ export function create(area, ctx) {
   let currentMe = null;
   let previous = null;       // its leaves, to mark changes (same viewer only)
   let asked = 0;             // legal-action requests, to drop stale answers
+  let shownActions = null;   // what the action buttons were drawn from
   let busy = false;
   const opened = new Map();  // path → open, as the user left it
 
@@ -251,6 +252,7 @@ export function create(area, ctx) {
   async function act(action) {
     if (busy) return false;
     error.textContent = '';
+    shownActions = null;
     setBusy(true);
     try {
       // Offline `act` answers at once, online it resolves once the host accepted the action;
@@ -303,7 +305,13 @@ export function create(area, ctx) {
     const over = ctx.isOver?.() === true;
     form.hidden = !seated || over;
     filter.hidden = !Array.isArray(legal) || legal.length < FILTER_FROM;
-    list.replaceChildren();
+    // The same buttons as on screen stay until an action is sent: a view shown again (a room
+    // state, a legal-action answer that overtook its view) must not swap a button from under
+    // a click on its way. After a click they are always drawn afresh, which says it was taken.
+    const drawn = JSON.stringify([seated, over, Array.isArray(legal) ? legal : null]);
+    const keep = drawn === shownActions;
+    shownActions = drawn;
+    if (!keep) list.replaceChildren();
     if (over) {
       status.textContent = 'The game is over.';
     } else if (!seated) {
@@ -315,17 +323,19 @@ export function create(area, ctx) {
       status.textContent = `No legal actions for ${who === 'You' ? 'you' : who} now.`;
     } else {
       status.textContent = `${ctx.names(me)}: ${legal.length} legal action${legal.length === 1 ? '' : 's'}.`;
-      for (const action of legal) {
-        const json = JSON.stringify(action);
-        const full = compact(action);
-        const b = node('button', '', full.length > LABEL_MAX ? `${full.slice(0, LABEL_MAX - 1)}…` : full);
-        b.type = 'button';
-        b.dataset.action = json;
-        b.title = json;
-        b.disabled = busy;
-        list.append(b);
+      if (!keep) {
+        for (const action of legal) {
+          const json = JSON.stringify(action);
+          const full = compact(action);
+          const b = node('button', '', full.length > LABEL_MAX ? `${full.slice(0, LABEL_MAX - 1)}…` : full);
+          b.type = 'button';
+          b.dataset.action = json;
+          b.title = json;
+          b.disabled = busy;
+          list.append(b);
+        }
+        applyFilter();
       }
-      applyFilter();
     }
     text.placeholder = Array.isArray(legal) && legal.length ? `e.g. ${JSON.stringify(legal[0])}` : 'e.g. {"move": 1}';
   }
